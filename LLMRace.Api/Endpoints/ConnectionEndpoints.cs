@@ -1,0 +1,160 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using LLMRace.Api.Infrastructure;
+using LLMRace.Grains.Engine;
+using LLMRace.Grains.Providers;
+using LLMRace.Grains.Security;
+using LLMRace.Grains.Storage;
+
+namespace LLMRace.Api.Endpoints;
+
+public sealed record ConnectionInput(
+    string? Name, string? Type, string? BaseUrl, string? ApiKey, string? ApiKeyEnvVar,
+    double? TimeoutS, int? MaxRetries, int? MaxConcurrency);
+
+/// <summary>A connection as the API shows it: whether a key is set and a masked hint, never the key.</summary>
+public sealed record ConnectionView(
+    string Id, string Name, string Type, string BaseUrl, bool ApiKeySet, string? ApiKeyHint, string? ApiKeyEnvVar,
+    double TimeoutS, int MaxRetries, int MaxConcurrency, bool Managed, string CreatedAt, string UpdatedAt)
+{
+    public static ConnectionView From(ConnectionRow r) => new(
+        r.Id, r.Name, r.Type, r.BaseUrl, r.ApiKeyCipher is { Length: > 0 }, r.ApiKeyHint, r.ApiKeyEnvVar,
+        r.TimeoutS, r.MaxRetries, r.MaxConcurrency, r.Managed, r.CreatedAt, r.UpdatedAt);
+}
+
+public static partial class ConnectionEndpoints
+{
+    public static void MapConnectionEndpoints(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/connections").WithTags("Connections");
+
+        group.MapGet("/", async (GarageStore garage) => (await garage.ListConnectionsAsync()).Select(ConnectionView.From));
+
+        group.MapGet("/{id}", async Task<IResult> (string id, GarageStore garage) =>
+            await garage.GetConnectionAsync(id) is { } row ? TypedResults.Ok(ConnectionView.From(row)) : Problems.NotFound("connection", id));
+
+        group.MapPost("/", async Task<IResult> (ConnectionInput input, GarageStore garage, SecretProtector secrets) =>
+        {
+            var now = Clock.NowText();
+            var row = new ConnectionRow { Id = Ids.New("conn"), CreatedAt = now, UpdatedAt = now };
+            if (Apply(input, row, secrets, creating: true) is { } invalid) return invalid;
+            await garage.InsertConnectionAsync(row);
+            return TypedResults.Created($"/api/connections/{row.Id}", ConnectionView.From(row));
+        });
+
+        group.MapPut("/{id}", async Task<IResult> (string id, ConnectionInput input, GarageStore garage, SecretProtector secrets) =>
+        {
+            if (await garage.GetConnectionAsync(id) is not { } row) return Problems.NotFound("connection", id);
+            if (Apply(input, row, secrets, creating: false) is { } invalid) return invalid;
+            row.UpdatedAt = Clock.NowText();
+            await garage.UpdateConnectionAsync(row);
+            return TypedResults.Ok(ConnectionView.From(row));
+        });
+
+        group.MapDelete("/{id}", async Task<IResult> (string id, GarageStore garage) =>
+        {
+            if (await garage.GetConnectionAsync(id) is null) return Problems.NotFound("connection", id);
+            var cars = await garage.CountCarsOfConnectionAsync(id);
+            if (cars > 0) return Problems.Conflict($"connection '{id}' is used by {cars} car(s); delete or move them first");
+            await garage.DeleteConnectionAsync(id);
+            return TypedResults.NoContent();
+        });
+
+        group.MapGet("/{id}/models", async Task<IResult> (string id, GarageStore garage, RaceEngine engine, CancellationToken ct) =>
+        {
+            if (await garage.GetConnectionAsync(id) is not { } row) return Problems.NotFound("connection", id);
+            var (models, error, _) = await DiscoverAsync(row, engine, ct);
+            return error is null
+                ? TypedResults.Ok(new { models })
+                : TypedResults.Problem(statusCode: 502, title: "Model discovery failed", detail: error);
+        });
+
+        group.MapPost("/{id}/test", async Task<IResult> (string id, GarageStore garage, RaceEngine engine, CancellationToken ct) =>
+        {
+            if (await garage.GetConnectionAsync(id) is not { } row) return Problems.NotFound("connection", id);
+            var (models, error, latency) = await DiscoverAsync(row, engine, ct);
+            return TypedResults.Ok(new
+            {
+                status = error is null ? "ONLINE" : "OFFLINE",
+                latency_ms = Math.Round(latency, 1),
+                model_count = models.Count,
+                error,
+            });
+        });
+    }
+
+    /// <summary>Lists the server's models. Returns the error in plain words instead of throwing.</summary>
+    public static async Task<(IReadOnlyList<string> Models, string? Error, double LatencyMs)> DiscoverAsync(
+        ConnectionRow row, RaceEngine engine, CancellationToken ct)
+    {
+        if (ConnectionTypes.ProviderFor(row.Type) is not { } provider)
+            return ([], $"model discovery for {row.Type} connections is not available yet", 0);
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            var (_, key) = ApiKeyResolver.Resolve(row, engine.Secrets);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(Math.Clamp(row.TimeoutS, 1, 30)));
+            using var request = provider.BuildModelListRequest(new ProviderTarget(row.Type, row.BaseUrl, key));
+            using var response = await engine.CreateProviderClient().SendAsync(request, timeout.Token);
+            var body = await response.Content.ReadAsStringAsync(timeout.Token);
+            var latency = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            if (!response.IsSuccessStatusCode) return ([], $"HTTP {(int)response.StatusCode}: {Excerpt.Of(body)}", latency);
+            return (provider.ParseModelList(body), null, latency);
+        }
+        catch (SecretUnreadableException e)
+        {
+            return ([], e.Message, 0);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return ([], "timed out waiting for the server", Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+        catch (HttpRequestException e)
+        {
+            return ([], $"cannot reach the server: {e.Message}", Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return ([], "the server's model list is not the expected JSON", Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+    }
+
+    private static IResult? Apply(ConnectionInput input, ConnectionRow row, SecretProtector secrets, bool creating)
+    {
+        var errors = new Errors();
+        var name = errors.Require("name", input.Name, 100);
+        var type = input.Type?.Trim().ToUpperInvariant();
+        if (string.IsNullOrEmpty(type)) errors.Add("type", $"required: one of {string.Join(", ", ConnectionTypes.All)}");
+        else if (!ConnectionTypes.All.Contains(type)) errors.Add("type", $"'{input.Type}' is not a connection type: use one of {string.Join(", ", ConnectionTypes.All)}");
+        var baseUrl = errors.Require("base_url", input.BaseUrl, 2000);
+        if (baseUrl is not null && (!Uri.TryCreate(baseUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
+            errors.Add("base_url", $"'{baseUrl}' is not an http(s) URL, e.g. http://127.0.0.1:11434");
+        if (input.ApiKey is { Length: > 4096 }) errors.Add("api_key", "is longer than 4096 characters");
+        var envVar = string.IsNullOrWhiteSpace(input.ApiKeyEnvVar) ? null : input.ApiKeyEnvVar.Trim();
+        if (envVar is not null && !EnvVarName().IsMatch(envVar)) errors.Add("api_key_env_var", $"'{envVar}' is not an environment variable name");
+        var timeout = errors.Range("timeout_s", input.TimeoutS, creating ? 120 : row.TimeoutS, 1, 3600);
+        var retries = errors.Range("max_retries", input.MaxRetries, creating ? 2 : row.MaxRetries, 0, 10);
+        var concurrency = errors.Range("max_concurrency", input.MaxConcurrency, creating ? 1 : row.MaxConcurrency, 1, 64);
+        if (errors.Any) return Problems.Invalid(errors.ByField);
+
+        row.Name = name!;
+        row.Type = type!;
+        row.BaseUrl = baseUrl!;
+        row.ApiKeyEnvVar = envVar;
+        row.TimeoutS = timeout;
+        row.MaxRetries = retries;
+        row.MaxConcurrency = concurrency;
+        // api_key: absent keeps the stored key, "" removes it, a value replaces it.
+        if (input.ApiKey is not null)
+        {
+            var key = input.ApiKey.Trim();
+            row.ApiKeyCipher = key.Length == 0 ? null : secrets.Protect(key);
+            row.ApiKeyHint = key.Length == 0 ? null : SecretProtector.Hint(key);
+        }
+        return null;
+    }
+
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]{0,127}$")]
+    private static partial Regex EnvVarName();
+}

@@ -1,0 +1,133 @@
+using System.Text;
+using LLMRace.Api.Infrastructure;
+using LLMRace.Grains.Storage;
+using LLMRace.Grains.Suites;
+
+namespace LLMRace.Api.Endpoints;
+
+public sealed record SuiteSummary(string Id, string Name, string Category, string Description, int TestCount, string CreatedAt, string UpdatedAt);
+
+public sealed record SuiteView(string Id, string Name, string Category, string Description, IReadOnlyList<TestView> Tests, string CreatedAt, string UpdatedAt);
+
+public sealed record TestView(string Id, int OrderIndex, string Name, string? SystemPrompt, string UserPrompt, string? ExpectedConstraints, string? ToolsSchemaJson);
+
+public static class SuiteEndpoints
+{
+    public const int MaxSuiteBytes = 5 * 1024 * 1024;
+
+    public static void MapSuiteEndpoints(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/suites").WithTags("Suites");
+
+        group.MapGet("/", async (SuiteStore suites) =>
+            (await suites.ListAsync()).Select(s => new SuiteSummary(s.Suite.Id, s.Suite.Name, s.Suite.Category, s.Suite.Description, s.TestCount, s.Suite.CreatedAt, s.Suite.UpdatedAt)));
+
+        group.MapGet("/{id}", async Task<IResult> (string id, SuiteStore suites) =>
+            await suites.GetAsync(id) is { } suite ? TypedResults.Ok(await ViewAsync(suite, suites)) : Problems.NotFound("suite", id));
+
+        // The suite JSON exactly as it was imported: export then import gives the same bytes.
+        group.MapGet("/{id}/export", async Task<IResult> (string id, SuiteStore suites) =>
+            await suites.GetAsync(id) is { } suite
+                ? TypedResults.File(Encoding.UTF8.GetBytes(suite.SourceJson), "application/json", $"{FileName(suite.Name)}.json")
+                : Problems.NotFound("suite", id));
+
+        group.MapPost("/", (HttpRequest request, SuiteStore suites) => ImportAsync(request, suites, null)).Accepts<object>("application/json");
+        group.MapPost("/import", (HttpRequest request, SuiteStore suites) => ImportAsync(request, suites, null)).Accepts<object>("application/json");
+
+        group.MapPut("/{id}", async Task<IResult> (string id, HttpRequest request, SuiteStore suites) =>
+            await suites.GetAsync(id) is { } existing ? await ImportAsync(request, suites, existing) : Problems.NotFound("suite", id))
+            .Accepts<object>("application/json");
+
+        group.MapDelete("/{id}", async Task<IResult> (string id, SuiteStore suites) =>
+            await suites.DeleteAsync(id) ? TypedResults.NoContent() : Problems.NotFound("suite", id));
+    }
+
+    /// <summary>Validates the whole document before anything is written; on any problem nothing changes.</summary>
+    private static async Task<IResult> ImportAsync(HttpRequest request, SuiteStore suites, SuiteRow? existing)
+    {
+        string json;
+        try
+        {
+            json = await ReadBodyAsync(request);
+        }
+        catch (InvalidDataException e)
+        {
+            return Problems.Invalid("$", e.Message);
+        }
+        var (row, problems) = await SaveAsync(json, suites, existing);
+        if (row is null)
+        {
+            var errors = new Dictionary<string, List<string>>();
+            foreach (var p in problems)
+            {
+                if (!errors.TryGetValue(p.Path, out var list)) errors[p.Path] = list = [];
+                list.Add(p.Message);
+            }
+            return Problems.Invalid(errors, $"the suite has {problems.Count} problem(s); nothing was saved");
+        }
+        var view = await ViewAsync(row, suites);
+        return existing is null ? TypedResults.Created($"/api/suites/{row.Id}", view) : TypedResults.Ok(view);
+    }
+
+    public static async Task<(SuiteRow? Row, IReadOnlyList<SuiteProblem> Problems)> SaveAsync(string json, SuiteStore suites, SuiteRow? existing)
+    {
+        var document = SuiteParser.Parse(json, out var problems);
+        if (document is null) return (null, problems);
+        var now = Clock.NowText();
+        var row = new SuiteRow
+        {
+            Id = existing?.Id ?? Ids.New("suite"),
+            Name = document.Name.Trim(),
+            Category = document.Category,
+            Description = document.Description,
+            SourceJson = json,
+            CreatedAt = existing?.CreatedAt ?? now,
+            UpdatedAt = now,
+        };
+        var tests = document.Tests.Select(t => new TestRow
+        {
+            Id = Ids.New("test"),
+            SuiteId = row.Id,
+            OrderIndex = t.OrderIndex,
+            Name = t.Name.Trim(),
+            SystemPrompt = t.SystemPrompt,
+            UserPrompt = t.UserPrompt,
+            ExpectedConstraints = t.ExpectedConstraints,
+            ToolsSchemaJson = t.ToolsSchemaJson,
+        }).ToList();
+        await suites.SaveAsync(row, tests);
+        return (row, []);
+    }
+
+    private static async Task<string> ReadBodyAsync(HttpRequest request)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted)) > 0)
+        {
+            if (buffer.Length + read > MaxSuiteBytes) throw new InvalidDataException($"the suite is larger than {MaxSuiteBytes / 1024 / 1024} MiB");
+            buffer.Write(chunk, 0, read);
+        }
+        if (buffer.Length == 0) throw new InvalidDataException("the body is empty: send the suite JSON");
+        try
+        {
+            return new UTF8Encoding(false, true).GetString(buffer.GetBuffer(), 0, (int)buffer.Length).TrimStart('\uFEFF');
+        }
+        catch (DecoderFallbackException)
+        {
+            throw new InvalidDataException("the body is not valid UTF-8");
+        }
+    }
+
+    private static async Task<SuiteView> ViewAsync(SuiteRow suite, SuiteStore suites) =>
+        new(suite.Id, suite.Name, suite.Category, suite.Description,
+            [.. (await suites.GetTestsAsync(suite.Id)).Select(t => new TestView(t.Id, t.OrderIndex, t.Name, t.SystemPrompt, t.UserPrompt, t.ExpectedConstraints, t.ToolsSchemaJson))],
+            suite.CreatedAt, suite.UpdatedAt);
+
+    private static string FileName(string name)
+    {
+        var safe = new string([.. name.Select(c => char.IsLetterOrDigit(c) ? char.ToLowerInvariant(c) : '-')]).Trim('-');
+        return safe.Length == 0 ? "suite" : safe;
+    }
+}

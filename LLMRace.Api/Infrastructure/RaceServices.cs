@@ -1,0 +1,68 @@
+using LLMRace.Api.Live;
+using LLMRace.Api.Seed;
+using LLMRace.Grains.Contracts;
+using LLMRace.Grains.Engine;
+using LLMRace.Grains.Security;
+using LLMRace.Grains.Storage;
+
+namespace LLMRace.Api.Infrastructure;
+
+public static class RaceServices
+{
+    /// <summary>The database, stores, race engine and live feed.</summary>
+    public static WebApplicationBuilder AddRaceServices(this WebApplicationBuilder builder)
+    {
+        var databasePath = builder.Configuration["LLMRACE_DB_PATH"] is { Length: > 0 } path ? path : Path.Combine("data", "llmrace.db");
+        var services = builder.Services;
+        services.AddSingleton(new SqliteDatabase(databasePath));
+        services.AddSingleton<GarageStore>();
+        services.AddSingleton<SuiteStore>();
+        services.AddSingleton<RunStore>();
+        services.AddSingleton<EventStore>();
+        services.AddSingleton<MetaStore>();
+        services.AddSingleton<RunRecovery>();
+        services.AddSingleton<Seeder>();
+        services.AddSingleton(sp => SecretProtector.Create(
+            builder.Configuration["LLMRACE_SECRET_KEY"], databasePath, sp.GetRequiredService<ILoggerFactory>().CreateLogger("LLMRace.Secrets")));
+        services.AddSingleton<ConnectionLimiter>();
+        services.AddSingleton<IRunEventPublisher, OrleansRunEventPublisher>();
+        services.AddSingleton<RaceEngine>();
+        services.AddSingleton<RunFeed>();
+        services.AddSingleton<RunEventReader>();
+
+        // Provider streams: no resilience handler and no client timeout; the engine times and retries them itself.
+        services.AddHttpClient(RaceEngine.ProviderHttpClient, client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+                MaxConnectionsPerServer = 1024,
+                AutomaticDecompression = System.Net.DecompressionMethods.None,
+            });
+        return builder;
+    }
+
+    /// <summary>The Orleans silo, co-hosted. Under the AppHost its configuration comes from Aspire; run alone it is a local silo.</summary>
+    public static WebApplicationBuilder AddRaceSilo(this WebApplicationBuilder builder)
+    {
+        var configuredByAspire = !string.IsNullOrEmpty(builder.Configuration["Orleans:Clustering:ProviderType"]);
+        builder.UseOrleans(silo =>
+        {
+            if (configuredByAspire) return;
+            silo.UseLocalhostClustering();
+            silo.AddMemoryStreams(RunStreams.ProviderName);
+            silo.AddMemoryGrainStorage("PubSubStore");
+        });
+        return builder;
+    }
+
+    /// <summary>Opens the database (migrations), closes runs a previous process left running, seeds the examples.</summary>
+    public static async Task InitializeRaceDataAsync(this WebApplication app)
+    {
+        var db = app.Services.GetRequiredService<SqliteDatabase>();
+        await db.InitializeAsync();
+        _ = app.Services.GetRequiredService<SecretProtector>();
+        await app.Services.GetRequiredService<RunRecovery>().MarkInterruptedAsync();
+        await app.Services.GetRequiredService<Seeder>().SeedAsync();
+        app.Logger.LogInformation("Database ready at {Path}", db.Path);
+    }
+}

@@ -1,0 +1,76 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using LLMRace.Grains.Contracts;
+using LLMRace.Grains.Storage;
+
+namespace LLMRace.Api.Live;
+
+/// <summary>
+/// Every event of a run after a given seq, exactly once and in order: replayed from the event log, then
+/// live from the run's stream, ending with the run's terminal event. It subscribes before it reads the
+/// log; since events are persisted before they are published, whatever the log read missed arrives live.
+/// A gap in the live feed (or a quiet spell) is filled from the log, so a lost publish loses nothing.
+/// </summary>
+public sealed class RunEventReader(RunFeed feed, EventStore events, RunStore runs)
+{
+    private const int Page = 2000;
+    private static readonly TimeSpan CatchUpInterval = TimeSpan.FromSeconds(2);
+
+    public async IAsyncEnumerable<RunEvent> ReadAsync(string runId, long afterSeq, [EnumeratorCancellation] CancellationToken ct)
+    {
+        var live = Channel.CreateUnbounded<RunEvent>(new UnboundedChannelOptions { SingleReader = true });
+        await using var subscription = await feed.SubscribeAsync(runId, live.Writer, ct);
+        var last = afterSeq;
+
+        while (true)
+        {
+            var page = await events.ReadAsync(runId, last, Page, ct);
+            foreach (var e in page)
+            {
+                yield return e;
+                last = e.Seq;
+                if (e.IsTerminal) yield break;
+            }
+            if (page.Count < Page) break;
+        }
+
+        while (true)
+        {
+            RunEvent? next = null;
+            using (var wait = CancellationTokenSource.CreateLinkedTokenSource(ct))
+            {
+                wait.CancelAfter(CatchUpInterval);
+                try
+                {
+                    next = await live.Reader.ReadAsync(wait.Token);
+                }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                {
+                }
+            }
+
+            if (next is not null && next.Seq <= last) continue;
+            if (next is not null && next.Seq == last + 1)
+            {
+                yield return next;
+                last = next.Seq;
+                if (next.IsTerminal) yield break;
+                continue;
+            }
+
+            // A gap, or a quiet spell: read what the log has beyond the last event sent.
+            var caughtUp = await events.ReadAsync(runId, last, Page, ct);
+            foreach (var e in caughtUp)
+            {
+                yield return e;
+                last = e.Seq;
+                if (e.IsTerminal) yield break;
+            }
+            if (next is null && caughtUp.Count == 0 && await runs.GetAsync(runId) is { } run && RunStatus.IsFinished(run.Status)
+                && (await events.ReadAsync(runId, last, 1, ct)).Count == 0)
+            {
+                yield break;
+            }
+        }
+    }
+}

@@ -1,0 +1,55 @@
+using System.Text.Json;
+using LLMRace.Api.Endpoints;
+using LLMRace.Api.Infrastructure;
+using LLMRace.Api.Live;
+using LLMRace.Grains.Contracts;
+using LLMRace.Grains.Storage;
+using Scalar.AspNetCore;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+builder.AddRaceSilo();
+builder.AddRaceServices();
+
+builder.Services.ConfigureHttpJsonOptions(o =>
+{
+    o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+    o.SerializerOptions.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
+    o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
+});
+builder.Services.AddProblemDetails();
+builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
+builder.Services.AddOpenApi();
+builder.Services.AddSignalR().AddJsonProtocol(o => o.PayloadSerializerOptions = RaceJson.Create());
+builder.Services.AddCors(o => o.AddDefaultPolicy(p => p
+    .SetIsOriginAllowed(origin => Uri.TryCreate(origin, UriKind.Absolute, out var uri) && uri.Host is "localhost" or "127.0.0.1" or "[::1]")
+    .AllowAnyHeader().AllowAnyMethod().AllowCredentials()));
+builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 10 * 1024 * 1024);
+
+var app = builder.Build();
+try
+{
+    await app.InitializeRaceDataAsync();
+}
+catch (DatabaseUnavailableException e)
+{
+    app.Logger.LogCritical("LLMRace cannot start: {Reason}", e.Message);
+    return 1;
+}
+
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseCors();
+
+app.MapDefaultEndpoints();
+app.MapOpenApi();
+app.MapScalarApiReference("/api/docs", o => o.WithTitle("LLMRace API"));
+app.MapGet("/api/health", () => TypedResults.Ok(new { status = "ok", service = "llmrace-api" })).WithTags("Health");
+app.MapConnectionEndpoints();
+app.MapCarEndpoints();
+app.MapSuiteEndpoints();
+app.MapRunEndpoints();
+app.MapHub<RaceHub>("/hubs/race");
+
+await app.RunAsync();
+return 0;

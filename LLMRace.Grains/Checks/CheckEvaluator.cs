@@ -1,0 +1,81 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using LLMRace.Grains.Measurement;
+
+namespace LLMRace.Grains.Checks;
+
+/// <summary>What a check looks at: the output, the tool calls made and the measurements.</summary>
+public sealed record CheckSubject(string Output, IReadOnlyList<string> ToolNamesCalled, ItemMetrics Metrics);
+
+public static class CheckEvaluator
+{
+    public static CheckResult Evaluate(Check check, CheckSubject subject)
+    {
+        var output = subject.Output;
+        var arg = check.Argument;
+        try
+        {
+            return check.Keyword switch
+            {
+                "contains" => Result(check, output.Contains(arg, StringComparison.Ordinal), $"output does not contain '{arg}'"),
+                "icontains" => Result(check, CultureInfo.InvariantCulture.CompareInfo.IndexOf(output, arg, CompareOptions.IgnoreCase) >= 0,
+                    $"output does not contain '{arg}' (ignoring case)"),
+                "not_contains" => Result(check, !output.Contains(arg, StringComparison.Ordinal), $"output contains '{arg}'"),
+                "equals" => Result(check, output.Trim() == arg.Trim(), $"output is not '{arg.Trim()}'"),
+                "starts_with" => Result(check, output.TrimStart().StartsWith(arg, StringComparison.Ordinal), $"output does not start with '{arg}'"),
+                "ends_with" => Result(check, output.TrimEnd().EndsWith(arg, StringComparison.Ordinal), $"output does not end with '{arg}'"),
+                "regex" => Result(check, new Regex(arg, RegexOptions.None, ConstraintParser.RegexTimeout).IsMatch(output),
+                    $"output does not match /{arg}/"),
+                "max_words" => Words(check, output, (n, limit) => n <= limit, "at most"),
+                "min_words" => Words(check, output, (n, limit) => n >= limit, "at least"),
+                "is_json" => Result(check, IsJson(output), "output is not valid JSON"),
+                "max_ttft_ms" => Limit(check, subject.Metrics.TtftMs, (v, l) => v <= l, "TTFT", "ms", "at most"),
+                "max_latency_ms" => Limit(check, subject.Metrics.E2eMs, (v, l) => v <= l, "latency", "ms", "at most"),
+                "min_tokens_per_s" => Limit(check, subject.Metrics.DecodeTokensPerS, (v, l) => v >= l, "decode speed", "tokens/s", "at least"),
+                "tool_called" => Result(check, subject.ToolNamesCalled.Contains(arg.Trim()),
+                    subject.ToolNamesCalled.Count == 0 ? $"no tool was called, expected '{arg.Trim()}'" : $"'{arg.Trim()}' was not called (called: {string.Join(", ", subject.ToolNamesCalled)})"),
+                "no_tool_call" => Result(check, subject.ToolNamesCalled.Count == 0, $"tools were called: {string.Join(", ", subject.ToolNamesCalled)}"),
+                _ => new CheckResult(check.ToString(), Verdicts.Error, $"unknown check '{check.Keyword}'"),
+            };
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            return new CheckResult(check.ToString(), Verdicts.Error,
+                $"regex took longer than {ConstraintParser.RegexTimeout.TotalMilliseconds:0} ms on this output and was stopped");
+        }
+    }
+
+    public static int CountWords(string text) =>
+        text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length;
+
+    private static CheckResult Words(Check check, string output, Func<int, double, bool> ok, string bound)
+    {
+        var limit = double.Parse(check.Argument.Trim(), CultureInfo.InvariantCulture);
+        var n = CountWords(output);
+        return Result(check, ok(n, limit), $"expected {bound} {limit:0.##} words, got {n}");
+    }
+
+    private static CheckResult Limit(Check check, double? value, Func<double, double, bool> ok, string what, string unit, string bound)
+    {
+        var limit = double.Parse(check.Argument.Trim(), CultureInfo.InvariantCulture);
+        if (value is null) return new CheckResult(check.ToString(), Verdicts.Fail, $"no {what} was measured (no content arrived)");
+        return Result(check, ok(value.Value, limit), $"expected {what} {bound} {limit:0.##} {unit}, got {value.Value:0.#} {unit}");
+    }
+
+    private static bool IsJson(string output)
+    {
+        try
+        {
+            using var _ = JsonDocument.Parse(output.Trim());
+            return true;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    private static CheckResult Result(Check check, bool passed, string failure) =>
+        new(check.ToString(), passed ? Verdicts.Pass : Verdicts.Fail, passed ? "ok" : failure);
+}

@@ -1,0 +1,47 @@
+using LLMRace.Grains.Contracts;
+using LLMRace.Grains.Providers;
+using Polly;
+using Polly.Retry;
+using Polly.Timeout;
+
+namespace LLMRace.Grains.Engine;
+
+/// <summary>
+/// The resilience of one provider request, with Polly.Core: a timeout to the first token per attempt,
+/// and retries with exponential backoff that honour Retry-After. It wraps only the span up to the first
+/// content chunk, so nothing after the first token is ever retried.
+/// </summary>
+public static class ProviderPipeline
+{
+    public static ResiliencePipeline Build(ConnectionSnapshot connection, TimeSpan firstTokenTimeout, Action<int, TimeSpan, Exception?> onRetry)
+    {
+        var builder = new ResiliencePipelineBuilder();
+        if (connection.MaxRetries > 0)
+        {
+            builder.AddRetry(new RetryStrategyOptions
+            {
+                MaxRetryAttempts = connection.MaxRetries,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = TimeSpan.FromMilliseconds(500),
+                MaxDelay = TimeSpan.FromSeconds(30),
+                ShouldHandle = new PredicateBuilder()
+                    .Handle<ProviderHttpException>(e => e.IsTransient)
+                    .Handle<HttpRequestException>()
+                    .Handle<TimeoutRejectedException>()
+                    .Handle<IOException>(),
+                DelayGenerator = args => ValueTask.FromResult(
+                    args.Outcome.Exception is ProviderHttpException { RetryAfter: { } after } && after > TimeSpan.Zero
+                        ? (TimeSpan?)TimeSpan.FromTicks(Math.Min(after.Ticks, TimeSpan.FromMinutes(2).Ticks))
+                        : null),
+                OnRetry = args =>
+                {
+                    onRetry(args.AttemptNumber + 1, args.RetryDelay, args.Outcome.Exception);
+                    return ValueTask.CompletedTask;
+                },
+            });
+        }
+        builder.AddTimeout(firstTokenTimeout);
+        return builder.Build();
+    }
+}

@@ -1,0 +1,146 @@
+using LLMRace.Grains.Contracts;
+using LLMRace.Grains.Storage;
+using LLMRace.Grains.Telemetry;
+using Microsoft.Extensions.Logging;
+
+namespace LLMRace.Grains.Engine;
+
+/// <summary>
+/// Races one run on the thread pool, off the grain's turn, so the grain keeps answering progress and
+/// cancel calls while its items stream. Items start in the run's order (by test, then car, then
+/// repeat), at most <see cref="RunSettings.Concurrency"/> at a time.
+/// </summary>
+public sealed class RunExecutor
+{
+    private readonly RaceEngine _engine;
+    private readonly RunRow _run;
+    private readonly RunSnapshot _snapshot;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _cancel = new();
+    private Task? _work;
+    private RunEventSink? _sink;
+    private int _itemsDone;
+    private string _status;
+
+    public RunExecutor(RaceEngine engine, RunRow run)
+    {
+        _engine = engine;
+        _run = run;
+        _snapshot = RaceJson.Deserialize<RunSnapshot>(run.SnapshotJson)
+            ?? throw new InvalidOperationException($"run {run.Id} has no snapshot");
+        _logger = engine.CreateLogger<RunExecutor>();
+        _status = run.Status;
+        _itemsDone = run.ItemsDone;
+    }
+
+    public Task Completion => _work ?? Task.CompletedTask;
+
+    public RunProgress Progress => new(_run.Id, Volatile.Read(ref _status), _run.ItemsTotal, Volatile.Read(ref _itemsDone), _sink?.LastSeq ?? 0);
+
+    public void Start() => _work ??= Task.Run(RunAsync);
+
+    public void Cancel()
+    {
+        if (!_cancel.IsCancellationRequested) _cancel.Cancel();
+    }
+
+    private async Task RunAsync()
+    {
+        var lastSeq = await _engine.Events.LastSeqAsync(_run.Id);
+        _sink = new RunEventSink(_run.Id, lastSeq, _engine.Events, _engine.Publisher, _logger);
+        var outcome = RunStatus.Completed;
+        string? error = null;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        try
+        {
+            await _engine.Runs.MarkStartedAsync(_run.Id, Clock.NowText());
+            Volatile.Write(ref _status, RunStatus.Running);
+            RaceTelemetry.RunsStarted.Add(1);
+            _sink.Emit(EventTypes.RunStarted, null, new
+            {
+                suite_id = _snapshot.Suite.Id,
+                suite_name = _snapshot.Suite.Name,
+                items_total = _run.ItemsTotal,
+                settings = _snapshot.Settings,
+                cars = _snapshot.Cars.Select(c => new { id = c.Id, name = c.Name, model = c.Model, connection_type = c.Connection.Type }),
+            });
+
+            var items = await _engine.Runs.GetItemsAsync(_run.Id);
+            await RaceItemsAsync(items.Where(i => i.Status == ItemStatus.Pending).ToList());
+            if (_cancel.IsCancellationRequested) outcome = RunStatus.Cancelled;
+        }
+        catch (OperationCanceledException) when (_cancel.IsCancellationRequested)
+        {
+            outcome = RunStatus.Cancelled;
+        }
+        catch (Exception e)
+        {
+            _logger.LogError(e, "Run {RunId} failed", _run.Id);
+            outcome = RunStatus.Failed;
+            error = e.Message;
+        }
+
+        try
+        {
+            await _engine.Runs.MarkFinishedAsync(_run.Id, outcome, error, Clock.NowText());
+            var items = await _engine.Runs.GetItemsAsync(_run.Id);
+            Volatile.Write(ref _status, outcome);
+            RaceTelemetry.RunsFinished.Add(1, new KeyValuePair<string, object?>("llmrace.run.status", outcome));
+            _sink.Emit(outcome switch
+            {
+                RunStatus.Completed => EventTypes.RunCompleted,
+                RunStatus.Cancelled => EventTypes.RunCancelled,
+                _ => EventTypes.RunFailed,
+            }, null, new
+            {
+                status = outcome,
+                error,
+                items_total = _run.ItemsTotal,
+                items_done = items.Count(i => i.Status is ItemStatus.Passed or ItemStatus.Failed or ItemStatus.Error),
+                passed = items.Count(i => i.Status == ItemStatus.Passed),
+                failed = items.Count(i => i.Status == ItemStatus.Failed),
+                errors = items.Count(i => i.Status == ItemStatus.Error),
+                cancelled = items.Count(i => i.Status == ItemStatus.Cancelled),
+                duration_ms = Math.Round(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, 3),
+            });
+        }
+        finally
+        {
+            await _sink.FlushAndCompleteAsync();
+        }
+    }
+
+    private async Task RaceItemsAsync(List<RunItemRow> items)
+    {
+        var tests = _snapshot.Suite.Tests.ToDictionary(t => t.Id);
+        var cars = _snapshot.Cars.ToDictionary(c => c.Id);
+        var concurrency = Math.Clamp(_snapshot.Settings.Concurrency, 1, RunSettings.MaxConcurrency);
+        using var slots = new SemaphoreSlim(concurrency, concurrency);
+        var running = new List<Task>();
+        foreach (var item in items)
+        {
+            try
+            {
+                await slots.WaitAsync(_cancel.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+            var runner = new ItemRunner(_engine, _sink!, _run.Id, item, tests[item.TestId], cars[item.CarId], _logger);
+            running.Add(Task.Run(async () =>
+            {
+                try
+                {
+                    await runner.RunAsync(_cancel.Token);
+                    Interlocked.Increment(ref _itemsDone);
+                }
+                finally
+                {
+                    slots.Release();
+                }
+            }));
+        }
+        await Task.WhenAll(running);
+    }
+}

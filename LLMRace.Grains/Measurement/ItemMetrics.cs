@@ -1,0 +1,25 @@
+namespace LLMRace.Grains.Measurement;
+
+/// <summary>The client-side measurements of one item. Times are milliseconds from t0 unless named otherwise.</summary>
+public sealed class ItemMetrics
+{
+    public double QueueWaitMs { get; init; }
+    public double? TtfbMs { get; init; }
+    public double? TtftMs { get; init; }
+    /// <summary>Time to the first visible text (reasoning and tool-call deltas excluded).</summary>
+    public double? TtftTextMs { get; init; }
+    public double? E2eMs { get; init; }
+    /// <summary>(E2E - TTFT) / (output_tokens - 1).</summary>
+    public double? TpotMs { get; init; }
+    public double? DecodeTokensPerS { get; init; }
+    /// <summary>Every gap between consecutive content chunks.</summary>
+    public double[] ItlMs { get; init; } = [];
+    public double? ItlP50Ms { get; init; }
+    public double? ItlP99Ms { get; init; }
+    public int OutputTokens { get; init; }
+    /// <summary>True when the server reported no usage and the tokens were counted as content chunks.</summary>
+    public bool OutputTokensEstimated { get; init; }
+    public int? InputTokens { get; init; }
+    public int ContentChunks { get; init; }
+    public int Retries { get; init; }
+}

@@ -1,0 +1,55 @@
+using Dapper;
+using LLMRace.Grains.Contracts;
+
+namespace LLMRace.Grains.Storage;
+
+/// <summary>The persisted event log: the source every stream replays from.</summary>
+public sealed class EventStore(SqliteDatabase db)
+{
+    /// <summary>Appends a batch of events in one transaction.</summary>
+    public async Task AppendAsync(IReadOnlyList<RunEvent> events, CancellationToken ct = default)
+    {
+        if (events.Count == 0) return;
+        await using var c = await db.OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        await using var insert = c.CreateCommand();
+        insert.Transaction = (Microsoft.Data.Sqlite.SqliteTransaction)tx;
+        insert.CommandText = "INSERT INTO run_events (run_id, seq, ts, type, item_id, payload) VALUES ($run, $seq, $ts, $type, $item, $payload);";
+        var run = insert.Parameters.Add("$run", Microsoft.Data.Sqlite.SqliteType.Text);
+        var seq = insert.Parameters.Add("$seq", Microsoft.Data.Sqlite.SqliteType.Integer);
+        var ts = insert.Parameters.Add("$ts", Microsoft.Data.Sqlite.SqliteType.Text);
+        var type = insert.Parameters.Add("$type", Microsoft.Data.Sqlite.SqliteType.Text);
+        var item = insert.Parameters.Add("$item", Microsoft.Data.Sqlite.SqliteType.Text);
+        var payload = insert.Parameters.Add("$payload", Microsoft.Data.Sqlite.SqliteType.Text);
+        foreach (var e in events)
+        {
+            run.Value = e.RunId;
+            seq.Value = e.Seq;
+            ts.Value = Clock.Text(e.Ts);
+            type.Value = e.Type;
+            item.Value = (object?)e.ItemId ?? DBNull.Value;
+            payload.Value = e.Json;
+            await insert.ExecuteNonQueryAsync(ct);
+        }
+        await tx.CommitAsync(ct);
+    }
+
+    /// <summary>Events of a run with seq greater than <paramref name="afterSeq"/>, in order, at most <paramref name="limit"/>.</summary>
+    public async Task<IReadOnlyList<RunEvent>> ReadAsync(string runId, long afterSeq, int limit = 5000, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        var rows = await c.QueryAsync<(string RunId, long Seq, string Ts, string Type, string? ItemId, string Payload)>(
+            new CommandDefinition(
+                "SELECT run_id, seq, ts, type, item_id, payload FROM run_events WHERE run_id = @runId AND seq > @afterSeq ORDER BY seq LIMIT @limit;",
+                new { runId, afterSeq, limit }, cancellationToken: ct));
+        return [.. rows.Select(r => new RunEvent(r.RunId, r.Seq,
+            DateTime.Parse(r.Ts, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal),
+            r.Type, r.ItemId, r.Payload))];
+    }
+
+    public async Task<long> LastSeqAsync(string runId)
+    {
+        await using var c = await db.OpenAsync();
+        return await c.ExecuteScalarAsync<long?>("SELECT MAX(seq) FROM run_events WHERE run_id = @runId;", new { runId }) ?? 0;
+    }
+}

@@ -1,0 +1,19 @@
+using Dapper;
+
+namespace LLMRace.Grains.Storage;
+
+/// <summary>Small facts about this database, such as whether the examples were seeded.</summary>
+public sealed class MetaStore(SqliteDatabase db)
+{
+    public async Task<string?> GetAsync(string key)
+    {
+        await using var c = await db.OpenAsync();
+        return await c.ExecuteScalarAsync<string?>("SELECT value FROM app_meta WHERE key = @key;", new { key });
+    }
+
+    public async Task SetAsync(string key, string value)
+    {
+        await using var c = await db.OpenAsync();
+        await c.ExecuteAsync("INSERT INTO app_meta (key, value) VALUES (@key, @value) ON CONFLICT(key) DO UPDATE SET value = excluded.value;", new { key, value });
+    }
+}

@@ -1,0 +1,97 @@
+namespace LLMRace.Grains.Storage;
+
+// Rows as stored. Dapper maps snake_case columns onto these properties.
+
+public sealed class ConnectionRow
+{
+    public string Id { get; set; } = "";
+    public string Name { get; set; } = "";
+    public string Type { get; set; } = "";
+    public string BaseUrl { get; set; } = "";
+    public byte[]? ApiKeyCipher { get; set; }
+    public string? ApiKeyHint { get; set; }
+    public string? ApiKeyEnvVar { get; set; }
+    public double TimeoutS { get; set; }
+    public int MaxRetries { get; set; }
+    public int MaxConcurrency { get; set; }
+    /// <summary>Kept in step with the AppHost's Simulator: its base URL is refreshed at each start.</summary>
+    public bool Managed { get; set; }
+    public string CreatedAt { get; set; } = "";
+    public string UpdatedAt { get; set; } = "";
+}
+
+public sealed class CarRow
+{
+    public string Id { get; set; } = "";
+    public string Name { get; set; } = "";
+    public string ConnectionId { get; set; } = "";
+    public string Model { get; set; } = "";
+    public string ParamsJson { get; set; } = "{}";
+    public string CreatedAt { get; set; } = "";
+    public string UpdatedAt { get; set; } = "";
+}
+
+public sealed class SuiteRow
+{
+    public string Id { get; set; } = "";
+    public string Name { get; set; } = "";
+    public string Category { get; set; } = "";
+    public string Description { get; set; } = "";
+    public string SourceJson { get; set; } = "";
+    public string CreatedAt { get; set; } = "";
+    public string UpdatedAt { get; set; } = "";
+}
+
+public sealed class TestRow
+{
+    public string Id { get; set; } = "";
+    public string SuiteId { get; set; } = "";
+    public int OrderIndex { get; set; }
+    public string Name { get; set; } = "";
+    public string? SystemPrompt { get; set; }
+    public string UserPrompt { get; set; } = "";
+    public string? ExpectedConstraints { get; set; }
+    public string? ToolsSchemaJson { get; set; }
+}
+
+public sealed class RunRow
+{
+    public string Id { get; set; } = "";
+    public string SuiteId { get; set; } = "";
+    public string SuiteName { get; set; } = "";
+    public string Status { get; set; } = "";
+    public string SettingsJson { get; set; } = "{}";
+    public string SnapshotJson { get; set; } = "{}";
+    public string CarIds { get; set; } = "";
+    public int ItemsTotal { get; set; }
+    public int ItemsDone { get; set; }
+    public string? Error { get; set; }
+    public bool IsBaseline { get; set; }
+    public string CreatedAt { get; set; } = "";
+    public string? StartedAt { get; set; }
+    public string? FinishedAt { get; set; }
+}
+
+public sealed class RunItemRow
+{
+    public string Id { get; set; } = "";
+    public string RunId { get; set; } = "";
+    public int Ordinal { get; set; }
+    public string TestId { get; set; } = "";
+    public string TestName { get; set; } = "";
+    public string CarId { get; set; } = "";
+    public string CarName { get; set; } = "";
+    public int RepeatIndex { get; set; }
+    public string Status { get; set; } = "";
+    public string? Output { get; set; }
+    public string? Reasoning { get; set; }
+    public string? ToolCallsJson { get; set; }
+    public string? Error { get; set; }
+    public string? MetricsJson { get; set; }
+    public string? ChecksJson { get; set; }
+    public string? JudgeJson { get; set; }
+    public string? ServerTimingsJson { get; set; }
+    public int Retries { get; set; }
+    public string? StartedAt { get; set; }
+    public string? FinishedAt { get; set; }
+}

@@ -1,0 +1,28 @@
+using LLMRace.Grains.Contracts;
+using LLMRace.Grains.Engine;
+using Microsoft.Extensions.Logging;
+
+namespace LLMRace.Grains.Storage;
+
+/// <summary>
+/// At start-up, runs that a previous process left queued or running are marked interrupted and their
+/// event logs closed with a run.failed event, so no run is left hanging and every stream ends.
+/// </summary>
+public sealed class RunRecovery(RunStore runs, EventStore events, ILogger<RunRecovery> logger)
+{
+    public async Task<int> MarkInterruptedAsync()
+    {
+        var unfinished = await runs.ListUnfinishedAsync();
+        foreach (var run in unfinished)
+        {
+            var now = Clock.NowText();
+            const string reason = "the Api stopped while this run was in progress";
+            await runs.MarkFinishedAsync(run.Id, RunStatus.Interrupted, reason, now);
+            var seq = await events.LastSeqAsync(run.Id) + 1;
+            await events.AppendAsync([RunEventFactory.Create(run.Id, seq, DateTime.UtcNow, EventTypes.RunFailed, null,
+                new { status = RunStatus.Interrupted, error = reason })]);
+            logger.LogWarning("Run {RunId} was left {Status} by a previous process; marked interrupted", run.Id, run.Status);
+        }
+        return unfinished.Count;
+    }
+}
