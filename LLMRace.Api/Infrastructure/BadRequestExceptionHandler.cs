@@ -14,9 +14,13 @@ public sealed class BadRequestExceptionHandler(IProblemDetailsService problems) 
     {
         if (exception is not BadHttpRequestException bad) return false;
         var json = exception.InnerException as JsonException ?? exception.InnerException?.InnerException as JsonException;
-        var detail = json is not null
-            ? $"the body is not valid JSON for this request at {json.Path ?? "$"}: {json.Message.Split(" Path:")[0]}"
-            : bad.Message;
+        var detail = json switch
+        {
+            null => bad.Message,
+            { Path: { Length: > 1 } path } when json.Message.Contains("could not be converted", StringComparison.Ordinal) =>
+                $"{path} has the wrong type for this field",
+            _ => $"the body is not valid JSON at {json.Path ?? "$"}: {json.Message.Split(" Path:")[0].Split(" LineNumber:")[0]}",
+        };
         http.Response.StatusCode = bad.StatusCode;
         return await problems.TryWriteAsync(new ProblemDetailsContext
         {

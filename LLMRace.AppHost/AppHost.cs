@@ -1,0 +1,30 @@
+var builder = DistributedApplication.CreateBuilder(args);
+
+// Where the SQLite database lives; tests point this at a folder of their own.
+var dataDir = builder.Configuration["LLMRACE_DATA_DIR"] ?? Path.Combine(builder.AppHostDirectory, "..", "data");
+var uiDir = Path.Combine(builder.AppHostDirectory, "..", "LLMRace.Ui");
+
+var orleans = builder.AddOrleans("race")
+    .WithDevelopmentClustering()
+    .WithMemoryStreaming("RaceStreams")
+    .WithMemoryGrainStorage("PubSubStore");
+
+var sim = builder.AddProject<Projects.LLMRace_Simulator>("sim")
+    .WithHttpHealthCheck("/health");
+
+var api = builder.AddProject<Projects.LLMRace_Api>("api")
+    .WithReference(orleans)
+    .WithReference(sim)
+    .WaitFor(sim)
+    .WithEnvironment("LLMRACE_DB_PATH", Path.GetFullPath(Path.Combine(dataDir, "llmrace.db")))
+    .WithHttpHealthCheck("/health");
+
+var uiInstall = builder.AddExecutable("ui-install", "npm", uiDir, "install", "--no-audit", "--no-fund");
+
+builder.AddExecutable("ui", "npm", uiDir, "run", "dev", "--", "--port", "3000", "--strictPort", "--host", "127.0.0.1")
+    .WithHttpEndpoint(port: 3000, isProxied: false)
+    .WithEnvironment("LLMRACE_API_URL", api.GetEndpoint("http"))
+    .WaitForCompletion(uiInstall)
+    .WaitFor(api);
+
+builder.Build().Run();
