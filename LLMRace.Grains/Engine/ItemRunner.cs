@@ -129,74 +129,67 @@ public sealed class ItemRunner(
         var http = engine.CreateProviderClient();
         var pipeline = ProviderPipeline.Build(car.Connection, idleTimeout, OnRetry);
         await using var stream = await pipeline.ExecuteAsync(
-            async ct => await OpenStreamAsync(http, provider, target, request, ct), runCancel);
+            async ct => await OpenStreamAsync(http, provider, target, request, runCancel, ct), runCancel);
 
         // Past the first token nothing is retried: a retry would restart the clock mid-measurement.
-        using var idle = CancellationTokenSource.CreateLinkedTokenSource(runCancel);
-        idle.CancelAfter(idleTimeout);
+        var reading = stream.Reading;
+        reading.CancelAfter(idleTimeout);
         Consume(stream.First, stream.FirstTimestamp);
         while (true)
         {
             bool more;
             try
             {
-                more = await stream.Parts.MoveNextAsync().AsTask().WaitAsync(idle.Token);
+                more = await stream.Parts.MoveNextAsync();
             }
             catch (OperationCanceledException) when (!runCancel.IsCancellationRequested)
             {
                 throw new TimeoutException($"no data from the server for {idleTimeout.TotalSeconds:0.#} s mid-stream");
             }
             if (!more) break;
-            idle.CancelAfter(idleTimeout);
+            reading.CancelAfter(idleTimeout);
             Consume(stream.Parts.Current, Stopwatch.GetTimestamp());
         }
     }
 
     /// <summary>Sends the request and reads up to the first content part: the span Polly may retry.</summary>
-    private async Task<OpenStream> OpenStreamAsync(HttpClient http, IChatProvider provider, ProviderTarget target, ChatRequest request, CancellationToken ct)
+    private async Task<OpenStream> OpenStreamAsync(
+        HttpClient http, IChatProvider provider, ProviderTarget target, ChatRequest request, CancellationToken runCancel, CancellationToken attempt)
     {
         using var message = provider.BuildStreamingRequest(target, request);
         _meter.Start(Stopwatch.GetTimestamp());
-        var response = await http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, ct);
+        var response = await http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, attempt);
         _meter.Headers(Stopwatch.GetTimestamp());
+        // Reads of the body are cancelled through this source: by a cancelled run, a quiet server, or (before the
+        // first token) the attempt's timeout. A read is never left pending when the stream is disposed.
+        var reading = CancellationTokenSource.CreateLinkedTokenSource(runCancel);
+        IAsyncEnumerator<StreamPart>? parts = null;
         try
         {
             if (!response.IsSuccessStatusCode)
             {
-                var body = await response.Content.ReadAsStringAsync(ct);
-                throw new ProviderHttpException((int)response.StatusCode, Excerpt.Of(body), RetryAfter(response));
+                var text = await response.Content.ReadAsStringAsync(attempt);
+                throw new ProviderHttpException((int)response.StatusCode, Excerpt.Of(text), RetryAfter(response));
             }
-            var body2 = await response.Content.ReadAsStreamAsync(ct);
-            var parts = provider.ParseStreamAsync(body2, CancellationToken.None).GetAsyncEnumerator(CancellationToken.None);
-            try
+            var body = await response.Content.ReadAsStreamAsync(attempt);
+            using var attemptTimeout = attempt.Register(reading.Cancel);
+            parts = provider.ParseStreamAsync(body, reading.Token).GetAsyncEnumerator(reading.Token);
+            while (await parts.MoveNextAsync())
             {
-                while (await parts.MoveNextAsync().AsTask().WaitAsync(ct))
-                {
-                    var now = Stopwatch.GetTimestamp();
-                    if (parts.Current.IsContent) return new OpenStream(response, parts, parts.Current, now);
-                    Consume(parts.Current, now);
-                }
+                var now = Stopwatch.GetTimestamp();
+                if (parts.Current.IsContent) return new OpenStream(response, reading, parts, parts.Current, now);
+                Consume(parts.Current, now);
             }
-            catch
-            {
-                await parts.DisposeAsync();
-                throw;
-            }
-            await parts.DisposeAsync();
             // A stream that ends without content is a complete (empty) answer, not a failure to retry.
-            return new OpenStream(response, EmptyParts(), null, 0);
+            return new OpenStream(response, reading, parts, null, 0);
         }
         catch
         {
+            if (parts is not null) await parts.DisposeAsync();
             response.Dispose();
+            reading.Dispose();
             throw;
         }
-    }
-
-    private static async IAsyncEnumerator<StreamPart> EmptyParts()
-    {
-        await Task.CompletedTask;
-        yield break;
     }
 
     private void Consume(StreamPart? part, long timestamp)
@@ -292,9 +285,11 @@ public sealed class ItemRunner(
         if (error is not null) activity?.SetStatus(ActivityStatusCode.Error, error);
     }
 
-    private sealed class OpenStream(HttpResponseMessage response, IAsyncEnumerator<StreamPart> parts, StreamPart? first, long firstTimestamp)
+    private sealed class OpenStream(
+        HttpResponseMessage response, CancellationTokenSource reading, IAsyncEnumerator<StreamPart> parts, StreamPart? first, long firstTimestamp)
         : IAsyncDisposable
     {
+        public CancellationTokenSource Reading => reading;
         public IAsyncEnumerator<StreamPart> Parts => parts;
         public StreamPart? First => first;
         public long FirstTimestamp => firstTimestamp;
@@ -303,6 +298,7 @@ public sealed class ItemRunner(
         {
             await parts.DisposeAsync();
             response.Dispose();
+            reading.Dispose();
         }
     }
 }

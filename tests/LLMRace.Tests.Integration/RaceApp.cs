@@ -1,0 +1,82 @@
+using Aspire.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace LLMRace.Tests.Integration;
+
+/// <summary>
+/// The real AppHost (Api with its Orleans silo, and the Simulator) on a database folder of its own.
+/// The UI resources are left out: these tests talk HTTP, SSE and SignalR to the Api.
+/// Start and stop have time limits, since DistributedApplication.DisposeAsync can hang (microsoft/aspire#7139).
+/// </summary>
+public sealed class RaceApp : IAsyncDisposable
+{
+    private static readonly TimeSpan StartLimit = TimeSpan.FromMinutes(3);
+    private static readonly TimeSpan StopLimit = TimeSpan.FromSeconds(30);
+
+    private DistributedApplication? _app;
+
+    public RaceApp(string dataDir) => DataDir = dataDir;
+
+    public string DataDir { get; }
+
+    public HttpClient Api { get; private set; } = null!;
+
+    public Uri ApiBase => Api.BaseAddress!;
+
+    public async Task StartAsync()
+    {
+        using var cts = new CancellationTokenSource(StartLimit);
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.LLMRace_AppHost>(
+            [$"LLMRACE_DATA_DIR={DataDir}"],
+            (options, _) => options.DisableDashboard = true,
+            cts.Token);
+        foreach (var ui in builder.Resources.Where(r => r.Name is "ui" or "ui-install").ToList()) builder.Resources.Remove(ui);
+        builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+
+        _app = await builder.BuildAsync(cts.Token);
+        await _app.StartAsync(cts.Token);
+        await _app.ResourceNotifications.WaitForResourceHealthyAsync("api", cts.Token);
+        Api = _app.CreateHttpClient("api");
+        Api.Timeout = TimeSpan.FromMinutes(2);
+    }
+
+    public async Task StopAsync()
+    {
+        if (_app is null) return;
+        var app = _app;
+        _app = null;
+        Api.Dispose();
+        try
+        {
+            await app.StopAsync().WaitAsync(StopLimit);
+            await app.DisposeAsync().AsTask().WaitAsync(StopLimit);
+        }
+        catch (TimeoutException)
+        {
+            // A hung stop must not hang the test run; the processes end with the test host.
+        }
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync();
+}
+
+/// <summary>One app shared by a test collection.</summary>
+public sealed class RaceAppFixture : IAsyncLifetime
+{
+    public RaceApp App { get; } = new(Directory.CreateTempSubdirectory("llmrace-it-").FullName);
+
+    public Task InitializeAsync() => App.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        await App.StopAsync();
+        try { Directory.Delete(App.DataDir, recursive: true); } catch (IOException) { }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class RaceAppCollection : ICollectionFixture<RaceAppFixture>
+{
+    public const string Name = "race app";
+}

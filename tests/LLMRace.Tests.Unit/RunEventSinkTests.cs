@@ -1,0 +1,132 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using LLMRace.Grains.Contracts;
+using LLMRace.Grains.Engine;
+using LLMRace.Grains.Storage;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace LLMRace.Tests.Unit;
+
+/// <summary>Seq assignment and the write-then-publish pipeline, on a real SQLite file.</summary>
+public sealed class RunEventSinkTests : IAsyncLifetime
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("llmrace-sink-").FullName;
+    private SqliteDatabase _db = null!;
+
+    public async Task InitializeAsync()
+    {
+        _db = new SqliteDatabase(Path.Combine(_folder, "test.db"));
+        await _db.InitializeAsync();
+    }
+
+    public Task DisposeAsync()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_folder, recursive: true);
+        return Task.CompletedTask;
+    }
+
+    private sealed class RecordingPublisher(EventStore store) : IRunEventPublisher
+    {
+        public ConcurrentQueue<RunEventBatch> Batches { get; } = new();
+        public List<string> Violations { get; } = [];
+
+        public async Task PublishAsync(string runId, RunEventBatch batch)
+        {
+            // Every event published must already be in the log.
+            var stored = await store.ReadAsync(runId, batch.Events[0].Seq - 1, batch.Events.Length);
+            if (stored.Count != batch.Events.Length) Violations.Add($"batch {batch.Events[0].Seq} published before it was stored");
+            Batches.Enqueue(batch);
+        }
+    }
+
+    [Fact]
+    public async Task Events_from_many_threads_get_gap_free_seqs_and_are_stored_before_they_are_published()
+    {
+        var store = new EventStore(_db);
+        var publisher = new RecordingPublisher(store);
+        var sink = new RunEventSink("run_a", 0, store, publisher, NullLogger.Instance);
+
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(t => Task.Run(() =>
+        {
+            for (var i = 0; i < 500; i++) sink.Emit(EventTypes.ItemDelta, $"item_{t}", new { text = $"t{t}-{i}" });
+        })));
+        await sink.FlushAndCompleteAsync();
+
+        var stored = await store.ReadAsync("run_a", 0, 10_000);
+        Assert.Equal(Enumerable.Range(1, 4000).Select(i => (long)i), stored.Select(e => e.Seq));
+        var published = publisher.Batches.SelectMany(b => b.Events).Select(e => e.Seq).ToList();
+        Assert.Equal(stored.Select(e => e.Seq), published);
+        Assert.Empty(publisher.Violations);
+        Assert.True(publisher.Batches.Count < 4000, "events are written in batches, not one transaction each");
+
+        // Each thread's own events keep their order.
+        foreach (var group in stored.GroupBy(e => e.ItemId))
+        {
+            var texts = group.Select(e => JsonDocument.Parse(e.Json).RootElement.GetProperty("data").GetProperty("text").GetString()).ToList();
+            Assert.Equal(Enumerable.Range(0, 500).Select(i => $"{group.Key!.Replace("item_", "t")}-{i}"), texts);
+        }
+    }
+
+    [Fact]
+    public async Task A_sink_continues_after_the_last_stored_seq()
+    {
+        var store = new EventStore(_db);
+        var first = new RunEventSink("run_b", 0, store, new RecordingPublisher(store), NullLogger.Instance);
+        first.Emit(EventTypes.RunStarted, null, null);
+        first.Emit(EventTypes.ItemStarted, "i", null);
+        await first.FlushAndCompleteAsync();
+
+        var second = new RunEventSink("run_b", await store.LastSeqAsync("run_b"), store, new RecordingPublisher(store), NullLogger.Instance);
+        var e = second.Emit(EventTypes.RunCompleted, null, new { status = "completed" });
+        await second.FlushAndCompleteAsync();
+
+        Assert.Equal(3, e.Seq);
+        var json = JsonDocument.Parse(e.Json).RootElement;
+        Assert.Equal("run_b", json.GetProperty("run_id").GetString());
+        Assert.Equal(3, json.GetProperty("seq").GetInt64());
+        Assert.Equal("run.completed", json.GetProperty("type").GetString());
+        Assert.Equal("completed", json.GetProperty("data").GetProperty("status").GetString());
+        Assert.EndsWith("Z", json.GetProperty("ts").GetString());
+    }
+
+    [Fact]
+    public async Task A_publish_failure_loses_nothing_from_the_log()
+    {
+        var store = new EventStore(_db);
+        var sink = new RunEventSink("run_c", 0, store, new FailingPublisher(), NullLogger.Instance);
+        for (var i = 0; i < 10; i++) sink.Emit(EventTypes.ItemDelta, "i", new { i });
+        await sink.FlushAndCompleteAsync();
+
+        Assert.Equal(10, (await store.ReadAsync("run_c", 0)).Count);
+    }
+
+    private sealed class FailingPublisher : IRunEventPublisher
+    {
+        public Task PublishAsync(string runId, RunEventBatch batch) => throw new InvalidOperationException("stream down");
+    }
+
+    [Fact]
+    public async Task Runs_left_running_are_marked_interrupted_and_their_log_closed()
+    {
+        var runs = new RunStore(_db);
+        var store = new EventStore(_db);
+        await runs.CreateAsync(
+            new RunRow { Id = "run_d", SuiteId = "s", SuiteName = "S", Status = RunStatus.Running, CarIds = "c", ItemsTotal = 2, CreatedAt = Clock.NowText() },
+            [
+                new RunItemRow { Id = "item_1", RunId = "run_d", Ordinal = 0, TestId = "t", TestName = "T", CarId = "c", CarName = "C", Status = ItemStatus.Running },
+                new RunItemRow { Id = "item_2", RunId = "run_d", Ordinal = 1, TestId = "t", TestName = "T", CarId = "c", CarName = "C", Status = ItemStatus.Pending },
+            ]);
+        await store.AppendAsync([RunEventFactory.Create("run_d", 1, DateTime.UtcNow, EventTypes.RunStarted, null, null)]);
+
+        var count = await new RunRecovery(runs, store, NullLogger<RunRecovery>.Instance).MarkInterruptedAsync();
+
+        Assert.Equal(1, count);
+        Assert.Equal(RunStatus.Interrupted, (await runs.GetAsync("run_d"))!.Status);
+        Assert.All(await runs.GetItemsAsync("run_d"), i => Assert.Equal(ItemStatus.Cancelled, i.Status));
+        var log = await store.ReadAsync("run_d", 0);
+        Assert.Equal([1L, 2L], log.Select(e => e.Seq));
+        Assert.True(log[^1].IsTerminal);
+        Assert.Contains("interrupted", log[^1].Json);
+    }
+}
