@@ -26,6 +26,9 @@ public static class RaceServices
             builder.Configuration["LLMRACE_SECRET_KEY"], databasePath, sp.GetRequiredService<ILoggerFactory>().CreateLogger("LLMRace.Secrets")));
         services.AddSingleton<ConnectionLimiter>();
         services.AddSingleton<IRunEventPublisher, OrleansRunEventPublisher>();
+        services.AddSingleton<ActiveRuns>();
+        // Registered after the silo, so it stops first: running runs close their logs while the silo still serves.
+        services.AddHostedService(sp => sp.GetRequiredService<ActiveRuns>());
         services.AddSingleton<RaceEngine>();
         services.AddSingleton<RunFeed>();
         services.AddSingleton<RunEventReader>();

@@ -13,6 +13,7 @@ public sealed class RaceEngine(
     ConnectionLimiter limiter,
     SecretProtector secrets,
     IHttpClientFactory httpClients,
+    ActiveRuns active,
     ILoggerFactory loggers)
 {
     public const string ProviderHttpClient = "providers";
@@ -23,6 +24,7 @@ public sealed class RaceEngine(
     public IRunEventPublisher Publisher => publisher;
     public ConnectionLimiter Limiter => limiter;
     public SecretProtector Secrets => secrets;
+    public ActiveRuns Active => active;
     public HttpClient CreateProviderClient() => httpClients.CreateClient(ProviderHttpClient);
     public ILogger CreateLogger<T>() => loggers.CreateLogger<T>();
 }

@@ -44,6 +44,17 @@ public sealed class RunExecutor
         if (!_cancel.IsCancellationRequested) _cancel.Cancel();
     }
 
+    /// <summary>Ends the run because the process is stopping: as cancel, but the run ends interrupted.</summary>
+    public void Interrupt()
+    {
+        Volatile.Write(ref _interrupted, true);
+        Cancel();
+    }
+
+    private bool _interrupted;
+
+    public const string RunRecoveryReason = "the Api stopped while this run was in progress";
+
     private async Task RunAsync()
     {
         var lastSeq = await _engine.Events.LastSeqAsync(_run.Id);
@@ -78,6 +89,11 @@ public sealed class RunExecutor
             _logger.LogError(e, "Run {RunId} failed", _run.Id);
             outcome = RunStatus.Failed;
             error = e.Message;
+        }
+        if (outcome == RunStatus.Cancelled && Volatile.Read(ref _interrupted))
+        {
+            outcome = RunStatus.Interrupted;
+            error = RunRecoveryReason;
         }
 
         try

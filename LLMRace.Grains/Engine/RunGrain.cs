@@ -23,6 +23,7 @@ public sealed class RunGrain(RaceEngine engine, ILogger<RunGrain> logger) : Grai
 
         _executor = new RunExecutor(engine, run);
         _executor.Start();
+        engine.Active.Add(run.Id, _executor);
         _keepAlive = this.RegisterGrainTimer(CheckFinishedAsync, new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)) { KeepAlive = true });
         logger.LogInformation("Run {RunId} started: {Items} items", run.Id, run.ItemsTotal);
         return _executor.Progress;

@@ -16,7 +16,7 @@ public sealed class RunRecovery(RunStore runs, EventStore events, ILogger<RunRec
         foreach (var run in unfinished)
         {
             var now = Clock.NowText();
-            const string reason = "the Api stopped while this run was in progress";
+            const string reason = RunExecutor.RunRecoveryReason;
             await runs.MarkFinishedAsync(run.Id, RunStatus.Interrupted, reason, now);
             var seq = await events.LastSeqAsync(run.Id) + 1;
             await events.AppendAsync([RunEventFactory.Create(run.Id, seq, DateTime.UtcNow, EventTypes.RunFailed, null,

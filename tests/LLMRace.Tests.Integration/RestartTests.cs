@@ -1,0 +1,106 @@
+using System.Diagnostics;
+
+namespace LLMRace.Tests.Integration;
+
+/// <summary>What survives a restart of the AppHost: everything; and a run cut off mid-race ends as interrupted.</summary>
+public sealed class RestartTests : IAsyncLifetime
+{
+    private readonly string _dataDir = Directory.CreateTempSubdirectory("llmrace-restart-").FullName;
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync()
+    {
+        try { Directory.Delete(_dataDir, recursive: true); } catch (IOException) { }
+        return Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task Runs_survive_a_restart_and_a_run_cut_off_mid_race_is_marked_interrupted()
+    {
+        string finishedRun, cutOffRun;
+        List<StreamedEvent> finishedEvents;
+        long cutOffSeenSeq;
+        await using (var first = new RaceApp(_dataDir))
+        {
+            await first.StartAsync();
+            var client = new RaceClient(first.Api);
+            var suite = await client.SuiteAsync("Survivor", ("Echo", "remember this after a restart", "contains:restart"));
+            var quick = await client.CarAsync("Quick", "echo?ttft_ms=5&itl_ms=1");
+            finishedRun = await client.StartRunAsync(suite, quick);
+            finishedEvents = await client.ReadStreamAsync(finishedRun);
+
+            var longSuite = await client.SuiteAsync("Marathon",
+                [.. Enumerable.Range(1, 10).Select(i => ($"Lap {i}", string.Join(' ', Enumerable.Range(1, 200).Select(w => $"lap{i}w{w}")), (string?)null))]);
+            var slow = await client.CarAsync("Slow", "echo?ttft_ms=10&itl_ms=50");
+            cutOffRun = await client.StartRunAsync(longSuite, slow);
+            cutOffSeenSeq = (await client.ReadStreamAsync(cutOffRun, stopWhen: e => e.Type == "item.delta"))[^1].Seq;
+            await first.StopAsync();
+        }
+
+        await using var second = new RaceApp(_dataDir);
+        await second.StartAsync();
+        var after = new RaceClient(second.Api);
+
+        var run = await after.GetAsync($"/api/runs/{finishedRun}");
+        Assert.Equal("completed", run.GetProperty("status").GetString());
+        var item = Assert.Single((await after.GetAsync($"/api/runs/{finishedRun}/items")).EnumerateArray());
+        Assert.Equal("remember this after a restart", item.GetProperty("output").GetString());
+        Assert.Equal("passed", item.GetProperty("status").GetString());
+        var replay = await after.ReadStreamAsync(finishedRun);
+        Assert.Equal(finishedEvents.Select(e => e.Json.GetRawText()), replay.Select(e => e.Json.GetRawText()));
+
+        var cutOff = await after.GetAsync($"/api/runs/{cutOffRun}");
+        Assert.Equal("interrupted", cutOff.GetProperty("status").GetString());
+        var cutOffEvents = await after.ReadStreamAsync(cutOffRun);
+        Assert.Equal(Enumerable.Range(1, cutOffEvents.Count).Select(i => (long)i), cutOffEvents.Select(e => e.Seq));
+        Assert.True(cutOffEvents.Count >= cutOffSeenSeq, "every event written before the stop is still there");
+        Assert.Equal("run.failed", cutOffEvents[^1].Type);
+        Assert.Equal("interrupted", cutOffEvents[^1].Data.GetProperty("status").GetString());
+        Assert.All((await after.GetAsync($"/api/runs/{cutOffRun}/items")).EnumerateArray(),
+            i => Assert.DoesNotContain(i.GetProperty("status").GetString(), new[] { "pending", "running" }));
+    }
+
+    [Fact]
+    public async Task An_unwritable_database_path_stops_the_api_with_one_line_saying_which_path_and_why()
+    {
+        var notAFolder = Path.Combine(_dataDir, "plain-file");
+        await File.WriteAllTextAsync(notAFolder, "this is a file, so nothing can be created under it");
+        var databasePath = Path.Combine(notAFolder, "llmrace.db");
+
+        var start = new ProcessStartInfo("dotnet", [ApiAssembly()])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            Environment =
+            {
+                ["LLMRACE_DB_PATH"] = databasePath,
+                ["ASPNETCORE_URLS"] = "http://127.0.0.1:0",
+                ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            },
+        };
+        using var api = Process.Start(start)!;
+        var stdout = api.StandardOutput.ReadToEndAsync();
+        var stderr = api.StandardError.ReadToEndAsync();
+        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        await api.WaitForExitAsync(limit.Token);
+        var output = await stdout + await stderr;
+
+        Assert.Equal(1, api.ExitCode);
+        var lines = output.Split('\n').Where(l => l.Contains("cannot open the database")).ToList();
+        var line = Assert.Single(lines);
+        Assert.Contains($"'{databasePath}'", line);
+        Assert.DoesNotContain("Unhandled exception", output);
+    }
+
+    private static string ApiAssembly()
+    {
+        var testBin = new DirectoryInfo(AppContext.BaseDirectory); // tests/LLMRace.Tests.Integration/bin/<Configuration>/net10.0/
+        var configuration = testBin.Parent!.Name;
+        var root = testBin;
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "LLMRace.sln"))) root = root.Parent;
+        var dll = Path.Combine(root!.FullName, "LLMRace.Api", "bin", configuration, "net10.0", "LLMRace.Api.dll");
+        Assert.True(File.Exists(dll), $"the Api is built at {dll}");
+        return dll;
+    }
+}
