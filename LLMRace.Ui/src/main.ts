@@ -42,6 +42,7 @@ function runItem(run: Run): HTMLLIElement {
 
 async function watch(runId: string): Promise<void> {
   subscription?.dispose();
+  history.replaceState(null, "", `#/runs/${encodeURIComponent(runId)}`);
   race = newRace(runId);
   eventsList.replaceChildren();
   render();
@@ -111,3 +112,7 @@ startButton.addEventListener("click", async () => {
 });
 
 refreshRuns().catch((err) => (startStatus.textContent = `The Api is not answering: ${(err as Error).message}`));
+
+// A run named in the address (#/runs/<id>) is watched from its first event: a reload rebuilds the race from the log.
+const linked = /^#\/runs\/(.+)$/.exec(location.hash);
+if (linked) void watch(decodeURIComponent(linked[1]));
