@@ -14,6 +14,8 @@ public sealed record SimBehaviour(string Preset, int TtftMs, int ItlMs, int? Tok
         ["cruiser"] = new("cruiser", 300, 35, 48, null),
         ["echo"] = new("echo", 30, 8, null, null),
         ["instant"] = new("instant", 0, 0, 32, null),
+        // Calls the first tool it is offered; once the conversation holds the tool's result, answers with it.
+        ["caller"] = new("caller", 40, 6, 24, null),
     };
 
     public bool Echo => Preset == "echo";

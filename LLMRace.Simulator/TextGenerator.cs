@@ -33,6 +33,9 @@ public static partial class TextGenerator
         return tokens;
     }
 
+    /// <summary>Splits text into word tokens, each with the whitespace before it, so the tokens join back into the text.</summary>
+    public static IReadOnlyList<string> Split(string text) => [.. TokenPattern().Matches(text).Select(m => m.Value)];
+
     /// <summary>A rough prompt token count for the usage report: whitespace-separated words.</summary>
     public static int CountPromptTokens(IEnumerable<string> messages) =>
         messages.Sum(m => TokenPattern().Matches(m).Count);

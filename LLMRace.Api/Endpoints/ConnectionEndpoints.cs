@@ -63,61 +63,59 @@ public static partial class ConnectionEndpoints
         group.MapGet("/{id}/models", async Task<IResult> (string id, GarageStore garage, RaceEngine engine, CancellationToken ct) =>
         {
             if (await garage.GetConnectionAsync(id) is not { } row) return Problems.NotFound("connection", id);
-            var (models, error, _) = await DiscoverAsync(row, engine, ct);
-            return error is null
-                ? TypedResults.Ok(new { models })
-                : TypedResults.Problem(statusCode: 502, title: "Model discovery failed", detail: error);
+            var discovery = await RuntimeDiagnostics.DiscoverAsync(row, engine, ct);
+            return discovery.Error is null
+                ? TypedResults.Ok(new { models = discovery.Models })
+                : TypedResults.Problem(statusCode: 502, title: "Model discovery failed", detail: discovery.Error);
         });
 
         group.MapPost("/{id}/test", async Task<IResult> (string id, GarageStore garage, RaceEngine engine, CancellationToken ct) =>
         {
             if (await garage.GetConnectionAsync(id) is not { } row) return Problems.NotFound("connection", id);
-            var (models, error, latency) = await DiscoverAsync(row, engine, ct);
+            var discovery = await RuntimeDiagnostics.DiscoverAsync(row, engine, ct);
             return TypedResults.Ok(new
             {
-                status = error is null ? "ONLINE" : "OFFLINE",
-                latency_ms = Math.Round(latency, 1),
-                model_count = models.Count,
-                error,
+                status = discovery.Error is null ? "ONLINE" : "OFFLINE",
+                latency_ms = discovery.LatencyMs,
+                model_count = discovery.Models.Count,
+                error = discovery.Error,
             });
         });
-    }
 
-    /// <summary>Lists the server's models. Returns the error in plain words instead of throwing.</summary>
-    public static async Task<(IReadOnlyList<string> Models, string? Error, double LatencyMs)> DiscoverAsync(
-        ConnectionRow row, RaceEngine engine, CancellationToken ct)
-    {
-        if (ConnectionTypes.ProviderFor(row.Type) is not { } provider)
-            return ([], $"model discovery for {row.Type} connections is not available yet", 0);
-        var started = Stopwatch.GetTimestamp();
-        try
+        group.MapPost("/{id}/verify", async Task<IResult> (string id, GarageStore garage, RaceEngine engine, CancellationToken ct) =>
         {
-            var (_, key) = ApiKeyResolver.Resolve(row, engine.Secrets);
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            timeout.CancelAfter(TimeSpan.FromSeconds(Math.Clamp(row.TimeoutS, 1, 30)));
-            using var request = provider.BuildModelListRequest(new ProviderTarget(row.Type, row.BaseUrl, key));
-            using var response = await engine.CreateProviderClient().SendAsync(request, timeout.Token);
-            var body = await response.Content.ReadAsStringAsync(timeout.Token);
-            var latency = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-            if (!response.IsSuccessStatusCode) return ([], $"HTTP {(int)response.StatusCode}: {Excerpt.Of(body)}", latency);
-            return (provider.ParseModelList(body), null, latency);
-        }
-        catch (SecretUnreadableException e)
-        {
-            return ([], e.Message, 0);
-        }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-        {
-            return ([], "timed out waiting for the server", Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        }
-        catch (HttpRequestException e)
-        {
-            return ([], $"cannot reach the server: {e.Message}", Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            return ([], "the server's model list is not the expected JSON", Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        }
+            if (await garage.GetConnectionAsync(id) is not { } row) return Problems.NotFound("connection", id);
+            string source;
+            bool present;
+            try
+            {
+                var (s, key) = ApiKeyResolver.Resolve(row, engine.Secrets);
+                (source, present) = (s, !string.IsNullOrEmpty(key));
+            }
+            catch (SecretUnreadableException)
+            {
+                (source, present) = (AuthSources.EncryptedDb, false);
+            }
+            var discovery = await RuntimeDiagnostics.DiscoverAsync(row, engine, ct);
+            return TypedResults.Ok(new
+            {
+                connection_id = row.Id,
+                type = row.Type,
+                base_url = row.BaseUrl,
+                auth_source = source,
+                auth_present = present,
+                discovery = new
+                {
+                    status = discovery.Error is null ? "ok" : "failed",
+                    models = discovery.Models,
+                    error = discovery.Error,
+                    failure = discovery.Failure == DiscoveryFailure.None ? null : discovery.Failure.ToString().ToLowerInvariant(),
+                    http_status = discovery.StatusCode,
+                    latency_ms = discovery.LatencyMs,
+                },
+                hints = RuntimeDiagnostics.Hints(row, discovery, source, present),
+            });
+        });
     }
 
     private static IResult? Apply(ConnectionInput input, ConnectionRow row, SecretProtector secrets, bool creating)

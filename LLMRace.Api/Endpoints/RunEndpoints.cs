@@ -4,7 +4,6 @@ using System.Text.Json.Nodes;
 using LLMRace.Api.Infrastructure;
 using LLMRace.Api.Live;
 using LLMRace.Grains.Contracts;
-using LLMRace.Grains.Providers;
 using LLMRace.Grains.Storage;
 
 namespace LLMRace.Api.Endpoints;
@@ -92,11 +91,6 @@ public static class RunEndpoints
             {
                 if (await garage.GetCarAsync(carId ?? "") is not { } car) { errors.Add("car_ids", $"car '{carId}' does not exist"); continue; }
                 if (await garage.GetConnectionAsync(car.ConnectionId) is not { } connection) { errors.Add("car_ids", $"car '{car.Name}' has no connection"); continue; }
-                if (!ConnectionTypes.Raceable.Contains(connection.Type))
-                {
-                    errors.Add("car_ids", $"car '{car.Name}' uses a {connection.Type} connection, which cannot be raced yet (raceable: {string.Join(", ", ConnectionTypes.Raceable)})");
-                    continue;
-                }
                 cars.Add(new CarSnapshot(car.Id, car.Name, car.Model, JsonNode.Parse(car.ParamsJson) as JsonObject ?? [],
                     new ConnectionSnapshot(connection.Id, connection.Name, connection.Type, connection.BaseUrl, connection.TimeoutS, connection.MaxRetries, connection.MaxConcurrency)));
             }

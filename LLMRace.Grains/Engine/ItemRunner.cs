@@ -260,7 +260,8 @@ public sealed class ItemRunner(
 
     private static string Describe(Exception e) => e switch
     {
-        ProviderHttpException or ProviderStreamException or TimeoutException => e.Message,
+        ProviderHttpException or ProviderStreamException or TimeoutException or Security.SecretUnreadableException => e.Message,
+        HttpRequestException { InnerException: System.Security.Authentication.AuthenticationException } h => $"TLS handshake failed: {h.InnerException!.Message}",
         Polly.Timeout.TimeoutRejectedException t => $"no first token within {t.Timeout.TotalSeconds:0.#} s",
         HttpRequestException h when h.InnerException is System.Net.Sockets.SocketException s => $"cannot reach the server: {s.Message}",
         HttpRequestException h => $"request failed: {h.Message}",

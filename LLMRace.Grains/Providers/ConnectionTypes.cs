@@ -12,12 +12,11 @@ public static class ConnectionTypes
 
     public static readonly string[] All = [Ollama, OpenAiCompat, LlamaCppOpenAi, OpenAi, Anthropic, OpenRouter, Simulator];
 
-    /// <summary>The types LLMRace can race today; the others can be stored but not raced yet.</summary>
-    public static readonly string[] Raceable = [OpenAiCompat, LlamaCppOpenAi, OpenAi, OpenRouter, Simulator];
-
     public static IChatProvider? ProviderFor(string type) => type switch
     {
         OpenAiCompat or LlamaCppOpenAi or OpenAi or OpenRouter or Simulator => OpenAiChatProvider.Instance,
+        Ollama => OllamaChatProvider.Instance,
+        Anthropic => AnthropicChatProvider.Instance,
         _ => null,
     };
 }

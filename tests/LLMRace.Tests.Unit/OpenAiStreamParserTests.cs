@@ -7,32 +7,7 @@ namespace LLMRace.Tests.Unit;
 /// <summary>The OpenAI-compatible parser on streams real servers sent, byte for byte.</summary>
 public class OpenAiStreamParserTests
 {
-    private sealed record Parsed(string Text, string Reasoning, IReadOnlyList<ToolCall> Tools, UsagePart? Usage, string? Finish, ServerTimingsPart? Timings, int ContentParts);
-
-    private static async Task<Parsed> ParseAsync(byte[] bytes, int maxRead = int.MaxValue)
-    {
-        var text = new StringBuilder();
-        var reasoning = new StringBuilder();
-        var tools = new ToolCallAssembler();
-        UsagePart? usage = null;
-        string? finish = null;
-        ServerTimingsPart? timings = null;
-        var content = 0;
-        await foreach (var part in OpenAiChatProvider.Instance.ParseStreamAsync(new TricklingStream(bytes, maxRead), CancellationToken.None))
-        {
-            if (part.IsContent) content++;
-            switch (part)
-            {
-                case ContentPart { Kind: ContentKind.Text } c: text.Append(c.Text); break;
-                case ContentPart c: reasoning.Append(c.Text); break;
-                case ToolCallDeltaPart t: tools.Add(t); break;
-                case UsagePart u: usage = u; break;
-                case FinishPart f: finish ??= f.Reason; break;
-                case ServerTimingsPart s: timings = s; break;
-            }
-        }
-        return new(text.ToString(), reasoning.ToString(), tools.Build(), usage, finish, timings, content);
-    }
+    private static Task<Parsed> ParseAsync(byte[] bytes, int maxRead = int.MaxValue) => Parsed.FromAsync(OpenAiChatProvider.Instance, bytes, maxRead);
 
     [Fact]
     public async Task Openai_text_stream_gives_the_text_and_the_usage_chunk()

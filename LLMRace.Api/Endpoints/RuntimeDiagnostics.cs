@@ -1,0 +1,123 @@
+using System.Net.Sockets;
+using System.Security.Authentication;
+using LLMRace.Grains.Engine;
+using LLMRace.Grains.Providers;
+using LLMRace.Grains.Security;
+using LLMRace.Grains.Storage;
+
+namespace LLMRace.Api.Endpoints;
+
+/// <summary>What discovery found, with the failure classified so a person can be told what to do.</summary>
+public sealed record Discovery(IReadOnlyList<string> Models, string? Error, DiscoveryFailure Failure, int? StatusCode, double LatencyMs);
+
+public enum DiscoveryFailure { None, Refused, Unauthorized, InvalidHost, Forbidden, NotFound, Timeout, Tls, KeyUnreadable, BadResponse, Other }
+
+/// <summary>Model discovery and Verify Runtime: auth source, discovery, and hints for the known failures.</summary>
+public static class RuntimeDiagnostics
+{
+    public static async Task<Discovery> DiscoverAsync(ConnectionRow row, RaceEngine engine, CancellationToken ct)
+    {
+        var provider = ConnectionTypes.ProviderFor(row.Type)!;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        double Elapsed() => Math.Round(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, 1);
+        try
+        {
+            var (_, key) = ApiKeyResolver.Resolve(row, engine.Secrets);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(Math.Clamp(row.TimeoutS, 1, 30)));
+            using var request = provider.BuildModelListRequest(new ProviderTarget(row.Type, row.BaseUrl, key));
+            using var response = await engine.CreateProviderClient().SendAsync(request, timeout.Token);
+            var body = await response.Content.ReadAsStringAsync(timeout.Token);
+            var status = (int)response.StatusCode;
+            if (response.IsSuccessStatusCode)
+                return new Discovery(provider.ParseModelList(body), null, DiscoveryFailure.None, status, Elapsed());
+            var failure = status switch
+            {
+                401 => DiscoveryFailure.Unauthorized,
+                403 when body.Contains("Invalid host header", StringComparison.OrdinalIgnoreCase) => DiscoveryFailure.InvalidHost,
+                403 => DiscoveryFailure.Forbidden,
+                404 => DiscoveryFailure.NotFound,
+                _ => DiscoveryFailure.Other,
+            };
+            return new Discovery([], $"HTTP {status} from {request.RequestUri}: {Excerpt.Of(body)}", failure, status, Elapsed());
+        }
+        catch (SecretUnreadableException e)
+        {
+            return new Discovery([], e.Message, DiscoveryFailure.KeyUnreadable, null, 0);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return new Discovery([], $"no answer within {Math.Clamp(row.TimeoutS, 1, 30):0.#} s", DiscoveryFailure.Timeout, null, Elapsed());
+        }
+        catch (HttpRequestException e) when (e.InnerException is AuthenticationException tls)
+        {
+            return new Discovery([], $"TLS handshake failed: {tls.Message}", DiscoveryFailure.Tls, null, Elapsed());
+        }
+        catch (HttpRequestException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused })
+        {
+            return new Discovery([], $"connection refused: nothing is listening at {row.BaseUrl}", DiscoveryFailure.Refused, null, Elapsed());
+        }
+        catch (HttpRequestException e)
+        {
+            return new Discovery([], $"cannot reach the server: {e.Message}", DiscoveryFailure.Other, null, Elapsed());
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return new Discovery([], "the server's model list is not the JSON this connection type expects: check the type", DiscoveryFailure.BadResponse, null, Elapsed());
+        }
+    }
+
+    public static IReadOnlyList<string> Hints(ConnectionRow row, Discovery discovery, string authSource, bool authPresent)
+    {
+        var hints = new List<string>();
+        var uri = Uri.TryCreate(row.BaseUrl, UriKind.Absolute, out var u) ? u : null;
+        var local = uri?.Host is "localhost" or "127.0.0.1" or "[::1]" or "::1";
+        switch (discovery.Failure)
+        {
+            case DiscoveryFailure.Refused:
+                hints.Add($"Nothing is listening at {row.BaseUrl}: start the model server, and check the host and port.");
+                if (local) hints.Add($"If LLMRace runs in a container, localhost is the container itself: use http://host.docker.internal:{uri!.Port} to reach a server on the host.");
+                break;
+            case DiscoveryFailure.Unauthorized:
+                hints.Add(authPresent
+                    ? "The server refused the API key (401): re-save the key on this connection; it may be wrong or expired."
+                    : "The server wants an API key (401): enter one on this connection" + (row.ApiKeyEnvVar is { } v ? $", or set the environment variable {v}." : "."));
+                if (authSource == AuthSources.EnvVar && !authPresent) hints.Add($"The environment variable {row.ApiKeyEnvVar} is not set for the Api process.");
+                break;
+            case DiscoveryFailure.InvalidHost:
+                hints.Add("The server rejected the Host header (403 Invalid host header), as Jan does for hosts it does not trust: in Jan > Settings > Local API Server, set Trusted Hosts to host.docker.internal,localhost,127.0.0.1.");
+                break;
+            case DiscoveryFailure.Forbidden:
+                hints.Add("The server forbids this request (403): check the key's permissions or the server's access settings.");
+                break;
+            case DiscoveryFailure.NotFound:
+                hints.Add($"Nothing at that path (404): check the base URL and its API prefix. {PrefixAdvice(row.Type)}");
+                break;
+            case DiscoveryFailure.Timeout:
+                hints.Add($"The server did not answer within {Math.Clamp(row.TimeoutS, 1, 30):0.#} s: it may be loading a model or overloaded; try again, or raise timeout_s.");
+                break;
+            case DiscoveryFailure.Tls:
+                hints.Add("The TLS handshake failed: use http:// for a local server without TLS, or check the server's certificate.");
+                break;
+            case DiscoveryFailure.KeyUnreadable:
+                hints.Add("The stored key cannot be decrypted with this LLMRACE_SECRET_KEY: re-save the API key on this connection.");
+                break;
+            case DiscoveryFailure.BadResponse:
+                hints.Add($"The server answered, but not as a {row.Type} server does: check the connection type. {PrefixAdvice(row.Type)}");
+                break;
+        }
+        if (discovery.Failure == DiscoveryFailure.None && discovery.Models.Count == 0)
+            hints.Add("The server lists no models: load or pull one, or type the model name by hand on the car.");
+        if (discovery.Failure != DiscoveryFailure.None)
+            hints.Add("Model discovery is optional: a car can always name its model by hand.");
+        return hints;
+    }
+
+    private static string PrefixAdvice(string type) => type switch
+    {
+        ConnectionTypes.Ollama => "Ollama serves at its root, e.g. http://127.0.0.1:11434 (no /v1; for its OpenAI API use OPENAI_COMPAT with /v1).",
+        ConnectionTypes.OpenRouter => "OpenRouter's base URL is https://openrouter.ai (LLMRace adds /api/v1).",
+        ConnectionTypes.Anthropic => "Anthropic's base URL is https://api.anthropic.com (LLMRace adds /v1).",
+        _ => "OpenAI-compatible servers answer under /v1 (LLMRace adds it when the base URL lacks it), e.g. http://127.0.0.1:1337 for Jan, :1234 for LM Studio, :8080 for llama.cpp.",
+    };
+}

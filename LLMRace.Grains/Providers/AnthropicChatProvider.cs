@@ -1,0 +1,135 @@
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace LLMRace.Grains.Providers;
+
+/// <summary>
+/// Anthropic's Messages API: `/v1/messages` as an SSE event stream (message_start, content_block_*,
+/// text/thinking/input_json deltas, ping, message_delta with usage and stop_reason, message_stop, error).
+/// </summary>
+public sealed class AnthropicChatProvider : IChatProvider
+{
+    public static readonly AnthropicChatProvider Instance = new();
+
+    public const string ApiVersion = "2023-06-01";
+    public const int DefaultMaxTokens = 1024;
+
+    // The Messages API rejects fields it does not know, so only these car params are sent.
+    private static readonly string[] Accepted = ["max_tokens", "temperature", "top_p", "top_k", "stop_sequences", "thinking", "metadata"];
+
+    public HttpRequestMessage BuildStreamingRequest(ProviderTarget target, ChatRequest request)
+    {
+        var body = new JsonObject
+        {
+            ["model"] = request.Model,
+            ["max_tokens"] = DefaultMaxTokens,
+            ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = request.UserPrompt }),
+            ["stream"] = true,
+        };
+        if (!string.IsNullOrEmpty(request.SystemPrompt)) body["system"] = request.SystemPrompt;
+        foreach (var (name, value) in request.Params)
+            if (Accepted.Contains(name)) body[name] = value?.DeepClone();
+
+        var message = new HttpRequestMessage(HttpMethod.Post, ApiRoot(target) + "/messages")
+        {
+            Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
+        };
+        AddHeaders(target, message);
+        return message;
+    }
+
+    public HttpRequestMessage BuildModelListRequest(ProviderTarget target)
+    {
+        var message = new HttpRequestMessage(HttpMethod.Get, ApiRoot(target) + "/models");
+        AddHeaders(target, message);
+        return message;
+    }
+
+    public IReadOnlyList<string> ParseModelList(string body) => OpenAiChatProvider.Instance.ParseModelList(body);
+
+    public async IAsyncEnumerable<StreamPart> ParseStreamAsync(Stream body, [EnumeratorCancellation] CancellationToken ct)
+    {
+        var parser = SseParser.Create(body, static (_, data) => Encoding.UTF8.GetString(data));
+        await foreach (var item in parser.EnumerateAsync(ct))
+        {
+            if (item.Data.Length == 0) continue;
+            var parts = ParseEvent(item.Data, out var stop);
+            foreach (var part in parts) yield return part;
+            if (stop) yield break;
+        }
+    }
+
+    public static IReadOnlyList<StreamPart> ParseEvent(string data, out bool stop)
+    {
+        stop = false;
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(data);
+        }
+        catch (JsonException)
+        {
+            throw new ProviderStreamException($"the server sent an event that is not JSON: {Excerpt.Of(data)}");
+        }
+        using (doc)
+        {
+            var root = doc.RootElement;
+            var parts = new List<StreamPart>();
+            switch (Str(root, "type"))
+            {
+                case "message_start" when root.TryGetProperty("message", out var message) && message.TryGetProperty("usage", out var usage):
+                    parts.Add(new UsagePart(Int(usage, "input_tokens"), null));
+                    break;
+                case "content_block_start" when root.TryGetProperty("content_block", out var block) && Str(block, "type") == "tool_use":
+                    parts.Add(new ToolCallDeltaPart(Int(root, "index") ?? 0, Str(block, "id"), Str(block, "name"), null));
+                    break;
+                case "content_block_delta" when root.TryGetProperty("delta", out var delta):
+                    switch (Str(delta, "type"))
+                    {
+                        case "text_delta" when Str(delta, "text") is { Length: > 0 } text:
+                            parts.Add(new ContentPart(ContentKind.Text, text));
+                            break;
+                        case "thinking_delta" when Str(delta, "thinking") is { Length: > 0 } thinking:
+                            parts.Add(new ContentPart(ContentKind.Reasoning, thinking));
+                            break;
+                        case "input_json_delta" when Str(delta, "partial_json") is { Length: > 0 } json:
+                            parts.Add(new ToolCallDeltaPart(Int(root, "index") ?? 0, null, null, json));
+                            break;
+                    }
+                    break;
+                case "message_delta":
+                    if (root.TryGetProperty("usage", out var final)) parts.Add(new UsagePart(Int(final, "input_tokens"), Int(final, "output_tokens")));
+                    if (root.TryGetProperty("delta", out var d) && Str(d, "stop_reason") is { } reason) parts.Add(new FinishPart(reason));
+                    break;
+                case "message_stop":
+                    stop = true;
+                    break;
+                case "error":
+                    var error = root.TryGetProperty("error", out var e) ? e : root;
+                    throw new ProviderStreamException($"the server reported an error mid-stream: {Str(error, "type") ?? "error"}: {Str(error, "message") ?? Excerpt.Of(data)}");
+            }
+            return parts;
+        }
+    }
+
+    public static string ApiRoot(ProviderTarget target)
+    {
+        var root = target.BaseUrl.Trim().TrimEnd('/');
+        return root.EndsWith("/v1", StringComparison.OrdinalIgnoreCase) ? root : root + "/v1";
+    }
+
+    private static void AddHeaders(ProviderTarget target, HttpRequestMessage message)
+    {
+        if (!string.IsNullOrEmpty(target.ApiKey)) message.Headers.TryAddWithoutValidation("x-api-key", target.ApiKey);
+        message.Headers.TryAddWithoutValidation("anthropic-version", ApiVersion);
+    }
+
+    private static int? Int(JsonElement e, string name) =>
+        e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var i) ? i : null;
+
+    private static string? Str(JsonElement e, string name) =>
+        e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+}

@@ -1,0 +1,80 @@
+using System.Diagnostics;
+using LLMRace.Simulator.Protocols;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace LLMRace.Simulator;
+
+/// <summary>Answers one chat request in any protocol: faults first, then the plan paced on its schedule.</summary>
+public static class SimStreamer
+{
+    public static async Task AnswerAsync(HttpContext http, SimRequest request, IProtocolWriter writer, TruthLog truth, long arrived)
+    {
+        var arrivedUtc = DateTime.UtcNow;
+        if (string.IsNullOrWhiteSpace(request.Model))
+        {
+            await writer.ErrorAsync(http, 400, "'model' is required", "invalid_request_error");
+            return;
+        }
+        var behaviour = SimBehaviour.Parse(request.Model, out var problem);
+        if (problem is not null)
+        {
+            await writer.ErrorAsync(http, 404, problem, "not_found_error");
+            return;
+        }
+        var fault = behaviour.Fault ?? PathFaults.Of(http);
+        if (await Faults.RejectAsync(http, fault, writer.ErrorAsync)) return;
+
+        var plan = SimPlan.For(behaviour, request);
+        var chunks = writer.Chunks(plan);
+        var requestId = $"simreq_{Guid.NewGuid():N}";
+        http.Response.Headers["x-sim-request-id"] = requestId;
+        var pacer = new ChunkPacer(behaviour, arrived);
+
+        if (!request.Stream)
+        {
+            if (fault?.Kind == "hang") { await Hang(http); return; }
+            for (var i = 0; i < chunks.Count; i++) await pacer.WaitForChunkAsync(i, http.RequestAborted);
+            truth.Add(new RequestTruth(requestId, request.Model, arrivedUtc, pacer.WrittenMs));
+            await writer.WholeAsync(http, plan, behaviour);
+            return;
+        }
+
+        http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        http.Response.ContentType = writer.StreamContentType;
+        http.Response.Headers.CacheControl = "no-cache";
+        await http.Response.Body.FlushAsync(http.RequestAborted);
+        if (fault?.Kind == "hang") { await Hang(http); return; }
+
+        try
+        {
+            await writer.StartAsync(http, plan);
+            for (var i = 0; i < chunks.Count; i++)
+            {
+                await pacer.WaitForChunkAsync(i, http.RequestAborted);
+                if (fault is { Kind: "disconnect_after" } && i == fault.Argument)
+                {
+                    http.Abort();
+                    return;
+                }
+                if (fault is { Kind: "malformed_after" } && i == fault.Argument)
+                {
+                    await writer.MalformedAsync(http);
+                    return;
+                }
+                await writer.ChunkAsync(http, plan, i, chunks[i]);
+                pacer.Written();
+            }
+            await writer.EndAsync(http, plan, behaviour);
+        }
+        finally
+        {
+            truth.Add(new RequestTruth(requestId, request.Model, arrivedUtc, pacer.WrittenMs));
+        }
+    }
+
+    /// <summary>Headers sent (or not), then nothing, until the client gives up.</summary>
+    public static Task Hang(HttpContext http) =>
+        Task.Delay(Timeout.Infinite, http.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+
+    public static long Now() => Stopwatch.GetTimestamp();
+}
