@@ -9,7 +9,9 @@ var orleans = builder.AddOrleans("race")
     .WithMemoryStreaming("RaceStreams")
     .WithMemoryGrainStorage("PubSubStore");
 
+// Not proxied: the Api reaches the Simulator directly, so no proxy sits inside the streams it times.
 var sim = builder.AddProject<Projects.LLMRace_Simulator>("sim")
+    .WithEndpoint("http", endpoint => endpoint.IsProxied = false)
     .WithHttpHealthCheck("/health");
 
 var api = builder.AddProject<Projects.LLMRace_Api>("api")

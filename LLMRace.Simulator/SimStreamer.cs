@@ -53,7 +53,7 @@ public static class SimStreamer
                 await pacer.WaitForChunkAsync(i, http.RequestAborted);
                 if (fault is { Kind: "disconnect_after" } && i == fault.Argument)
                 {
-                    http.Abort();
+                    await DisconnectAsync(http);
                     return;
                 }
                 if (fault is { Kind: "malformed_after" } && i == fault.Argument)
@@ -69,6 +69,24 @@ public static class SimStreamer
         finally
         {
             truth.Add(new RequestTruth(requestId, request.Model, arrivedUtc, pacer.WrittenMs));
+        }
+    }
+
+    /// <summary>
+    /// Ends the connection the way a crashed server's kernel does: a FIN after every byte already written, so
+    /// the client reads all it was sent and then an early end of the body. (An abort would send a reset, and a
+    /// reset can make the client drop bytes it had not read yet.)
+    /// </summary>
+    private static async Task DisconnectAsync(HttpContext http)
+    {
+        if (http.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionSocketFeature>()?.Socket is { } socket)
+        {
+            socket.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+            await Hang(http);
+        }
+        else
+        {
+            http.Abort();
         }
     }
 

@@ -1,0 +1,132 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+
+namespace LLMRace.Tests.Integration;
+
+/// <summary>Connections: discovery, Test, Verify Runtime and its hints, and keys that never leak.</summary>
+[Collection(RaceAppCollection.Name)]
+public sealed class GarageTests(RaceAppFixture fixture)
+{
+    private readonly RaceClient _client = new(fixture.App.Api);
+    private string Sim(string path = "") => new Uri(fixture.App.SimBase, path).ToString().TrimEnd('/');
+
+    private async Task<string> ConnectionAsync(string type, string baseUrl, string? apiKey = null, double timeout = 2) =>
+        (await _client.PostAsync("/api/connections", new { name = "garage", type, base_url = baseUrl, api_key = apiKey, timeout_s = timeout })).GetProperty("id").GetString()!;
+
+    private async Task<JsonElement> VerifyAsync(string id) => await _client.PostAsync($"/api/connections/{id}/verify", new { });
+
+    [Theory]
+    [InlineData("OPENAI_COMPAT")]
+    [InlineData("OLLAMA")]
+    [InlineData("ANTHROPIC")]
+    [InlineData("OPENROUTER")]
+    public async Task Test_and_discovery_list_the_servers_models(string type)
+    {
+        var id = await ConnectionAsync(type, Sim());
+
+        var test = await _client.PostAsync($"/api/connections/{id}/test", new { });
+        var models = await _client.GetAsync($"/api/connections/{id}/models");
+
+        Assert.Equal("ONLINE", test.GetProperty("status").GetString());
+        Assert.True(test.GetProperty("model_count").GetInt32() >= 4);
+        Assert.True(test.GetProperty("latency_ms").GetDouble() > 0);
+        Assert.Contains("echo", models.GetProperty("models").EnumerateArray().Select(m => m.GetString()));
+    }
+
+    [Fact]
+    public async Task Verify_names_the_auth_source_and_hints_at_each_known_failure()
+    {
+        var refused = await VerifyAsync(await ConnectionAsync("OPENAI_COMPAT", "http://localhost:9"));
+        Assert.Equal("refused", refused.GetProperty("discovery").GetProperty("failure").GetString());
+        Assert.Contains(refused.GetProperty("hints").EnumerateArray(), h => h.GetString()!.Contains("host.docker.internal:9"));
+        Assert.Equal("none", refused.GetProperty("auth_source").GetString());
+
+        var noKey = await VerifyAsync(await ConnectionAsync("OPENAI_COMPAT", Sim("/fault/require_key")));
+        Assert.Equal("unauthorized", noKey.GetProperty("discovery").GetProperty("failure").GetString());
+        Assert.False(noKey.GetProperty("auth_present").GetBoolean());
+        Assert.Contains(noKey.GetProperty("hints").EnumerateArray(), h => h.GetString()!.Contains("API key (401)"));
+
+        var withKey = await VerifyAsync(await ConnectionAsync("OPENAI_COMPAT", Sim("/fault/require_key"), apiKey: "sk-verify-0123456789"));
+        Assert.Equal("ok", withKey.GetProperty("discovery").GetProperty("status").GetString());
+        Assert.Equal("encrypted_db", withKey.GetProperty("auth_source").GetString());
+        Assert.True(withKey.GetProperty("auth_present").GetBoolean());
+
+        var badHost = await VerifyAsync(await ConnectionAsync("OPENAI_COMPAT", Sim("/fault/bad_host")));
+        Assert.Equal("invalid_host", Snake(badHost.GetProperty("discovery").GetProperty("failure").GetString()));
+        Assert.Contains(badHost.GetProperty("hints").EnumerateArray(), h => h.GetString()!.Contains("Trusted Hosts"));
+
+        var wrongPrefix = await VerifyAsync(await ConnectionAsync("OLLAMA", Sim("/nothing-here")));
+        Assert.Equal("notfound", wrongPrefix.GetProperty("discovery").GetProperty("failure").GetString());
+        Assert.Contains(wrongPrefix.GetProperty("hints").EnumerateArray(), h => h.GetString()!.Contains("API prefix"));
+
+        var hang = await VerifyAsync(await ConnectionAsync("OPENAI_COMPAT", Sim("/fault/hang"), timeout: 1));
+        Assert.Equal("timeout", hang.GetProperty("discovery").GetProperty("failure").GetString());
+        Assert.Contains(hang.GetProperty("hints").EnumerateArray(), h => h.GetString()!.Contains("timeout_s"));
+
+        var tls = await VerifyAsync(await ConnectionAsync("OPENAI_COMPAT", Sim().Replace("http://", "https://")));
+        Assert.Equal("tls", tls.GetProperty("discovery").GetProperty("failure").GetString());
+        Assert.Contains(tls.GetProperty("hints").EnumerateArray(), h => h.GetString()!.Contains("TLS"));
+
+        static string? Snake(string? s) => s == "invalidhost" ? "invalid_host" : s;
+    }
+
+    [Fact]
+    public async Task An_env_var_key_is_read_at_call_time_and_reported_as_such()
+    {
+        var id = (await _client.PostAsync("/api/connections", new { name = "legacy", type = "OPENAI_COMPAT", base_url = Sim(), api_key_env_var = "LLMRACE_TEST_UNSET_KEY" })).GetProperty("id").GetString()!;
+
+        var verify = await VerifyAsync(id);
+
+        Assert.Equal("env_var", verify.GetProperty("auth_source").GetString());
+        Assert.False(verify.GetProperty("auth_present").GetBoolean());
+    }
+
+    [Fact]
+    public async Task A_saved_key_is_never_returned_and_never_stored_in_plaintext()
+    {
+        const string key = "sk-live-PLAINTEXT-must-never-leak-42424242";
+        using var created = await _client.Http.PostAsJsonAsync("/api/connections", new { name = "secret", type = "OPENAI_COMPAT", base_url = Sim("/fault/require_key"), api_key = key });
+        var createdText = await created.Content.ReadAsStringAsync();
+        var id = JsonDocument.Parse(createdText).RootElement.GetProperty("id").GetString()!;
+        var car = (await _client.PostAsync("/api/cars", new { name = "secret car", connection_id = id, model = "echo?ttft_ms=1&fault=require_key" })).GetProperty("id").GetString()!;
+        var suite = await _client.SuiteAsync("Secret race", ("Echo", "keys stay secret", null));
+        var run = await _client.StartRunAsync(suite, car);
+        var events = await _client.ReadStreamAsync(run);
+        Assert.Equal("passed", (await _client.GetAsync($"/api/runs/{run}/items"))[0].GetProperty("status").GetString()); // the key was sent
+
+        var responses = new List<string> { createdText, string.Join('\n', events.Select(e => e.Json.GetRawText())) };
+        foreach (var path in new[] { "/api/connections", $"/api/connections/{id}", $"/api/runs/{run}", $"/api/runs/{run}/items" })
+            responses.Add(await _client.Http.GetStringAsync(path));
+        responses.Add(await (await _client.Http.PostAsync($"/api/connections/{id}/verify", null)).Content.ReadAsStringAsync());
+        Assert.All(responses, r => Assert.DoesNotContain(key, r));
+        var view = JsonDocument.Parse(await _client.Http.GetStringAsync($"/api/connections/{id}")).RootElement;
+        Assert.True(view.GetProperty("api_key_set").GetBoolean());
+        Assert.Equal("…4242", view.GetProperty("api_key_hint").GetString());
+
+        foreach (var file in Directory.EnumerateFiles(fixture.App.DataDir))
+        {
+            var bytes = await ReadSharedAsync(file);
+            Assert.True(bytes.AsSpan().IndexOf(Encoding.UTF8.GetBytes(key)) < 0, $"{Path.GetFileName(file)} holds the key in plaintext");
+        }
+    }
+
+    [Fact]
+    public async Task Bad_connection_input_is_refused_naming_each_field()
+    {
+        using var response = await _client.Http.PostAsJsonAsync("/api/connections", new { name = "", type = "CARRIER_PIGEON", base_url = "ftp://x", timeout_s = 0, api_key_env_var = "1BAD" });
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var errors = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
+        foreach (var field in new[] { "name", "type", "base_url", "timeout_s", "api_key_env_var" })
+            Assert.True(errors.TryGetProperty(field, out _), $"{field} is named");
+    }
+
+    private static async Task<byte[]> ReadSharedAsync(string path)
+    {
+        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using var copy = new MemoryStream();
+        await stream.CopyToAsync(copy);
+        return copy.ToArray();
+    }
+}
