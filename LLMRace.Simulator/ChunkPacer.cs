@@ -16,8 +16,15 @@ public sealed class ChunkPacer(SimBehaviour behaviour, long arrived)
     public async Task WaitForChunkAsync(int index, CancellationToken ct)
     {
         var dueMs = behaviour.TtftMs + (double)index * behaviour.ItlMs;
-        var remaining = dueMs - Stopwatch.GetElapsedTime(arrived).TotalMilliseconds;
-        if (remaining > 0) await Task.Delay(TimeSpan.FromMilliseconds(remaining), ct);
+        while (true)
+        {
+            var remaining = dueMs - Stopwatch.GetElapsedTime(arrived).TotalMilliseconds;
+            if (remaining <= 0) return;
+            // Timers tick in whole milliseconds and can fire early: sleep to just short of the due time, then yield
+            // until it has truly come, so a chunk is never written before its time.
+            if (remaining > 1.5) await Task.Delay(TimeSpan.FromMilliseconds(remaining - 1), ct);
+            else await Task.Yield();
+        }
     }
 
     public void Written() => _writtenMs.Add(Math.Round(Stopwatch.GetElapsedTime(arrived).TotalMilliseconds, 3));

@@ -57,7 +57,10 @@ public sealed record SimBehaviour(string Preset, int TtftMs, int ItlMs, int? Tok
         int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out value) && value <= 600_000;
 }
 
-/// <summary>An injected failure: status:&lt;code&gt;, disconnect_after:&lt;n&gt;, malformed_after:&lt;n&gt;, hang, require_key, bad_host.</summary>
+/// <summary>
+/// An injected failure: status:&lt;code&gt;, disconnect_after:&lt;n&gt;, malformed_after:&lt;n&gt;, hang (headers, then
+/// nothing), stall_headers (not even headers), require_key, bad_host.
+/// </summary>
 public sealed record SimFault(string Kind, int Argument)
 {
     public static bool TryParse(string text, out SimFault? fault)
@@ -70,7 +73,7 @@ public sealed record SimFault(string Kind, int Argument)
         {
             "status" when hasArg && arg is >= 400 and <= 599 => new SimFault(kind, arg),
             "disconnect_after" or "malformed_after" when hasArg => new SimFault(kind, arg),
-            "hang" or "require_key" or "bad_host" when colon < 0 => new SimFault(kind, 0),
+            "hang" or "stall_headers" or "require_key" or "bad_host" when colon < 0 => new SimFault(kind, 0),
             _ => null,
         };
         return fault is not null;

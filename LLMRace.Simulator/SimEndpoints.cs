@@ -38,7 +38,7 @@ public static class SimEndpoints
     private static Func<HttpContext, Task> ModelList(Func<HttpContext, IEnumerable<string>, Task> write) => async http =>
     {
         var fault = PathFaults.Of(http);
-        if (fault?.Kind == "hang") { await SimStreamer.Hang(http); return; }
+        if (fault?.Kind is "hang" or "stall_headers") { await SimStreamer.Hang(http); return; }
         if (await Faults.RejectAsync(http, fault, (h, status, message, _) =>
             {
                 h.Response.StatusCode = status;

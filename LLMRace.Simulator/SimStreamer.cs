@@ -22,6 +22,7 @@ public static class SimStreamer
             return;
         }
         var fault = behaviour.Fault ?? PathFaults.Of(http);
+        if (fault?.Kind == "stall_headers") { await Hang(http); return; }
         if (await Faults.RejectAsync(http, fault, writer.ErrorAsync)) return;
 
         var plan = SimPlan.For(behaviour, request);

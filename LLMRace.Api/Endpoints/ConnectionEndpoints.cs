@@ -10,16 +10,17 @@ namespace LLMRace.Api.Endpoints;
 
 public sealed record ConnectionInput(
     string? Name, string? Type, string? BaseUrl, string? ApiKey, string? ApiKeyEnvVar,
-    double? TimeoutS, int? MaxRetries, int? MaxConcurrency);
+    double? TimeoutS, int? MaxRetries, int? MaxConcurrency, double? HeadersTimeoutS = null, double? TotalTimeoutS = null);
 
 /// <summary>A connection as the API shows it: whether a key is set and a masked hint, never the key.</summary>
 public sealed record ConnectionView(
     string Id, string Name, string Type, string BaseUrl, bool ApiKeySet, string? ApiKeyHint, string? ApiKeyEnvVar,
-    double TimeoutS, int MaxRetries, int MaxConcurrency, bool Managed, string CreatedAt, string UpdatedAt)
+    double TimeoutS, double HeadersTimeoutS, double TotalTimeoutS, int MaxRetries, int MaxConcurrency, bool Managed, string CreatedAt, string UpdatedAt)
 {
     public static ConnectionView From(ConnectionRow r) => new(
         r.Id, r.Name, r.Type, r.BaseUrl, r.ApiKeyCipher is { Length: > 0 }, r.ApiKeyHint, r.ApiKeyEnvVar,
-        r.TimeoutS, r.MaxRetries, r.MaxConcurrency, r.Managed, r.CreatedAt, r.UpdatedAt);
+        r.TimeoutS, r.HeadersTimeoutS ?? r.TimeoutS, r.TotalTimeoutS ?? Grains.Contracts.ConnectionSnapshot.DefaultTotalTimeoutS,
+        r.MaxRetries, r.MaxConcurrency, r.Managed, r.CreatedAt, r.UpdatedAt);
 }
 
 public static partial class ConnectionEndpoints
@@ -132,6 +133,8 @@ public static partial class ConnectionEndpoints
         var envVar = string.IsNullOrWhiteSpace(input.ApiKeyEnvVar) ? null : input.ApiKeyEnvVar.Trim();
         if (envVar is not null && !EnvVarName().IsMatch(envVar)) errors.Add("api_key_env_var", $"'{envVar}' is not an environment variable name");
         var timeout = errors.Range("timeout_s", input.TimeoutS, creating ? 120 : row.TimeoutS, 1, 3600);
+        double? headersTimeout = input.HeadersTimeoutS is null ? (creating ? null : row.HeadersTimeoutS) : errors.Range("headers_timeout_s", input.HeadersTimeoutS, 0, 1, 3600);
+        double? totalTimeout = input.TotalTimeoutS is null ? (creating ? null : row.TotalTimeoutS) : errors.Range("total_timeout_s", input.TotalTimeoutS, 0, 1, 86400);
         var retries = errors.Range("max_retries", input.MaxRetries, creating ? 2 : row.MaxRetries, 0, 10);
         var concurrency = errors.Range("max_concurrency", input.MaxConcurrency, creating ? 1 : row.MaxConcurrency, 1, 64);
         if (errors.Any) return Problems.Invalid(errors.ByField);
@@ -141,6 +144,8 @@ public static partial class ConnectionEndpoints
         row.BaseUrl = baseUrl!;
         row.ApiKeyEnvVar = envVar;
         row.TimeoutS = timeout;
+        row.HeadersTimeoutS = headersTimeout;
+        row.TotalTimeoutS = totalTimeout;
         row.MaxRetries = retries;
         row.MaxConcurrency = concurrency;
         // api_key: absent keeps the stored key, "" removes it, a value replaces it.

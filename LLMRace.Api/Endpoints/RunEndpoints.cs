@@ -92,7 +92,8 @@ public static class RunEndpoints
                 if (await garage.GetCarAsync(carId ?? "") is not { } car) { errors.Add("car_ids", $"car '{carId}' does not exist"); continue; }
                 if (await garage.GetConnectionAsync(car.ConnectionId) is not { } connection) { errors.Add("car_ids", $"car '{car.Name}' has no connection"); continue; }
                 cars.Add(new CarSnapshot(car.Id, car.Name, car.Model, JsonNode.Parse(car.ParamsJson) as JsonObject ?? [],
-                    new ConnectionSnapshot(connection.Id, connection.Name, connection.Type, connection.BaseUrl, connection.TimeoutS, connection.MaxRetries, connection.MaxConcurrency)));
+                    new ConnectionSnapshot(connection.Id, connection.Name, connection.Type, connection.BaseUrl, connection.TimeoutS, connection.MaxRetries, connection.MaxConcurrency,
+                        connection.HeadersTimeoutS, connection.TotalTimeoutS)));
             }
         }
         var itemCount = (long)tests.Count * cars.Count * settings.Repeats;

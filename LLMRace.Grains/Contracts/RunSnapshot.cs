@@ -14,7 +14,15 @@ public sealed record TestSnapshot(
 public sealed record CarSnapshot(string Id, string Name, string Model, JsonObject Params, ConnectionSnapshot Connection);
 
 public sealed record ConnectionSnapshot(
-    string Id, string Name, string Type, string BaseUrl, double TimeoutS, int MaxRetries, int MaxConcurrency);
+    string Id, string Name, string Type, string BaseUrl, double TimeoutS, int MaxRetries, int MaxConcurrency,
+    double? HeadersTimeoutS = null, double? TotalTimeoutS = null)
+{
+    public const double DefaultTotalTimeoutS = 600;
+
+    public TimeSpan FirstTokenTimeout => TimeSpan.FromSeconds(Math.Max(0.1, TimeoutS));
+    public TimeSpan HeadersTimeout => TimeSpan.FromSeconds(Math.Max(0.1, HeadersTimeoutS ?? TimeoutS));
+    public TimeSpan TotalTimeout => TimeSpan.FromSeconds(Math.Max(0.1, TotalTimeoutS ?? DefaultTotalTimeoutS));
+}
 
 /// <summary>How a run is raced. Defaults give the original's order: sequential by test, then car.</summary>
 public sealed record RunSettings(int Concurrency = 1, int Repeats = 1)

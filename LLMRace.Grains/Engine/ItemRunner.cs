@@ -52,14 +52,20 @@ public sealed class ItemRunner(
 
         string? error = null;
         var status = ItemStatus.Error;
+        using var total = CancellationTokenSource.CreateLinkedTokenSource(runCancel);
+        total.CancelAfter(car.Connection.TotalTimeout);
         try
         {
-            await StreamAsync(runCancel);
+            await StreamAsync(total.Token);
         }
         catch (OperationCanceledException) when (runCancel.IsCancellationRequested)
         {
             status = ItemStatus.Cancelled;
             error = "cancelled";
+        }
+        catch (OperationCanceledException) when (total.IsCancellationRequested)
+        {
+            error = $"the item took longer than its total limit of {car.Connection.TotalTimeout.TotalSeconds:0.#} s (total_timeout_s)";
         }
         catch (Exception e)
         {
@@ -120,7 +126,7 @@ public sealed class ItemRunner(
         // The connection as the run snapshot has it, with the base URL it has now (the Simulator's moves between starts).
         var target = new ProviderTarget(car.Connection.Type, connection?.BaseUrl ?? car.Connection.BaseUrl, apiKey);
         var request = new ChatRequest(car.Model, test.SystemPrompt, test.UserPrompt, car.Params);
-        var idleTimeout = TimeSpan.FromSeconds(Math.Max(1, car.Connection.TimeoutS));
+        var idleTimeout = car.Connection.FirstTokenTimeout;
 
         var queued = Stopwatch.GetTimestamp();
         using var slot = await engine.Limiter.AcquireAsync(car.Connection.Id, car.Connection.MaxConcurrency, runCancel);
@@ -158,7 +164,19 @@ public sealed class ItemRunner(
     {
         using var message = provider.BuildStreamingRequest(target, request);
         _meter.Start(Stopwatch.GetTimestamp());
-        var response = await http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, attempt);
+        HttpResponseMessage response;
+        using (var headers = CancellationTokenSource.CreateLinkedTokenSource(attempt))
+        {
+            headers.CancelAfter(car.Connection.HeadersTimeout);
+            try
+            {
+                response = await http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, headers.Token);
+            }
+            catch (OperationCanceledException) when (headers.IsCancellationRequested && !attempt.IsCancellationRequested)
+            {
+                throw new TimeoutException($"no response headers within {car.Connection.HeadersTimeout.TotalSeconds:0.#} s");
+            }
+        }
         _meter.Headers(Stopwatch.GetTimestamp());
         // Reads of the body are cancelled through this source: by a cancelled run, a quiet server, or (before the
         // first token) the attempt's timeout. A read is never left pending when the stream is disposed.

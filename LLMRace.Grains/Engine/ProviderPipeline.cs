@@ -29,6 +29,7 @@ public static class ProviderPipeline
                     .Handle<ProviderHttpException>(e => e.IsTransient)
                     .Handle<HttpRequestException>()
                     .Handle<TimeoutRejectedException>()
+                    .Handle<TimeoutException>()
                     .Handle<IOException>(),
                 DelayGenerator = args => ValueTask.FromResult(
                     args.Outcome.Exception is ProviderHttpException { RetryAfter: { } after } && after > TimeSpan.Zero

@@ -107,6 +107,10 @@ public static class Migrations
               value TEXT NOT NULL
             );
             """),
+        (2, """
+            ALTER TABLE connections ADD COLUMN headers_timeout_s REAL NULL;
+            ALTER TABLE connections ADD COLUMN total_timeout_s REAL NULL;
+            """),
     ];
 
     public static int Latest => Steps[^1].Version;

@@ -11,7 +11,12 @@ public sealed class ConnectionRow
     public byte[]? ApiKeyCipher { get; set; }
     public string? ApiKeyHint { get; set; }
     public string? ApiKeyEnvVar { get; set; }
+    /// <summary>Per attempt, to the first token; also the longest quiet spell mid-stream.</summary>
     public double TimeoutS { get; set; }
+    /// <summary>Per attempt, to the response headers (null: as <see cref="TimeoutS"/>).</summary>
+    public double? HeadersTimeoutS { get; set; }
+    /// <summary>The whole item, retries included (null: <see cref="Contracts.ConnectionSnapshot.DefaultTotalTimeoutS"/>).</summary>
+    public double? TotalTimeoutS { get; set; }
     public int MaxRetries { get; set; }
     public int MaxConcurrency { get; set; }
     /// <summary>Kept in step with the AppHost's Simulator: its base URL is refreshed at each start.</summary>

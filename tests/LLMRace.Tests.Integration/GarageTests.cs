@@ -105,6 +105,8 @@ public sealed class GarageTests(RaceAppFixture fixture)
         Assert.True(view.GetProperty("api_key_set").GetBoolean());
         Assert.Equal("…4242", view.GetProperty("api_key_hint").GetString());
 
+        Assert.NotEmpty(fixture.App.ApiLogs);
+        Assert.DoesNotContain(fixture.App.ApiLogs, line => line.Contains(key));
         foreach (var file in Directory.EnumerateFiles(fixture.App.DataDir))
         {
             var bytes = await ReadSharedAsync(file);

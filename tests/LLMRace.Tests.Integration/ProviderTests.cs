@@ -68,6 +68,7 @@ public sealed class ProviderTests(RaceAppFixture fixture)
     {
         var connection = await ConnectionAsync(type, Sim());
         var keyed = await ConnectionAsync(type, Sim(), new { api_key = "sk-sim-key-0123456789" });
+        var strict = await ConnectionAsync(type, Sim(), new { max_retries = 0, timeout_s = 5, headers_timeout_s = 1, total_timeout_s = 2 });
         const string prompt = "one two three four five six seven eight nine ten";
         var cars = new (string Name, string Connection, string Model)[]
         {
@@ -81,6 +82,8 @@ public sealed class ProviderTests(RaceAppFixture fixture)
             ("nokey", connection, "echo?fault=require_key"),
             ("withkey", keyed, "echo?ttft_ms=5&fault=require_key"),
             ("badhost", connection, "echo?fault=bad_host"),
+            ("noheaders", strict, "echo?fault=stall_headers"),
+            ("overtime", strict, "echo?ttft_ms=5&itl_ms=400"),
         };
         var ids = new List<string>();
         foreach (var c in cars) ids.Add(await CarAsync(c.Connection, $"{type}-{c.Name}", c.Model));
@@ -93,7 +96,7 @@ public sealed class ProviderTests(RaceAppFixture fixture)
 
         Assert.Equal("passed", Item("ok").GetProperty("status").GetString());
         Assert.Equal("passed", Item("withkey").GetProperty("status").GetString());
-        foreach (var name in new[] { "status500", "status429", "disconnect", "malformed", "hang", "nokey", "badhost" })
+        foreach (var name in new[] { "status500", "status429", "disconnect", "malformed", "hang", "nokey", "badhost", "noheaders", "overtime" })
             Assert.Equal("error", Item(name).GetProperty("status").GetString());
 
         Assert.StartsWith("HTTP 500", Error("status500"));
@@ -115,6 +118,10 @@ public sealed class ProviderTests(RaceAppFixture fixture)
         Assert.Empty(Retries("nokey"));
         Assert.StartsWith("HTTP 403", Error("badhost"));
         Assert.Contains("Invalid host header", Error("badhost"));
+        Assert.Equal("no response headers within 1 s", Error("noheaders"));
+        Assert.Equal("the item took longer than its total limit of 2 s (total_timeout_s)", Error("overtime"));
+        var partial = Item("overtime").GetProperty("output").GetString()!;
+        Assert.True(prompt.StartsWith(partial) && partial.Length > 0 && partial.Length < prompt.Length, $"the output up to the limit is kept: '{partial}'");
         Assert.All(events.Where(e => e.Type == "item.error"), e => Assert.False(string.IsNullOrEmpty(e.Data.GetProperty("message").GetString())));
     }
 

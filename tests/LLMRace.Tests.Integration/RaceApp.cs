@@ -15,6 +15,11 @@ public sealed class RaceApp : IAsyncDisposable
     private static readonly TimeSpan StopLimit = TimeSpan.FromSeconds(30);
 
     private DistributedApplication? _app;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _apiLogs = new();
+    private CancellationTokenSource? _logWatch;
+
+    /// <summary>Everything the Api has logged so far (console lines, as the dashboard shows them).</summary>
+    public IReadOnlyCollection<string> ApiLogs => _apiLogs;
 
     public RaceApp(string dataDir) => DataDir = dataDir;
 
@@ -39,14 +44,30 @@ public sealed class RaceApp : IAsyncDisposable
 
         _app = await builder.BuildAsync(cts.Token);
         await _app.StartAsync(cts.Token);
-        await _app.ResourceNotifications.WaitForResourceHealthyAsync("api", cts.Token);
+        var api = await _app.ResourceNotifications.WaitForResourceHealthyAsync("api", cts.Token);
+        _logWatch = new CancellationTokenSource();
+        // Logs are kept by the running replica's id (api-xxxx), not by the resource's name.
+        _ = WatchLogsAsync(_app.Services.GetRequiredService<ResourceLoggerService>(), api.ResourceId, _logWatch.Token);
         Api = _app.CreateHttpClient("api");
         SimBase = _app.GetEndpoint("sim", "http");
         Api.Timeout = TimeSpan.FromMinutes(2);
     }
 
+    private async Task WatchLogsAsync(ResourceLoggerService logs, string resourceId, CancellationToken ct)
+    {
+        try
+        {
+            await foreach (var batch in logs.WatchAsync(resourceId).WithCancellation(ct))
+                foreach (var line in batch) _apiLogs.Enqueue(line.Content);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
     public async Task StopAsync()
     {
+        _logWatch?.Cancel();
         if (_app is null) return;
         var app = _app;
         _app = null;
