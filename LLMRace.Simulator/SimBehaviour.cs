@@ -8,6 +8,9 @@ namespace LLMRace.Simulator;
 /// </summary>
 public sealed record SimBehaviour(string Preset, int TtftMs, int ItlMs, int? Tokens, SimFault? Fault)
 {
+    /// <summary>For `caller`: the tool to call instead of the first one offered (it need not exist).</summary>
+    public string? CallTool { get; init; }
+
     public static readonly IReadOnlyDictionary<string, SimBehaviour> Presets = new Dictionary<string, SimBehaviour>
     {
         ["sprinter"] = new("sprinter", 40, 6, 48, null),
@@ -44,9 +47,10 @@ public sealed record SimBehaviour(string Preset, int TtftMs, int ItlMs, int? Tok
                 case "itl_ms" when TryInt(value, out var itl): behaviour = behaviour with { ItlMs = itl }; break;
                 case "tokens" when TryInt(value, out var tokens): behaviour = behaviour with { Tokens = tokens }; break;
                 case "fault" when SimFault.TryParse(value, out var fault): behaviour = behaviour with { Fault = fault }; break;
+                case "call" when value.Length is > 0 and <= 64: behaviour = behaviour with { CallTool = value }; break;
                 case "seed": break;
                 default:
-                    error = $"bad simulator parameter '{pair}': expected ttft_ms, itl_ms, tokens (whole numbers >= 0) or fault";
+                    error = $"bad simulator parameter '{pair}': expected ttft_ms, itl_ms, tokens (whole numbers >= 0), fault or call";
                     return behaviour;
             }
         }

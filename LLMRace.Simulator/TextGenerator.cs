@@ -23,6 +23,12 @@ public static partial class TextGenerator
 
         var count = behaviour.Tokens ?? 48;
         var state = Fnv1a(behaviour.Preset + "\n" + lastUserMessage);
+        if (lastUserMessage.Contains("JSON", StringComparison.OrdinalIgnoreCase))
+        {
+            // Asked for JSON, the Simulator answers with a small JSON object, so format checks have something to pass.
+            var word = Words[(int)(state % (ulong)Words.Length)];
+            return Split($$"""{"id": {{state % 1000}}, "status": "ok", "note": "{{word}} lap complete"}""");
+        }
         var tokens = new List<string>(count);
         for (var i = 0; i < count; i++)
         {

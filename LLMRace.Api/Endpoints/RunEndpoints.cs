@@ -102,7 +102,7 @@ public static class RunEndpoints
 
         var snapshot = new RunSnapshot(
             new SuiteSnapshot(suite!.Id, suite.Name, suite.Category, suite.Description,
-                [.. tests.Select(t => new TestSnapshot(t.Id, t.OrderIndex, t.Name, t.SystemPrompt, t.UserPrompt, t.ExpectedConstraints, t.ToolsSchemaJson))]),
+                [.. tests.Select(t => new TestSnapshot(t.Id, t.OrderIndex, t.Name, t.SystemPrompt, t.UserPrompt, t.ExpectedConstraints, t.ToolsSchemaJson, t.MaxToolTurns))]),
             cars, settings);
         var run = new RunRow
         {

@@ -9,7 +9,9 @@ public sealed record SuiteSummary(string Id, string Name, string Category, strin
 
 public sealed record SuiteView(string Id, string Name, string Category, string Description, IReadOnlyList<TestView> Tests, string CreatedAt, string UpdatedAt);
 
-public sealed record TestView(string Id, int OrderIndex, string Name, string? SystemPrompt, string UserPrompt, string? ExpectedConstraints, string? ToolsSchemaJson);
+public sealed record TestView(
+    string Id, int OrderIndex, string Name, string? SystemPrompt, string UserPrompt, string? ExpectedConstraints, string? ToolsSchemaJson,
+    int MaxToolTurns, IReadOnlyList<string> Checks, IReadOnlyList<string> Criteria);
 
 public static class SuiteEndpoints
 {
@@ -94,6 +96,7 @@ public static class SuiteEndpoints
             UserPrompt = t.UserPrompt,
             ExpectedConstraints = t.ExpectedConstraints,
             ToolsSchemaJson = t.ToolsSchemaJson,
+            MaxToolTurns = t.MaxToolTurns,
         }).ToList();
         await suites.SaveAsync(row, tests);
         return (row, []);
@@ -122,7 +125,12 @@ public static class SuiteEndpoints
 
     private static async Task<SuiteView> ViewAsync(SuiteRow suite, SuiteStore suites) =>
         new(suite.Id, suite.Name, suite.Category, suite.Description,
-            [.. (await suites.GetTestsAsync(suite.Id)).Select(t => new TestView(t.Id, t.OrderIndex, t.Name, t.SystemPrompt, t.UserPrompt, t.ExpectedConstraints, t.ToolsSchemaJson))],
+            [.. (await suites.GetTestsAsync(suite.Id)).Select(t =>
+            {
+                var parsed = Grains.Checks.ConstraintParser.Parse(t.ExpectedConstraints);
+                return new TestView(t.Id, t.OrderIndex, t.Name, t.SystemPrompt, t.UserPrompt, t.ExpectedConstraints, t.ToolsSchemaJson,
+                    t.MaxToolTurns ?? ToolDefinition.DefaultMaxTurns, [.. parsed.Checks.Select(c => c.ToString())], parsed.Criteria);
+            })],
             suite.CreatedAt, suite.UpdatedAt);
 
     private static string FileName(string name)

@@ -5,8 +5,8 @@ using LLMRace.Grains.Storage;
 namespace LLMRace.Api.Seed;
 
 /// <summary>
-/// On the first start: a Simulator connection, two cars (a fast and a slow preset) and the example
-/// suite, so a race can start at once. On every start: the Simulator connection follows the
+/// On the first start: a Simulator connection, three cars (a fast and a slow preset, and one that calls
+/// tools) and the example suites, so a race can start at once. On every start: the Simulator connection follows the
 /// Simulator's current address.
 /// </summary>
 public sealed class Seeder(GarageStore garage, SuiteStore suites, MetaStore meta, IConfiguration configuration, ILogger<Seeder> logger)
@@ -28,6 +28,7 @@ public sealed class Seeder(GarageStore garage, SuiteStore suites, MetaStore meta
             });
             await garage.InsertCarAsync(new CarRow { Id = "car_sprinter", Name = "Sprinter", ConnectionId = SimulatorConnectionId, Model = "sprinter", ParamsJson = "{}", CreatedAt = now, UpdatedAt = now });
             await garage.InsertCarAsync(new CarRow { Id = "car_cruiser", Name = "Cruiser", ConnectionId = SimulatorConnectionId, Model = "cruiser", ParamsJson = "{}", CreatedAt = now, UpdatedAt = now });
+            await garage.InsertCarAsync(new CarRow { Id = "car_caller", Name = "Caller", ConnectionId = SimulatorConnectionId, Model = "caller", ParamsJson = "{}", CreatedAt = now, UpdatedAt = now });
             foreach (var file in Directory.EnumerateFiles(Path.Combine(AppContext.BaseDirectory, "Seed"), "*.json").Order())
             {
                 var (row, problems) = await SuiteEndpoints.SaveAsync(await File.ReadAllTextAsync(file), suites, null);

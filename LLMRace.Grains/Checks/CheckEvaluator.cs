@@ -30,6 +30,7 @@ public static class CheckEvaluator
                 "max_words" => Words(check, output, (n, limit) => n <= limit, "at most"),
                 "min_words" => Words(check, output, (n, limit) => n >= limit, "at least"),
                 "is_json" => Result(check, IsJson(output), "output is not valid JSON"),
+                "json_schema" => MatchesSchema(check, output),
                 "max_ttft_ms" => Limit(check, subject.Metrics.TtftMs, (v, l) => v <= l, "TTFT", "ms", "at most"),
                 "max_latency_ms" => Limit(check, subject.Metrics.E2eMs, (v, l) => v <= l, "latency", "ms", "at most"),
                 "min_tokens_per_s" => Limit(check, subject.Metrics.DecodeTokensPerS, (v, l) => v >= l, "decode speed", "tokens/s", "at least"),
@@ -61,6 +62,26 @@ public static class CheckEvaluator
         var limit = double.Parse(check.Argument.Trim(), CultureInfo.InvariantCulture);
         if (value is null) return new CheckResult(check.ToString(), Verdicts.Fail, $"no {what} was measured (no content arrived)");
         return Result(check, ok(value.Value, limit), $"expected {what} {bound} {limit:0.##} {unit}, got {value.Value:0.#} {unit}");
+    }
+
+    private static CheckResult MatchesSchema(Check check, string output)
+    {
+        var schema = JsonSchemas.Compile(check.Argument.Trim(), out var error);
+        if (schema is null) return new CheckResult(check.ToString(), Verdicts.Error, $"json_schema {error}");
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(output.Trim());
+        }
+        catch (JsonException)
+        {
+            return new CheckResult(check.ToString(), Verdicts.Fail, "output is not valid JSON");
+        }
+        using (doc)
+        {
+            var problem = JsonSchemas.FirstProblem(schema, doc.RootElement);
+            return Result(check, problem is null, $"output does not match the schema {problem}");
+        }
     }
 
     private static bool IsJson(string output)

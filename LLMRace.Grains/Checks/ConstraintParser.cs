@@ -15,7 +15,7 @@ public static class ConstraintParser
     public static readonly string[] Keywords =
     [
         "contains", "icontains", "not_contains", "regex", "max_words", "min_words",
-        "equals", "starts_with", "ends_with", "is_json", "max_ttft_ms", "max_latency_ms", "min_tokens_per_s",
+        "equals", "starts_with", "ends_with", "is_json", "json_schema", "max_ttft_ms", "max_latency_ms", "min_tokens_per_s",
         "tool_called", "no_tool_call",
     ];
 
@@ -107,6 +107,8 @@ public static class ConstraintParser
             }
         }
         if (check.Keyword is "tool_called" && check.Argument.Trim().Length == 0) return "tool_called needs a tool name";
+        if (check.Keyword is "json_schema" && JsonSchemas.Compile(check.Argument.Trim(), out var schemaError) is null)
+            return $"json_schema {schemaError} (write the schema on one line)";
         return null;
     }
 }

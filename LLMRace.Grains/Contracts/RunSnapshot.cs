@@ -9,7 +9,7 @@ public sealed record SuiteSnapshot(string Id, string Name, string Category, stri
 
 public sealed record TestSnapshot(
     string Id, int OrderIndex, string Name, string? SystemPrompt, string UserPrompt,
-    string? ExpectedConstraints, string? ToolsSchemaJson);
+    string? ExpectedConstraints, string? ToolsSchemaJson, int? MaxToolTurns = null);
 
 public sealed record CarSnapshot(string Id, string Name, string Model, JsonObject Params, ConnectionSnapshot Connection);
 

@@ -6,28 +6,40 @@ using LLMRace.Grains.Contracts;
 using LLMRace.Grains.Measurement;
 using LLMRace.Grains.Providers;
 using LLMRace.Grains.Storage;
+using LLMRace.Grains.Suites;
 using LLMRace.Grains.Telemetry;
 using Microsoft.Extensions.Logging;
-using Polly;
 
 namespace LLMRace.Grains.Engine;
 
 /// <summary>
-/// Races one item: one test's prompt streamed from one car. Measures the stream, emits its events,
-/// checks the output and stores the outcome. Never throws for a provider's failure: that is the item's error.
+/// Races one item: one test's prompt streamed from one car. Measures the stream, emits its events, runs the
+/// tool loop (answering each call with the test's mock, for a bounded number of turns), checks the output
+/// and stores the outcome. Never throws for a provider's failure: that is the item's error.
 /// </summary>
 public sealed class ItemRunner(
     RaceEngine engine, RunEventSink sink, string runId, RunItemRow item, TestSnapshot test, CarSnapshot car, ILogger logger)
 {
-    private readonly StreamMeter _meter = new();
-    private readonly StringBuilder _text = new();
-    private readonly StringBuilder _reasoning = new();
-    private readonly ToolCallAssembler _toolCalls = new();
-    private int? _inputTokens;
-    private int? _outputTokens;
-    private string? _finishReason;
-    private JsonElement? _serverTimings;
+    private readonly List<Turn> _turns = [];
+    private readonly List<ToolCall> _allCalls = [];
+    private readonly List<ToolResult> _allResults = [];
     private int _retries;
+    private long _queueWait;
+
+    /// <summary>One request of the item and what it streamed.</summary>
+    private sealed class Turn
+    {
+        public StreamMeter Meter { get; } = new();
+        public StringBuilder Text { get; } = new();
+        public StringBuilder Reasoning { get; } = new();
+        public ToolCallAssembler ToolCalls { get; } = new();
+        public int? InputTokens { get; set; }
+        public int? OutputTokens { get; set; }
+        public string? FinishReason { get; set; }
+        public JsonElement? ServerTimings { get; set; }
+    }
+
+    private Turn Current => _turns[^1];
 
     public async Task<string> RunAsync(CancellationToken runCancel)
     {
@@ -56,7 +68,7 @@ public sealed class ItemRunner(
         total.CancelAfter(car.Connection.TotalTimeout);
         try
         {
-            await StreamAsync(total.Token);
+            await RaceTurnsAsync(total.Token);
         }
         catch (OperationCanceledException) when (runCancel.IsCancellationRequested)
         {
@@ -73,31 +85,36 @@ public sealed class ItemRunner(
             logger.LogInformation("Run {RunId} item {ItemId} ({Car}) failed: {Error}", runId, item.Id, car.Name, error);
         }
 
-        var metrics = _meter.Finish(_outputTokens, _inputTokens, _retries);
-        var output = _text.ToString();
-        var toolCalls = _toolCalls.Build();
+        if (_turns.Count == 0) _turns.Add(new Turn());
+        _turns[0].Meter.QueueWait(_queueWait);
+        var metrics = TurnMetrics.Combine([.. _turns.Select(t => new MeasuredTurn(t.Meter, t.OutputTokens, t.InputTokens))], _retries);
+        var output = string.Concat(_turns.Select(t => t.Text.ToString()));
+        var reasoning = string.Concat(_turns.Select(t => t.Reasoning.ToString()));
+        var calls = _allCalls;
         IReadOnlyList<CheckResult> checks = [];
         var parsed = ConstraintParser.Parse(test.ExpectedConstraints);
         if (error is null)
         {
-            var subject = new CheckSubject(output, [.. toolCalls.Select(t => t.Name)], metrics);
+            var subject = new CheckSubject(output, [.. calls.Select(t => t.Name)], metrics);
             checks = [.. parsed.Checks.Select(c => CheckEvaluator.Evaluate(c, subject))];
             status = checks.Any(c => c.Verdict != Verdicts.Pass) ? ItemStatus.Failed : ItemStatus.Passed;
-            foreach (var call in toolCalls) sink.Emit(EventTypes.ItemToolCall, item.Id, call);
         }
         else if (status == ItemStatus.Error)
         {
             sink.Emit(EventTypes.ItemError, item.Id, new { message = error, retries = _retries });
         }
 
+        var serverTimings = _turns.Select(t => t.ServerTimings).LastOrDefault(t => t is not null);
         item.Status = status;
         item.Output = output;
-        item.Reasoning = _reasoning.Length > 0 ? _reasoning.ToString() : null;
-        item.ToolCallsJson = toolCalls.Count > 0 ? RaceJson.Serialize(toolCalls) : null;
+        item.Reasoning = reasoning.Length > 0 ? reasoning : null;
+        item.ToolCallsJson = calls.Count > 0
+            ? RaceJson.Serialize(calls.Select(c => new { c.Index, c.Id, c.Name, c.Arguments, result = _allResults.FirstOrDefault(r => r.CallId == ToolJson.CallId(c)) }))
+            : null;
         item.Error = error;
         item.MetricsJson = RaceJson.Serialize(metrics);
         item.ChecksJson = RaceJson.Serialize(new { checks, criteria = parsed.Criteria });
-        item.ServerTimingsJson = _serverTimings is { } t ? t.GetRawText() : null;
+        item.ServerTimingsJson = serverTimings?.GetRawText();
         item.Retries = _retries;
         item.FinishedAt = Clock.NowText();
         await engine.Runs.CompleteItemAsync(item);
@@ -106,36 +123,97 @@ public sealed class ItemRunner(
         {
             status,
             error,
-            finish_reason = _finishReason,
+            finish_reason = _turns[^1].FinishReason,
             output_chars = output.Length,
             metrics,
             checks,
             criteria = parsed.Criteria,
-            server_timings = _serverTimings,
+            server_timings = serverTimings,
         });
         Record(metrics, status, error, activity);
         return status;
     }
 
-    private async Task StreamAsync(CancellationToken runCancel)
+    /// <summary>One request, or, for a test with tools, one per turn until the model stops calling them.</summary>
+    private async Task RaceTurnsAsync(CancellationToken ct)
     {
         var provider = ConnectionTypes.ProviderFor(car.Connection.Type)
-            ?? throw new ProviderStreamException($"connection type {car.Connection.Type} cannot be raced yet");
+            ?? throw new ProviderStreamException($"connection type {car.Connection.Type} cannot be raced");
         var connection = await engine.Garage.GetConnectionAsync(car.Connection.Id);
         var (_, apiKey) = connection is null ? (AuthSources.None, null) : ApiKeyResolver.Resolve(connection, engine.Secrets);
         // The connection as the run snapshot has it, with the base URL it has now (the Simulator's moves between starts).
         var target = new ProviderTarget(car.Connection.Type, connection?.BaseUrl ?? car.Connection.BaseUrl, apiKey);
-        var request = new ChatRequest(car.Model, test.SystemPrompt, test.UserPrompt, car.Params);
-        var idleTimeout = car.Connection.FirstTokenTimeout;
+        var tools = ToolDefinitions.Parse(test.ToolsSchemaJson, "$", []) ?? [];
+        var maxTurns = tools.Count > 0 ? test.MaxToolTurns ?? ToolDefinition.DefaultMaxTurns : 1;
+        var history = new List<ToolExchange>();
 
         var queued = Stopwatch.GetTimestamp();
-        using var slot = await engine.Limiter.AcquireAsync(car.Connection.Id, car.Connection.MaxConcurrency, runCancel);
-        _meter.QueueWait(Stopwatch.GetTimestamp() - queued);
-
+        using var slot = await engine.Limiter.AcquireAsync(car.Connection.Id, car.Connection.MaxConcurrency, ct);
+        _queueWait = Stopwatch.GetTimestamp() - queued;
         var http = engine.CreateProviderClient();
+
+        for (var turn = 1; turn <= maxTurns; turn++)
+        {
+            _turns.Add(new Turn());
+            var request = new ChatRequest(car.Model, test.SystemPrompt, test.UserPrompt, car.Params) { Tools = tools, History = [.. history] };
+            await StreamTurnAsync(http, provider, target, request, ct);
+
+            var calls = Current.ToolCalls.Build();
+            if (calls.Count == 0) break;
+            if (tools.Count == 0)
+            {
+                // Calls to tools the test never offered are recorded, not answered.
+                foreach (var call in calls)
+                {
+                    _allCalls.Add(call);
+                    sink.Emit(EventTypes.ItemToolCall, item.Id, new { turn, index = call.Index, id = call.Id, name = call.Name, arguments = call.Arguments });
+                }
+                break;
+            }
+            var results = new List<ToolResult>();
+            foreach (var call in calls)
+            {
+                _allCalls.Add(call);
+                sink.Emit(EventTypes.ItemToolCall, item.Id, new { turn, index = call.Index, id = call.Id, name = call.Name, arguments = call.Arguments });
+                var result = Answer(call, tools);
+                results.Add(result);
+                _allResults.Add(result);
+                sink.Emit(EventTypes.ItemToolResult, item.Id, new { turn, id = result.CallId, name = result.Name, content = result.Content, is_error = result.IsError });
+            }
+            history.Add(new ToolExchange(Current.Text.ToString(), calls, results));
+        }
+    }
+
+    /// <summary>A call answered with the tool's mock; a call to an unknown tool, or with arguments that fail its schema, gets an error result.</summary>
+    private static ToolResult Answer(ToolCall call, IReadOnlyList<ToolDefinition> tools)
+    {
+        var id = ToolJson.CallId(call);
+        static string Error(string message) => RaceJson.Serialize(new { error = message });
+        if (tools.FirstOrDefault(t => t.Name == call.Name) is not { } tool)
+            return new ToolResult(id, call.Name, Error($"unknown tool '{call.Name}': the tools are {string.Join(", ", tools.Select(t => t.Name))}"), true);
+        JsonDocument arguments;
+        try
+        {
+            arguments = JsonDocument.Parse(string.IsNullOrWhiteSpace(call.Arguments) ? "{}" : call.Arguments);
+        }
+        catch (JsonException)
+        {
+            return new ToolResult(id, call.Name, Error($"the arguments are not valid JSON: {Excerpt.Of(call.Arguments, 100)}"), true);
+        }
+        using (arguments)
+        {
+            if (tool.Schema is { } schema && JsonSchemas.FirstProblem(schema, arguments.RootElement) is { } problem)
+                return new ToolResult(id, call.Name, Error($"the arguments do not match the tool's parameters {problem}"), true);
+        }
+        return new ToolResult(id, call.Name, tool.MockResult, false);
+    }
+
+    private async Task StreamTurnAsync(HttpClient http, IChatProvider provider, ProviderTarget target, ChatRequest request, CancellationToken ct)
+    {
+        var idleTimeout = car.Connection.FirstTokenTimeout;
         var pipeline = ProviderPipeline.Build(car.Connection, idleTimeout, OnRetry);
         await using var stream = await pipeline.ExecuteAsync(
-            async ct => await OpenStreamAsync(http, provider, target, request, runCancel, ct), runCancel);
+            async attempt => await OpenStreamAsync(http, provider, target, request, ct, attempt), ct);
 
         // Past the first token nothing is retried: a retry would restart the clock mid-measurement.
         var reading = stream.Reading;
@@ -148,7 +226,7 @@ public sealed class ItemRunner(
             {
                 more = await stream.Parts.MoveNextAsync();
             }
-            catch (OperationCanceledException) when (!runCancel.IsCancellationRequested)
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
             {
                 throw new TimeoutException($"no data from the server for {idleTimeout.TotalSeconds:0.#} s mid-stream");
             }
@@ -160,10 +238,10 @@ public sealed class ItemRunner(
 
     /// <summary>Sends the request and reads up to the first content part: the span Polly may retry.</summary>
     private async Task<OpenStream> OpenStreamAsync(
-        HttpClient http, IChatProvider provider, ProviderTarget target, ChatRequest request, CancellationToken runCancel, CancellationToken attempt)
+        HttpClient http, IChatProvider provider, ProviderTarget target, ChatRequest request, CancellationToken ct, CancellationToken attempt)
     {
         using var message = provider.BuildStreamingRequest(target, request);
-        _meter.Start(Stopwatch.GetTimestamp());
+        Current.Meter.Start(Stopwatch.GetTimestamp());
         HttpResponseMessage response;
         using (var headers = CancellationTokenSource.CreateLinkedTokenSource(attempt))
         {
@@ -177,10 +255,10 @@ public sealed class ItemRunner(
                 throw new TimeoutException($"no response headers within {car.Connection.HeadersTimeout.TotalSeconds:0.#} s");
             }
         }
-        _meter.Headers(Stopwatch.GetTimestamp());
+        Current.Meter.Headers(Stopwatch.GetTimestamp());
         // Reads of the body are cancelled through this source: by a cancelled run, a quiet server, or (before the
         // first token) the attempt's timeout. A read is never left pending when the stream is disposed.
-        var reading = CancellationTokenSource.CreateLinkedTokenSource(runCancel);
+        var reading = CancellationTokenSource.CreateLinkedTokenSource(ct);
         IAsyncEnumerator<StreamPart>? parts = null;
         try
         {
@@ -212,57 +290,63 @@ public sealed class ItemRunner(
 
     private void Consume(StreamPart? part, long timestamp)
     {
+        var turn = Current;
         switch (part)
         {
             case null:
                 return;
             case ContentPart content:
-                var first = _meter.Content(timestamp, content.Kind == ContentKind.Text);
+                var first = turn.Meter.Content(timestamp, content.Kind == ContentKind.Text);
                 if (first) EmitFirstToken(timestamp, content.Kind == ContentKind.Text ? "text" : "reasoning");
-                (content.Kind == ContentKind.Text ? _text : _reasoning).Append(content.Text);
+                (content.Kind == ContentKind.Text ? turn.Text : turn.Reasoning).Append(content.Text);
                 sink.Emit(EventTypes.ItemDelta, item.Id, new
                 {
                     kind = content.Kind == ContentKind.Text ? "text" : "reasoning",
                     text = content.Text,
-                    t_ms = Math.Round(_meter.MillisecondsSinceStart(timestamp), 3),
+                    t_ms = SinceItemStart(timestamp),
                 });
                 return;
             case ToolCallDeltaPart call:
-                if (_meter.Content(timestamp, false)) EmitFirstToken(timestamp, "tool_call");
-                _toolCalls.Add(call);
+                if (turn.Meter.Content(timestamp, false)) EmitFirstToken(timestamp, "tool_call");
+                turn.ToolCalls.Add(call);
                 return;
             case UsagePart usage:
-                _inputTokens = usage.InputTokens ?? _inputTokens;
-                _outputTokens = usage.OutputTokens ?? _outputTokens;
+                turn.InputTokens = usage.InputTokens ?? turn.InputTokens;
+                turn.OutputTokens = usage.OutputTokens ?? turn.OutputTokens;
                 return;
             case ServerTimingsPart timings:
-                _serverTimings = timings.Timings;
+                turn.ServerTimings = timings.Timings;
                 return;
             case FinishPart finish:
-                _finishReason = finish.Reason;
+                turn.FinishReason = finish.Reason;
                 return;
         }
     }
 
+    private double SinceItemStart(long timestamp) => Math.Round(StreamMeter.ToMs(timestamp - _turns[0].Meter.T0), 3);
+
+    /// <summary>The item's TTFT: the first content of its first turn (later turns' first tokens are not the item's).</summary>
     private void EmitFirstToken(long timestamp, string kind)
     {
-        var metrics = _meter.Finish(null, null, _retries);
+        if (_turns.Count > 1) return;
+        var meter = Current.Meter;
         sink.Emit(EventTypes.ItemFirstToken, item.Id, new
         {
             kind,
-            ttft_ms = Math.Round(_meter.MillisecondsSinceStart(timestamp), 3),
-            ttfb_ms = metrics.TtfbMs,
-            queue_wait_ms = metrics.QueueWaitMs,
+            ttft_ms = SinceItemStart(timestamp),
+            ttfb_ms = meter.HeadersAt is { } h ? Math.Round(StreamMeter.ToMs(h - meter.T0), 3) : (double?)null,
+            queue_wait_ms = Math.Round(StreamMeter.ToMs(_queueWait), 3),
         });
     }
 
     private void OnRetry(int attempt, TimeSpan delay, Exception? reason)
     {
-        _retries = attempt;
+        _retries++;
         RaceTelemetry.Retries.Add(1);
         sink.Emit(EventTypes.ItemRetry, item.Id, new
         {
             attempt,
+            turn = _turns.Count,
             delay_ms = Math.Round(delay.TotalMilliseconds, 3),
             reason = reason is null ? "unknown" : Describe(reason),
         });

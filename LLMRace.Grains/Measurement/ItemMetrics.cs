@@ -22,4 +22,6 @@ public sealed class ItemMetrics
     public int? InputTokens { get; init; }
     public int ContentChunks { get; init; }
     public int Retries { get; init; }
+    /// <summary>Requests the item made: one, or one per tool-calling turn.</summary>
+    public int Turns { get; init; } = 1;
 }

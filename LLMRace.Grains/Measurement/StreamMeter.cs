@@ -39,6 +39,22 @@ public sealed class StreamMeter
 
     public long T0 => _t0;
 
+    public long? HeadersAt => _headers;
+
+    public long? FirstContentAt => _contentTimestamps.Count > 0 ? _contentTimestamps[0] : null;
+
+    public long? LastContentAt => _contentTimestamps.Count > 0 ? _contentTimestamps[^1] : null;
+
+    public long? FirstTextAt => _firstText;
+
+    public long QueueWaitTicks => _queueWait ?? 0;
+
+    /// <summary>Gaps between consecutive content chunks, in milliseconds.</summary>
+    public IEnumerable<double> Gaps()
+    {
+        for (var i = 1; i < _contentTimestamps.Count; i++) yield return ToMs(_contentTimestamps[i] - _contentTimestamps[i - 1]);
+    }
+
     public int ContentChunks => _contentTimestamps.Count;
 
     public double MillisecondsSinceStart(long timestamp) => ToMs(timestamp - _t0);

@@ -22,13 +22,35 @@ public sealed class AnthropicChatProvider : IChatProvider
 
     public HttpRequestMessage BuildStreamingRequest(ProviderTarget target, ChatRequest request)
     {
+        var messages = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = request.UserPrompt });
+        foreach (var exchange in request.History)
+        {
+            var content = new JsonArray();
+            if (exchange.AssistantText.Length > 0) content.Add(new JsonObject { ["type"] = "text", ["text"] = exchange.AssistantText });
+            foreach (var c in exchange.Calls)
+                content.Add(new JsonObject { ["type"] = "tool_use", ["id"] = ToolJson.CallId(c), ["name"] = c.Name, ["input"] = ToolJson.ArgumentsObject(c.Arguments) });
+            messages.Add(new JsonObject { ["role"] = "assistant", ["content"] = content });
+            messages.Add(new JsonObject
+            {
+                ["role"] = "user",
+                ["content"] = new JsonArray([.. exchange.Results.Select(r => (JsonNode)new JsonObject
+                {
+                    ["type"] = "tool_result", ["tool_use_id"] = r.CallId, ["content"] = r.Content, ["is_error"] = r.IsError,
+                })]),
+            });
+        }
         var body = new JsonObject
         {
             ["model"] = request.Model,
             ["max_tokens"] = DefaultMaxTokens,
-            ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = request.UserPrompt }),
+            ["messages"] = messages,
             ["stream"] = true,
         };
+        if (request.Tools.Count > 0)
+            body["tools"] = new JsonArray([.. request.Tools.Select(t => (JsonNode)new JsonObject
+            {
+                ["name"] = t.Name, ["description"] = t.Description, ["input_schema"] = t.Parameters.DeepClone(),
+            })]);
         if (!string.IsNullOrEmpty(request.SystemPrompt)) body["system"] = request.SystemPrompt;
         foreach (var (name, value) in request.Params)
             if (Accepted.Contains(name)) body[name] = value?.DeepClone();

@@ -22,7 +22,22 @@ public sealed class OllamaChatProvider : IChatProvider
         var messages = new JsonArray();
         if (!string.IsNullOrEmpty(request.SystemPrompt)) messages.Add(new JsonObject { ["role"] = "system", ["content"] = request.SystemPrompt });
         messages.Add(new JsonObject { ["role"] = "user", ["content"] = request.UserPrompt });
+        foreach (var exchange in request.History)
+        {
+            messages.Add(new JsonObject
+            {
+                ["role"] = "assistant",
+                ["content"] = exchange.AssistantText,
+                ["tool_calls"] = new JsonArray([.. exchange.Calls.Select(c => (JsonNode)new JsonObject
+                {
+                    ["function"] = new JsonObject { ["name"] = c.Name, ["arguments"] = ToolJson.ArgumentsObject(c.Arguments) },
+                })]),
+            });
+            foreach (var result in exchange.Results)
+                messages.Add(new JsonObject { ["role"] = "tool", ["content"] = result.Content, ["tool_name"] = result.Name });
+        }
         var body = new JsonObject { ["model"] = request.Model, ["messages"] = messages, ["stream"] = true };
+        if (request.Tools.Count > 0) body["tools"] = ToolJson.FunctionTools(request.Tools);
         var options = new JsonObject();
         foreach (var (name, value) in request.Params)
         {

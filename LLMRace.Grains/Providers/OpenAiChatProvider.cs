@@ -20,6 +20,22 @@ public sealed class OpenAiChatProvider : IChatProvider
         var messages = new JsonArray();
         if (!string.IsNullOrEmpty(request.SystemPrompt)) messages.Add(new JsonObject { ["role"] = "system", ["content"] = request.SystemPrompt });
         messages.Add(new JsonObject { ["role"] = "user", ["content"] = request.UserPrompt });
+        foreach (var exchange in request.History)
+        {
+            messages.Add(new JsonObject
+            {
+                ["role"] = "assistant",
+                ["content"] = exchange.AssistantText.Length > 0 ? exchange.AssistantText : null,
+                ["tool_calls"] = new JsonArray([.. exchange.Calls.Select(c => (JsonNode)new JsonObject
+                {
+                    ["id"] = ToolJson.CallId(c),
+                    ["type"] = "function",
+                    ["function"] = new JsonObject { ["name"] = c.Name, ["arguments"] = c.Arguments },
+                })]),
+            });
+            foreach (var result in exchange.Results)
+                messages.Add(new JsonObject { ["role"] = "tool", ["tool_call_id"] = result.CallId, ["content"] = result.Content });
+        }
 
         var body = new JsonObject
         {
@@ -28,6 +44,7 @@ public sealed class OpenAiChatProvider : IChatProvider
             ["stream"] = true,
             ["stream_options"] = new JsonObject { ["include_usage"] = true },
         };
+        if (request.Tools.Count > 0) body["tools"] = ToolJson.FunctionTools(request.Tools);
         foreach (var (name, value) in request.Params) body[name] = value?.DeepClone();
 
         var message = new HttpRequestMessage(HttpMethod.Post, ApiRoot(target) + "/chat/completions")

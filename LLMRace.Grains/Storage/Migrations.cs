@@ -111,6 +111,9 @@ public static class Migrations
             ALTER TABLE connections ADD COLUMN headers_timeout_s REAL NULL;
             ALTER TABLE connections ADD COLUMN total_timeout_s REAL NULL;
             """),
+        (3, """
+            ALTER TABLE tests ADD COLUMN max_tool_turns INTEGER NULL;
+            """),
     ];
 
     public static int Latest => Steps[^1].Version;

@@ -57,6 +57,7 @@ public sealed class TestRow
     public string UserPrompt { get; set; } = "";
     public string? ExpectedConstraints { get; set; }
     public string? ToolsSchemaJson { get; set; }
+    public int? MaxToolTurns { get; set; }
 }
 
 public sealed class RunRow

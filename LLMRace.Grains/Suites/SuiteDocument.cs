@@ -7,7 +7,7 @@ namespace LLMRace.Grains.Suites;
 public sealed record SuiteDocument(string Name, string Category, string Description, IReadOnlyList<SuiteTest> Tests);
 
 public sealed record SuiteTest(
-    int OrderIndex, string Name, string? SystemPrompt, string UserPrompt, string? ExpectedConstraints, string? ToolsSchemaJson);
+    int OrderIndex, string Name, string? SystemPrompt, string UserPrompt, string? ExpectedConstraints, string? ToolsSchemaJson, int? MaxToolTurns = null);
 
 public sealed record SuiteProblem(string Path, string Message);
 
@@ -24,7 +24,7 @@ public static class SuiteLimits
 public static class SuiteParser
 {
     private static readonly string[] SuiteFields = ["name", "category", "description", "tests"];
-    private static readonly string[] TestFields = ["order_index", "name", "system_prompt", "user_prompt", "expected_constraints", "tools_schema_json"];
+    private static readonly string[] TestFields = ["order_index", "name", "system_prompt", "user_prompt", "expected_constraints", "tools_schema_json", "max_tool_turns"];
 
     /// <summary>Parses and validates; returns null with every problem found, or the suite with none.</summary>
     public static SuiteDocument? Parse(string json, out IReadOnlyList<SuiteProblem> problems)
@@ -116,16 +116,22 @@ public static class SuiteParser
                 case JsonValueKind.Null: break;
                 case JsonValueKind.String:
                     tools = te.GetString();
-                    if (string.IsNullOrWhiteSpace(tools)) { tools = null; break; }
-                    try { using var _ = JsonDocument.Parse(tools); }
-                    catch (JsonException e) { found.Add(new($"{path}.tools_schema_json", $"is not valid JSON: {FirstSentence(e.Message)}")); }
+                    if (string.IsNullOrWhiteSpace(tools)) tools = null;
                     break;
                 case JsonValueKind.Array: tools = te.GetRawText(); break;
                 default: found.Add(new($"{path}.tools_schema_json", $"must be null, a JSON string or an array of tools, got {Kind(te)}")); break;
             }
             if (tools is { Length: > SuiteLimits.MaxToolsChars }) found.Add(new($"{path}.tools_schema_json", $"is longer than {SuiteLimits.MaxToolsChars} characters"));
+            else ToolDefinitions.Parse(tools, $"{path}.tools_schema_json", found);
         }
-        return found.Count == before ? new SuiteTest(orderIndex, name!, system, user!, constraints, tools) : null;
+        int? maxToolTurns = null;
+        if (t.TryGetProperty("max_tool_turns", out var mt) && mt.ValueKind != JsonValueKind.Null)
+        {
+            if (mt.ValueKind != JsonValueKind.Number || !mt.TryGetInt32(out var turns) || turns < 1 || turns > ToolDefinition.MaxTurnsLimit)
+                found.Add(new($"{path}.max_tool_turns", $"must be a whole number from 1 to {ToolDefinition.MaxTurnsLimit}"));
+            else maxToolTurns = turns;
+        }
+        return found.Count == before ? new SuiteTest(orderIndex, name!, system, user!, constraints, tools, maxToolTurns) : null;
     }
 
     private static string? RequiredString(JsonElement obj, string field, string path, int max, List<SuiteProblem> found)

@@ -57,3 +57,105 @@ public class ConstraintTests
         Assert.Contains("stopped", result.Reason);
     }
 }
+
+/// <summary>The documented semantics of each check, with the hard cases.</summary>
+public class CheckSemanticsTests
+{
+    private static CheckResult Run(string constraint, string output, ItemMetrics? metrics = null, params string[] toolsCalled)
+    {
+        var parsed = ConstraintParser.Parse(constraint);
+        Assert.Empty(parsed.Errors);
+        return CheckEvaluator.Evaluate(Assert.Single(parsed.Checks), new CheckSubject(output, toolsCalled, metrics ?? new ItemMetrics()));
+    }
+
+    [Theory]
+    // contains: ordinal, case-sensitive
+    [InlineData("contains:Café", "Le Café de Paris", "pass")]
+    [InlineData("contains:café", "Le CAFÉ de Paris", "fail")]
+    [InlineData("contains:🏁", "finish 🏁 line", "pass")]
+    [InlineData("contains:赛车", "我喜欢赛车", "pass")]
+    [InlineData("contains:a.b", "aXb", "fail")]                  // no regex meaning
+    [InlineData("contains:  padded", "x  padded", "pass")]        // the argument is taken as written, spaces included
+    [InlineData("contains:x", "", "fail")]                        // empty output
+    // icontains: Unicode-aware, culture-invariant case folding
+    [InlineData("icontains:café", "LE CAFÉ", "pass")]
+    [InlineData("icontains:ΣΟΦΙΑ", "σοφια", "pass")]
+    [InlineData("icontains:straße", "STRASSE", "fail")]            // case folding, not expansion: ß is not ss
+    [InlineData("icontains:istanbul", "İSTANBUL", "fail")]         // invariant culture: dotted İ is not i (no Turkish rules)
+    [InlineData("icontains:ISTANBUL", "istanbul", "pass")]
+    [InlineData("icontains:e", "É", "fail")]                       // accents matter: only case is ignored
+    // not_contains
+    [InlineData("not_contains:ERROR", "all good", "pass")]
+    [InlineData("not_contains:error", "ERROR", "pass")]            // case-sensitive
+    // equals / starts_with / ends_with: compared to the trimmed output
+    [InlineData("equals:42", "  42\n", "pass")]
+    [InlineData("equals:42", "42.", "fail")]
+    [InlineData("starts_with:{", "\n {\"a\":1}", "pass")]
+    [InlineData("ends_with:}", "{\"a\":1}  \n", "pass")]
+    // regex: .NET, matches anywhere; ^ and $ are the whole output unless (?m)
+    [InlineData("regex:^two$", "one\ntwo\nthree", "fail")]
+    [InlineData("regex:(?m)^two$", "one\ntwo\nthree", "pass")]
+    [InlineData("regex:\\d{3}-\\d{4}", "call 555-1234 now", "pass")]
+    [InlineData("regex:a;b", "xa;by", "pass")]                    // ';' inside a pattern stays in it
+    [InlineData("regex:[.]", "no dots here", "fail")]
+    // word counts: whitespace-separated
+    [InlineData("max_words:3", "one  two\tthree\n", "pass")]
+    [InlineData("max_words:0", "", "pass")]
+    [InlineData("min_words:2", "単語", "fail")]                   // CJK without spaces is one word
+    [InlineData("min_words:1", "   ", "fail")]
+    // JSON
+    [InlineData("is_json", " [1, 2] ", "pass")]
+    [InlineData("is_json", "```json\n{}\n```", "fail")]
+    [InlineData("json_schema:{\"type\":\"object\",\"required\":[\"id\"]}", "{\"id\":1}", "pass")]
+    [InlineData("json_schema:{\"type\":\"object\",\"required\":[\"id\"]}", "{\"name\":\"x\"}", "fail")]
+    [InlineData("json_schema:{\"type\":\"array\"}", "not json", "fail")]
+    public void Checks_follow_their_documented_semantics(string constraint, string output, string verdict) =>
+        Assert.Equal(verdict, Run(constraint, output).Verdict);
+
+    [Fact]
+    public void Latency_checks_read_the_measurements()
+    {
+        var metrics = new ItemMetrics { TtftMs = 120, E2eMs = 900, DecodeTokensPerS = 40 };
+        Assert.Equal("pass", Run("max_ttft_ms:150", "", metrics).Verdict);
+        Assert.Equal("expected TTFT at most 100 ms, got 120 ms", Run("max_ttft_ms:100", "", metrics).Reason);
+        Assert.Equal("fail", Run("max_latency_ms:800", "", metrics).Verdict);
+        Assert.Equal("expected decode speed at least 50 tokens/s, got 40 tokens/s", Run("min_tokens_per_s:50", "", metrics).Reason);
+        Assert.Equal("no TTFT was measured (no content arrived)", Run("max_ttft_ms:100", "").Reason);
+    }
+
+    [Fact]
+    public void Tool_checks_read_the_calls_made()
+    {
+        Assert.Equal("pass", Run("tool_called:get_weather", "", null, "get_weather").Verdict);
+        Assert.Equal("no tool was called, expected 'get_weather'", Run("tool_called:get_weather", "").Reason);
+        Assert.Equal("'get_weather' was not called (called: get_time)", Run("tool_called:get_weather", "", null, "get_time").Reason);
+        Assert.Equal("pass", Run("no_tool_call", "").Verdict);
+        Assert.Equal("fail", Run("no_tool_call", "", null, "x").Verdict);
+    }
+
+    [Fact]
+    public void A_failed_schema_says_where()
+    {
+        var result = Run("json_schema:{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"number\"}}}", "{\"id\":\"seven\"}");
+        Assert.Equal("fail", result.Verdict);
+        Assert.Contains("/id", result.Reason);
+    }
+
+    [Theory]
+    [InlineData("json_schema:{not json", "json_schema is not valid JSON")]
+    [InlineData("json_schema:[1,2]", "a JSON Schema is an object")]
+    [InlineData("min_words:", "min_words needs a number")]
+    [InlineData("tool_called:", "tool_called needs a tool name")]
+    [InlineData("regex:[", "regex '[' does not compile")]
+    public void Bad_arguments_are_import_errors(string constraint, string message) =>
+        Assert.Contains(message, Assert.Single(ConstraintParser.Parse(constraint).Errors));
+
+    [Fact]
+    public void Catastrophic_patterns_end_within_the_timeout_on_long_outputs()
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var result = Run("regex:(x+x+)+y", new string('x', 5_000));
+        Assert.Equal(Verdicts.Error, result.Verdict);
+        Assert.True(System.Diagnostics.Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(30), "the match timeout bounds the check");
+    }
+}
