@@ -49,6 +49,7 @@ app.MapConnectionEndpoints();
 app.MapCarEndpoints();
 app.MapSuiteEndpoints();
 app.MapRunEndpoints();
+app.MapResultEndpoints();
 app.MapHub<RaceHub>("/hubs/race");
 
 await app.RunAsync();

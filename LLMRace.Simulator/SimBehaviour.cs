@@ -11,6 +11,9 @@ public sealed record SimBehaviour(string Preset, int TtftMs, int ItlMs, int? Tok
     /// <summary>For `caller`: the tool to call instead of the first one offered (it need not exist).</summary>
     public string? CallTool { get; init; }
 
+    /// <summary>A scripted answer, streamed word by word instead of the preset's text.</summary>
+    public string? Reply { get; init; }
+
     public static readonly IReadOnlyDictionary<string, SimBehaviour> Presets = new Dictionary<string, SimBehaviour>
     {
         ["sprinter"] = new("sprinter", 40, 6, 48, null),
@@ -48,9 +51,10 @@ public sealed record SimBehaviour(string Preset, int TtftMs, int ItlMs, int? Tok
                 case "tokens" when TryInt(value, out var tokens): behaviour = behaviour with { Tokens = tokens }; break;
                 case "fault" when SimFault.TryParse(value, out var fault): behaviour = behaviour with { Fault = fault }; break;
                 case "call" when value.Length is > 0 and <= 64: behaviour = behaviour with { CallTool = value }; break;
+                case "reply" when value.Length <= 100_000: behaviour = behaviour with { Reply = value }; break;
                 case "seed": break;
                 default:
-                    error = $"bad simulator parameter '{pair}': expected ttft_ms, itl_ms, tokens (whole numbers >= 0), fault or call";
+                    error = $"bad simulator parameter '{pair}': expected ttft_ms, itl_ms, tokens (whole numbers >= 0), fault, call or reply";
                     return behaviour;
             }
         }

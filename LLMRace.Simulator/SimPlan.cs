@@ -14,6 +14,7 @@ public sealed record SimPlan(IReadOnlyList<string> Tokens, SimToolCall? ToolCall
     public static SimPlan For(SimBehaviour behaviour, SimRequest request)
     {
         var promptTokens = TextGenerator.CountPromptTokens(request.Messages.Select(m => m.Text));
+        if (behaviour.Reply is { } reply) return new SimPlan(TextGenerator.Split(reply), null, promptTokens);
         if (behaviour.Preset == "caller")
         {
             if (request.PendingToolResult is { } result)

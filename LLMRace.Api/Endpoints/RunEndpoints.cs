@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Mvc;
 using System.Net.ServerSentEvents;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -14,11 +15,11 @@ public sealed record RunSettingsInput(int? Concurrency, int? Repeats);
 
 public sealed record RunView(
     string Id, string SuiteId, string SuiteName, string Status, RunSettings Settings, IReadOnlyList<string> CarIds,
-    int ItemsTotal, int ItemsDone, string? Error, bool IsBaseline, string CreatedAt, string? StartedAt, string? FinishedAt)
+    int ItemsTotal, int ItemsDone, string? Error, bool IsBaseline, bool Judging, string CreatedAt, string? StartedAt, string? FinishedAt)
 {
     public static RunView From(RunRow r) => new(
         r.Id, r.SuiteId, r.SuiteName, r.Status, RaceJson.Deserialize<RunSettings>(r.SettingsJson) ?? new(),
-        r.CarIds.Split(',', StringSplitOptions.RemoveEmptyEntries), r.ItemsTotal, r.ItemsDone, r.Error, r.IsBaseline,
+        r.CarIds.Split(',', StringSplitOptions.RemoveEmptyEntries), r.ItemsTotal, r.ItemsDone, r.Error, r.IsBaseline, r.Judging,
         r.CreatedAt, r.StartedAt, r.FinishedAt);
 }
 
@@ -41,14 +42,22 @@ public static class RunEndpoints
     {
         var group = app.MapGroup("/api/runs").WithTags("Runs");
 
-        group.MapGet("/", async Task<IResult> (RunStore runs, int? limit, int? offset) =>
+        group.MapGet("/", async Task<IResult> (HttpResponse response, RunStore runs, int? limit, int? offset,
+            [FromQuery(Name = "suite_id")] string? suiteId, [FromQuery(Name = "car_id")] string? carId,
+            string? status, DateTimeOffset? from, DateTimeOffset? to) =>
         {
             var errors = new Errors();
             var take = errors.Range("limit", limit, 50, 1, 500);
             var skip = errors.Range("offset", offset, 0, 0, int.MaxValue);
+            string[] statuses = [RunStatus.Queued, RunStatus.Running, RunStatus.Completed, RunStatus.Failed, RunStatus.Cancelled, RunStatus.Interrupted];
+            if (status is not null && !statuses.Contains(status)) errors.Add("status", $"'{status}' is not a run status: use one of {string.Join(", ", statuses)}");
             if (errors.Any) return Problems.Invalid(errors.ByField);
-            return TypedResults.Ok((await runs.ListAsync(take, skip)).Select(RunView.From));
-        });
+            var filter = new RunFilter(suiteId, carId, status,
+                from is null ? null : Clock.Text(from.Value.UtcDateTime), to is null ? null : Clock.Text(to.Value.UtcDateTime));
+            var (page, total) = await runs.ListAsync(filter, take, skip);
+            response.Headers["X-Total-Count"] = total.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return TypedResults.Ok(page.Select(RunView.From));
+        }).WithSummary("Run history, newest first: filter by suite_id, car_id, status, from and to (ISO dates); X-Total-Count gives the total.");
 
         group.MapGet("/{id}", async Task<IResult> (string id, RunStore runs) =>
             await runs.GetAsync(id) is { } run ? TypedResults.Ok(RunView.From(run)) : Problems.NotFound("run", id));

@@ -29,7 +29,7 @@ public sealed class RunEventReader(RunFeed feed, EventStore events, RunStore run
             {
                 yield return e;
                 last = e.Seq;
-                if (e.IsTerminal) yield break;
+                if (e.IsTerminal && !await MoreToComeAsync(runId, e.Seq)) yield break;
             }
             if (page.Count < Page) break;
         }
@@ -54,7 +54,7 @@ public sealed class RunEventReader(RunFeed feed, EventStore events, RunStore run
             {
                 yield return next;
                 last = next.Seq;
-                if (next.IsTerminal) yield break;
+                if (next.IsTerminal && !await MoreToComeAsync(runId, next.Seq)) yield break;
                 continue;
             }
 
@@ -64,13 +64,16 @@ public sealed class RunEventReader(RunFeed feed, EventStore events, RunStore run
             {
                 yield return e;
                 last = e.Seq;
-                if (e.IsTerminal) yield break;
+                if (e.IsTerminal && !await MoreToComeAsync(runId, e.Seq)) yield break;
             }
-            if (next is null && caughtUp.Count == 0 && await runs.GetAsync(runId) is { } run && RunStatus.IsFinished(run.Status)
-                && (await events.ReadAsync(runId, last, 1, ct)).Count == 0)
-            {
-                yield break;
-            }
+            if (next is null && caughtUp.Count == 0 && !await MoreToComeAsync(runId, last)) yield break;
         }
+    }
+
+    /// <summary>Whether the log goes on past <paramref name="seq"/>: it already does, or the run is racing or being judged.</summary>
+    private async Task<bool> MoreToComeAsync(string runId, long seq)
+    {
+        if ((await events.ReadAsync(runId, seq, 1)).Count > 0) return true;
+        return await runs.GetAsync(runId) is { } run && (!RunStatus.IsFinished(run.Status) || run.Judging);
     }
 }

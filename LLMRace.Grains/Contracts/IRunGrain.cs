@@ -10,4 +10,7 @@ public interface IRunGrain : IGrainWithStringKey
 
     /// <summary>Cancels the run, interrupting the item streaming now. Idempotent.</summary>
     Task<RunProgress> Cancel();
+
+    /// <summary>Starts grading the finished run's items with a judge car (its snapshot as JSON). Null when started, else why not.</summary>
+    Task<string?> Judge(string judgeCarSnapshotJson, string? rubric);
 }

@@ -35,8 +35,13 @@ public static class EventTypes
     public const string RunCompleted = "run.completed";
     public const string RunFailed = "run.failed";
     public const string RunCancelled = "run.cancelled";
+    public const string JudgeStarted = "judge.started";
+    public const string ItemJudged = "item.judged";
+    public const string JudgeCompleted = "judge.completed";
+    public const string JudgeFailed = "judge.failed";
 
-    public static bool IsTerminal(string type) => type is RunCompleted or RunFailed or RunCancelled;
+    /// <summary>An event after which the log may end: the run's end, or a judge's (a judge may follow a finished run).</summary>
+    public static bool IsTerminal(string type) => type is RunCompleted or RunFailed or RunCancelled or JudgeCompleted or JudgeFailed;
 }
 
 public static class RunStreams

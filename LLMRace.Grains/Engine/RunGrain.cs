@@ -11,6 +11,7 @@ namespace LLMRace.Grains.Engine;
 public sealed class RunGrain(RaceEngine engine, ILogger<RunGrain> logger) : Grain, IRunGrain
 {
     private RunExecutor? _executor;
+    private Task? _judging;
     private IGrainTimer? _keepAlive;
 
     private string RunId => this.GetPrimaryKeyString();
@@ -49,11 +50,28 @@ public sealed class RunGrain(RaceEngine engine, ILogger<RunGrain> logger) : Grai
         return _executor.Progress;
     }
 
+    public async Task<string?> Judge(string judgeCarSnapshotJson, string? rubric)
+    {
+        if (_executor is { Completion.IsCompleted: false }) return "the run is still racing: judge it when it has finished";
+        if (_judging is { IsCompleted: false }) return "a judge is already grading this run";
+        var run = await engine.Runs.GetAsync(RunId) ?? throw new KeyNotFoundException($"run {RunId} does not exist");
+        if (!RunStatus.IsFinished(run.Status)) return $"the run is {run.Status}: judge it when it has finished";
+        var judge = RaceJson.Deserialize<CarSnapshot>(judgeCarSnapshotJson)!;
+        // Set before the first judge event, so readers at the run's end know more is coming.
+        await engine.Runs.SetJudgingAsync(run.Id, true);
+        var runner = new JudgeRunner(engine, run, judge, rubric);
+        _judging = Task.Run(runner.RunAsync);
+        _keepAlive ??= this.RegisterGrainTimer(CheckFinishedAsync, new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)) { KeepAlive = true });
+        logger.LogInformation("Run {RunId}: judge {Judge} started", run.Id, judge.Name);
+        return null;
+    }
+
     private Task CheckFinishedAsync(CancellationToken ct)
     {
-        if (_executor?.Completion.IsCompleted == true)
+        if (_judging is { IsCompleted: false }) return Task.CompletedTask;
+        if (_executor is null || _executor.Completion.IsCompleted)
         {
-            if (_executor.Completion.Exception is { } e) logger.LogError(e, "Run {RunId} ended with an unexpected error", RunId);
+            if (_executor?.Completion.Exception is { } e) logger.LogError(e, "Run {RunId} ended with an unexpected error", RunId);
             _keepAlive?.Dispose();
             _keepAlive = null;
         }

@@ -47,6 +47,16 @@ public sealed class EventStore(SqliteDatabase db)
             r.Type, r.ItemId, r.Payload))];
     }
 
+    public async Task<IReadOnlyList<RunEvent>> ReadItemAsync(string runId, string itemId)
+    {
+        await using var c = await db.OpenAsync();
+        var rows = await c.QueryAsync<(string RunId, long Seq, string Ts, string Type, string? ItemId, string Payload)>(
+            "SELECT run_id, seq, ts, type, item_id, payload FROM run_events WHERE run_id = @runId AND item_id = @itemId ORDER BY seq;", new { runId, itemId });
+        return [.. rows.Select(r => new RunEvent(r.RunId, r.Seq,
+            DateTime.Parse(r.Ts, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal),
+            r.Type, r.ItemId, r.Payload))];
+    }
+
     public async Task<long> LastSeqAsync(string runId)
     {
         await using var c = await db.OpenAsync();

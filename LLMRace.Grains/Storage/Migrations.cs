@@ -114,6 +114,20 @@ public static class Migrations
         (3, """
             ALTER TABLE tests ADD COLUMN max_tool_turns INTEGER NULL;
             """),
+        (4, """
+            ALTER TABLE runs ADD COLUMN judging INTEGER NOT NULL DEFAULT 0;
+            CREATE TABLE run_cars (
+              run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+              car_id TEXT NOT NULL,
+              PRIMARY KEY (run_id, car_id)
+            ) WITHOUT ROWID;
+            CREATE INDEX run_cars_by_car ON run_cars(car_id, run_id);
+            INSERT OR IGNORE INTO run_cars (run_id, car_id)
+              SELECT r.id, j.value FROM runs r, json_each('["' || replace(r.car_ids, ',', '","') || '"]') j WHERE r.car_ids <> '';
+            CREATE INDEX runs_by_suite ON runs(suite_id, created_at DESC);
+            CREATE INDEX runs_by_status ON runs(status, created_at DESC);
+            CREATE INDEX run_events_by_item ON run_events(run_id, item_id);
+            """),
     ];
 
     public static int Latest => Steps[^1].Version;

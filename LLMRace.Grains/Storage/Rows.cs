@@ -73,6 +73,8 @@ public sealed class RunRow
     public int ItemsDone { get; set; }
     public string? Error { get; set; }
     public bool IsBaseline { get; set; }
+    /// <summary>A judge is grading the run's items: its event log goes on past the run's end until it finishes.</summary>
+    public bool Judging { get; set; }
     public string CreatedAt { get; set; } = "";
     public string? StartedAt { get; set; }
     public string? FinishedAt { get; set; }

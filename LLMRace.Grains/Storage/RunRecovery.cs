@@ -12,7 +12,15 @@ public sealed class RunRecovery(RunStore runs, EventStore events, ILogger<RunRec
 {
     public async Task<int> MarkInterruptedAsync()
     {
-        var unfinished = await runs.ListUnfinishedAsync();
+        IReadOnlyList<RunRow> unfinished = await runs.ListUnfinishedAsync();
+        foreach (var run in unfinished.Where(r => r.Judging && RunStatus.IsFinished(r.Status)))
+        {
+            await runs.SetJudgingAsync(run.Id, false);
+            await events.AppendAsync([RunEventFactory.Create(run.Id, await events.LastSeqAsync(run.Id) + 1, DateTime.UtcNow, EventTypes.JudgeFailed, null,
+                new { error = "the Api stopped while the judge was grading; grades given so far are kept" })]);
+            logger.LogWarning("Run {RunId} was being judged when a previous process stopped; the judge is closed", run.Id);
+        }
+        unfinished = [.. unfinished.Where(r => !RunStatus.IsFinished(r.Status))];
         foreach (var run in unfinished)
         {
             var now = Clock.NowText();

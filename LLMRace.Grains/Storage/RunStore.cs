@@ -19,6 +19,8 @@ public sealed class RunStore(SqliteDatabase db)
             INSERT INTO run_items (id, run_id, ordinal, test_id, test_name, car_id, car_name, repeat_index, status, retries)
             VALUES (@Id, @RunId, @Ordinal, @TestId, @TestName, @CarId, @CarName, @RepeatIndex, @Status, @Retries);
             """, items, tx);
+        await c.ExecuteAsync("INSERT INTO run_cars (run_id, car_id) VALUES (@RunId, @CarId);",
+            run.CarIds.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(car => new { RunId = run.Id, CarId = car }), tx);
         await tx.CommitAsync();
     }
 
@@ -28,11 +30,57 @@ public sealed class RunStore(SqliteDatabase db)
         return await c.QuerySingleOrDefaultAsync<RunRow>("SELECT * FROM runs WHERE id = @id;", new { id });
     }
 
-    public async Task<IReadOnlyList<RunRow>> ListAsync(int limit, int offset)
+    public async Task<IReadOnlyList<RunRow>> ListAsync(int limit, int offset) => (await ListAsync(new RunFilter(), limit, offset)).Runs;
+
+    /// <summary>A page of the history, newest first, and how many runs match in all.</summary>
+    public async Task<(IReadOnlyList<RunRow> Runs, int Total)> ListAsync(RunFilter filter, int limit, int offset)
+    {
+        var where = new List<string>();
+        if (filter.SuiteId is not null) where.Add("r.suite_id = @SuiteId");
+        if (filter.Status is not null) where.Add("r.status = @Status");
+        if (filter.From is not null) where.Add("r.created_at >= @From");
+        if (filter.To is not null) where.Add("r.created_at < @To");
+        if (filter.CarId is not null) where.Add("r.id IN (SELECT run_id FROM run_cars WHERE car_id = @CarId)");
+        var clause = where.Count > 0 ? "WHERE " + string.Join(" AND ", where) : "";
+        var args = new { filter.SuiteId, filter.Status, filter.From, filter.To, filter.CarId, limit, offset };
+        await using var c = await db.OpenAsync();
+        var total = await c.ExecuteScalarAsync<int>($"SELECT COUNT(*) FROM runs r {clause};", args);
+        var runs = await c.QueryAsync<RunRow>($"SELECT r.* FROM runs r {clause} ORDER BY r.created_at DESC, r.id DESC LIMIT @limit OFFSET @offset;", args);
+        return ([.. runs], total);
+    }
+
+    public async Task<RunItemRow?> GetItemAsync(string runId, string itemId)
     {
         await using var c = await db.OpenAsync();
-        return [.. await c.QueryAsync<RunRow>(
-            "SELECT * FROM runs ORDER BY created_at DESC, id DESC LIMIT @limit OFFSET @offset;", new { limit, offset })];
+        return await c.QuerySingleOrDefaultAsync<RunItemRow>("SELECT * FROM run_items WHERE run_id = @runId AND id = @itemId;", new { runId, itemId });
+    }
+
+    /// <summary>Marks the run as its suite's baseline; the suite's previous baseline stops being one.</summary>
+    public async Task MarkBaselineAsync(string runId, string suiteId)
+    {
+        await using var c = await db.OpenAsync();
+        await using var tx = await c.BeginTransactionAsync();
+        await c.ExecuteAsync("UPDATE runs SET is_baseline = 0 WHERE suite_id = @suiteId AND is_baseline = 1;", new { suiteId }, tx);
+        await c.ExecuteAsync("UPDATE runs SET is_baseline = 1 WHERE id = @runId;", new { runId }, tx);
+        await tx.CommitAsync();
+    }
+
+    public async Task<RunRow?> GetBaselineAsync(string suiteId)
+    {
+        await using var c = await db.OpenAsync();
+        return await c.QuerySingleOrDefaultAsync<RunRow>("SELECT * FROM runs WHERE suite_id = @suiteId AND is_baseline = 1 LIMIT 1;", new { suiteId });
+    }
+
+    public async Task SetJudgingAsync(string runId, bool judging)
+    {
+        await using var c = await db.OpenAsync();
+        await c.ExecuteAsync("UPDATE runs SET judging = @judging WHERE id = @runId;", new { runId, judging });
+    }
+
+    public async Task SaveJudgeAsync(string itemId, string judgeJson)
+    {
+        await using var c = await db.OpenAsync();
+        await c.ExecuteAsync("UPDATE run_items SET judge_json = @judgeJson WHERE id = @itemId;", new { itemId, judgeJson });
     }
 
     public async Task<IReadOnlyList<RunItemRow>> GetItemsAsync(string runId)
@@ -86,6 +134,9 @@ public sealed class RunStore(SqliteDatabase db)
     public async Task<IReadOnlyList<RunRow>> ListUnfinishedAsync()
     {
         await using var c = await db.OpenAsync();
-        return [.. await c.QueryAsync<RunRow>("SELECT * FROM runs WHERE status IN ('queued', 'running');")];
+        return [.. await c.QueryAsync<RunRow>("SELECT * FROM runs WHERE status IN ('queued', 'running') OR judging = 1;")];
     }
 }
+
+/// <summary>Filters of the run history; null means any.</summary>
+public sealed record RunFilter(string? SuiteId = null, string? CarId = null, string? Status = null, string? From = null, string? To = null);

@@ -1,0 +1,145 @@
+using Microsoft.AspNetCore.Mvc;
+using System.Text;
+using System.Text.Json.Nodes;
+using LLMRace.Api.Infrastructure;
+using LLMRace.Grains.Contracts;
+using LLMRace.Grains.Results;
+using LLMRace.Grains.Storage;
+
+namespace LLMRace.Api.Endpoints;
+
+public sealed record JudgeInput(string? JudgeCarId, string? Rubric);
+
+/// <summary>What a run tells afterwards: Inspect, exports, scorecards, baselines, comparisons and the judge.</summary>
+public static class ResultEndpoints
+{
+    public static void MapResultEndpoints(this IEndpointRouteBuilder app)
+    {
+        var runs = app.MapGroup("/api/runs").WithTags("Results");
+
+        runs.MapGet("/{id}/items/{itemId}", async Task<IResult> (string id, string itemId, RunStore store, EventStore events) =>
+        {
+            if (await store.GetAsync(id) is not { } run) return Problems.NotFound("run", id);
+            if (await store.GetItemAsync(id, itemId) is not { } item) return Problems.NotFound("item", itemId);
+            var test = RaceJson.Deserialize<RunSnapshot>(run.SnapshotJson)!.Suite.Tests.FirstOrDefault(t => t.Id == item.TestId);
+            return TypedResults.Ok(new
+            {
+                item = RunItemView.From(item),
+                prompt = new { system_prompt = test?.SystemPrompt, user_prompt = test?.UserPrompt, expected_constraints = test?.ExpectedConstraints, tools_schema_json = test?.ToolsSchemaJson },
+                events = (await events.ReadItemAsync(id, itemId)).Select(e => JsonNode.Parse(e.Json)),
+            });
+        });
+
+        runs.MapGet("/{id}/export", async Task<IResult> (string id, string? format, RunStore store, EventStore events) =>
+        {
+            if (await store.GetAsync(id) is not { } run) return Problems.NotFound("run", id);
+            var items = (await store.GetItemsAsync(id)).Select(ItemResult.From).ToList();
+            var name = $"llmrace-{run.Id}";
+            return (format ?? "json").ToLowerInvariant() switch
+            {
+                "json" => TypedResults.File(Encoding.UTF8.GetBytes(RunExports.Json(run, items, await ReadAllAsync(events, id)).ToJsonString(RaceJson.Options)), "application/json", $"{name}.json"),
+                "csv" => TypedResults.File(Encoding.UTF8.GetBytes(RunExports.Csv(run, items)), "text/csv; charset=utf-8", $"{name}.csv"),
+                "junit" => TypedResults.File(Encoding.UTF8.GetBytes(RunExports.JUnit(run, items)), "application/xml", $"{name}.junit.xml"),
+                _ => Problems.Invalid("format", $"'{format}' is not an export format: use json, csv or junit"),
+            };
+        });
+
+        runs.MapGet("/{id}/scorecard", async Task<IResult> (string id, RunStore store) =>
+        {
+            if (await store.GetAsync(id) is not { } run) return Problems.NotFound("run", id);
+            var items = (await store.GetItemsAsync(id)).Select(ItemResult.From).ToList();
+            return TypedResults.Ok(new { run_id = run.Id, suite_name = run.SuiteName, status = run.Status, cars = Scorecards.For(items) });
+        });
+
+        runs.MapPost("/{id}/baseline", async Task<IResult> (string id, RunStore store) =>
+        {
+            if (await store.GetAsync(id) is not { } run) return Problems.NotFound("run", id);
+            if (!RunStatus.IsFinished(run.Status)) return Problems.Conflict($"run '{id}' is {run.Status}: a baseline must have finished");
+            await store.MarkBaselineAsync(run.Id, run.SuiteId);
+            return TypedResults.Ok(new { id = run.Id, suite_id = run.SuiteId, is_baseline = true });
+        });
+
+        runs.MapGet("/{id}/compare", async Task<IResult> (string id, string? baseline,
+            [FromQuery(Name = "ttft_tolerance_pct")] double? ttftTolerancePct, [FromQuery(Name = "e2e_tolerance_pct")] double? e2eTolerancePct,
+            [FromQuery(Name = "tpot_tolerance_pct")] double? tpotTolerancePct, [FromQuery(Name = "pass_rate_tolerance_points")] double? passRateTolerancePoints,
+            RunStore store) =>
+        {
+            if (await store.GetAsync(id) is not { } run) return Problems.NotFound("run", id);
+            var errors = new Errors();
+            var tolerances = new Tolerances(
+                errors.Range("ttft_tolerance_pct", ttftTolerancePct, 20, 0, 10_000),
+                errors.Range("e2e_tolerance_pct", e2eTolerancePct, 20, 0, 10_000),
+                errors.Range("tpot_tolerance_pct", tpotTolerancePct, 20, 0, 10_000),
+                errors.Range("pass_rate_tolerance_points", passRateTolerancePoints, 0, 0, 100));
+            RunRow? against = null;
+            if (baseline is not null && (against = await store.GetAsync(baseline)) is null) errors.Add("baseline", $"run '{baseline}' does not exist");
+            if (baseline is null && (against = await store.GetBaselineAsync(run.SuiteId)) is null)
+                errors.Add("baseline", $"suite '{run.SuiteName}' has no baseline run: mark one with POST /api/runs/{{id}}/baseline, or pass ?baseline=<run id>");
+            if (against is not null && against.SuiteId != run.SuiteId) errors.Add("baseline", $"run '{against.Id}' raced another suite ('{against.SuiteName}')");
+            if (errors.Any) return Problems.Invalid(errors.ByField);
+            var current = (await store.GetItemsAsync(run.Id)).Select(ItemResult.From).ToList();
+            var previous = (await store.GetItemsAsync(against!.Id)).Select(ItemResult.From).ToList();
+            return TypedResults.Ok(RunComparisons.Compare(run.Id, current, against.Id, previous, tolerances));
+        });
+
+        runs.MapPost("/{id}/judge", async Task<IResult> (string id, JudgeInput input, RunStore store, GarageStore garage, IGrainFactory grains) =>
+        {
+            if (await store.GetAsync(id) is null) return Problems.NotFound("run", id);
+            var errors = new Errors();
+            var carId = errors.Require("judge_car_id", input.JudgeCarId, 100);
+            if (input.Rubric is { Length: > 10_000 }) errors.Add("rubric", "is longer than 10000 characters");
+            var car = carId is null ? null : await garage.GetCarAsync(carId);
+            if (carId is not null && car is null) errors.Add("judge_car_id", $"car '{carId}' does not exist");
+            var connection = car is null ? null : await garage.GetConnectionAsync(car.ConnectionId);
+            if (errors.Any) return Problems.Invalid(errors.ByField);
+            var snapshot = new CarSnapshot(car!.Id, car.Name, car.Model, JsonNode.Parse(car.ParamsJson) as JsonObject ?? [],
+                new ConnectionSnapshot(connection!.Id, connection.Name, connection.Type, connection.BaseUrl, connection.TimeoutS,
+                    connection.MaxRetries, connection.MaxConcurrency, connection.HeadersTimeoutS, connection.TotalTimeoutS));
+            var refused = await grains.GetGrain<IRunGrain>(id).Judge(RaceJson.Serialize(snapshot), input.Rubric);
+            return refused is null
+                ? TypedResults.Accepted($"/api/runs/{id}/stream", new { id, judge_car_id = car.Id, status = "judging" })
+                : Problems.Conflict(refused);
+        });
+
+        app.MapGet("/api/compare", async Task<IResult> ([FromQuery(Name = "run_ids")] string? runIds, RunStore store) =>
+        {
+            var ids = (runIds ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct().ToList();
+            if (ids.Count is 0 or > 20) return Problems.Invalid("run_ids", "list 1 to 20 run ids, comma-separated");
+            var runsFound = new List<(RunRow Run, List<ItemResult> Items)>();
+            foreach (var runId in ids)
+            {
+                if (await store.GetAsync(runId) is not { } run) return Problems.Invalid("run_ids", $"run '{runId}' does not exist");
+                runsFound.Add((run, (await store.GetItemsAsync(runId)).Select(ItemResult.From).ToList()));
+            }
+            return TypedResults.Ok(new
+            {
+                runs = runsFound.Select(r => new { run_id = r.Run.Id, suite_name = r.Run.SuiteName, created_at = r.Run.CreatedAt, status = r.Run.Status, cars = Scorecards.For(r.Items) }),
+                // The samples behind each car's distributions, for charts.
+                series = runsFound.SelectMany(r => r.Items.GroupBy(i => i.Row.CarId).Select(car => new
+                {
+                    run_id = r.Run.Id,
+                    car_id = car.Key,
+                    car_name = car.First().Row.CarName,
+                    label = $"{car.First().Row.CarName} · {r.Run.CreatedAt[..16].Replace('T', ' ')}",
+                    ttft_ms = car.Select(i => i.Metrics?.TtftMs).OfType<double>(),
+                    e2e_ms = car.Select(i => i.Metrics?.E2eMs).OfType<double>(),
+                    decode_tokens_per_s = car.Select(i => i.Metrics?.DecodeTokensPerS).OfType<double>(),
+                    judge_scores = car.Select(i => i.Judge?.Score).OfType<double>(),
+                    pass_rate = Scorecards.Rate(car.Count(i => i.Passed), car.Count()),
+                    error_rate = Scorecards.Rate(car.Count(i => i.Errored), car.Count()),
+                })),
+            });
+        }).WithTags("Results");
+    }
+
+    private static async Task<List<RunEvent>> ReadAllAsync(EventStore events, string runId)
+    {
+        var all = new List<RunEvent>();
+        while (true)
+        {
+            var page = await events.ReadAsync(runId, all.Count > 0 ? all[^1].Seq : 0, 5000);
+            all.AddRange(page);
+            if (page.Count < 5000) return all;
+        }
+    }
+}

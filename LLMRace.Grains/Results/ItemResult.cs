@@ -1,0 +1,35 @@
+using System.Text.Json;
+using LLMRace.Grains.Checks;
+using LLMRace.Grains.Contracts;
+using LLMRace.Grains.Measurement;
+using LLMRace.Grains.Storage;
+
+namespace LLMRace.Grains.Results;
+
+/// <summary>A stored item read back for aggregation: its status, metrics, verdicts and judge grade.</summary>
+public sealed record ItemResult(RunItemRow Row, ItemMetrics? Metrics, IReadOnlyList<CheckResult> Checks, JudgeGrade? Judge)
+{
+    public bool Passed => Row.Status == ItemStatus.Passed;
+    public bool Failed => Row.Status == ItemStatus.Failed;
+    public bool Errored => Row.Status == ItemStatus.Error;
+    public bool Finished => Passed || Failed || Errored;
+
+    /// <summary>The key that matches an item across runs of the same suite.</summary>
+    public (string TestId, string CarId, int Repeat) Key => (Row.TestId, Row.CarId, Row.RepeatIndex);
+
+    public static ItemResult From(RunItemRow row)
+    {
+        var metrics = row.MetricsJson is null ? null : RaceJson.Deserialize<ItemMetrics>(row.MetricsJson);
+        IReadOnlyList<CheckResult> checks = [];
+        if (row.ChecksJson is not null)
+        {
+            using var doc = JsonDocument.Parse(row.ChecksJson);
+            if (doc.RootElement.TryGetProperty("checks", out var c)) checks = c.Deserialize<List<CheckResult>>(RaceJson.Options) ?? [];
+        }
+        var judge = row.JudgeJson is null ? null : RaceJson.Deserialize<JudgeGrade>(row.JudgeJson);
+        return new ItemResult(row, metrics, checks, judge);
+    }
+}
+
+/// <summary>A judge's grade of one output: score 0-10, pass or fail, and why; or the error that kept it from grading.</summary>
+public sealed record JudgeGrade(double? Score, string? Verdict, string? Rationale, string JudgeCarId, string? Error, string GradedAt);
