@@ -100,6 +100,8 @@ public sealed class GarageTests(RaceAppFixture fixture)
         foreach (var path in new[] { "/api/connections", $"/api/connections/{id}", $"/api/runs/{run}", $"/api/runs/{run}/items" })
             responses.Add(await _client.Http.GetStringAsync(path));
         responses.Add(await (await _client.Http.PostAsync($"/api/connections/{id}/verify", null)).Content.ReadAsStringAsync());
+        foreach (var format in new[] { "json", "csv", "junit" })
+            responses.Add(await _client.Http.GetStringAsync($"/api/runs/{run}/export?format={format}"));
         Assert.All(responses, r => Assert.DoesNotContain(key, r));
         var view = JsonDocument.Parse(await _client.Http.GetStringAsync($"/api/connections/{id}")).RootElement;
         Assert.True(view.GetProperty("api_key_set").GetBoolean());

@@ -165,6 +165,20 @@ public sealed class RaceTests(RaceAppFixture fixture)
     }
 
     [Fact]
+    public async Task The_api_describes_itself_in_an_openapi_document_and_an_interactive_page()
+    {
+        var openApi = JsonDocument.Parse(await _client.Http.GetStringAsync("/openapi/v1.json")).RootElement;
+        var paths = openApi.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToList();
+        foreach (var path in new[] { "/api/runs", "/api/runs/{id}/stream", "/api/connections/{id}/verify", "/api/suites/{id}/export", "/api/runs/{id}/compare" })
+            Assert.Contains(path, paths);
+
+        using var page = await _client.Http.GetAsync("/api/docs");
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("LLMRace API", await page.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task Unknown_ids_are_404_problems()
     {
         foreach (var path in new[] { "/api/runs/run_nope", "/api/runs/run_nope/items", "/api/runs/run_nope/stream", "/api/cars/car_nope", "/api/suites/suite_nope", "/api/connections/conn_nope" })
