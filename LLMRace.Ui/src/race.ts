@@ -1,18 +1,22 @@
 import type { RaceEvent } from "./api";
 
-// The state of one run as its events arrive: a lane per car.
+// The state of one run as its events arrive: a lane per car. Pure, so vitest covers it.
 
 export interface Lane {
   carId: string;
   carName: string;
   done: number;
   total: number;
+  currentTest: string;
   text: string;
   ttftMs: number | null;
   tokensPerS: number | null;
+  e2eTotalMs: number;
   passed: number;
   failed: number;
   errors: number;
+  retries: number;
+  lastError: string | null;
 }
 
 export interface RaceState {
@@ -21,13 +25,14 @@ export interface RaceState {
   status: string;
   lanes: Map<string, Lane>;
   itemCar: Map<string, string>;
+  itemsTotal: number;
 }
 
 export function newRace(runId: string): RaceState {
-  return { runId, lastSeq: 0, status: "queued", lanes: new Map(), itemCar: new Map() };
+  return { runId, lastSeq: 0, status: "queued", lanes: new Map(), itemCar: new Map(), itemsTotal: 0 };
 }
 
-/** Applies one event; events at or below the last seq seen are ignored, so a replay never double-counts. */
+/** Applies one event; an event at or below the last seq seen is ignored, so a replay never counts twice. */
 export function apply(state: RaceState, e: RaceEvent): boolean {
   if (e.seq <= state.lastSeq) return false;
   state.lastSeq = e.seq;
@@ -36,16 +41,20 @@ export function apply(state: RaceState, e: RaceEvent): boolean {
     case "run.started": {
       state.status = "running";
       const cars = d.cars as { id: string; name: string }[];
-      const perCar = Math.round((d.items_total as number) / Math.max(1, cars.length));
+      state.itemsTotal = d.items_total as number;
+      const perCar = Math.round(state.itemsTotal / Math.max(1, cars.length));
       for (const car of cars) {
-        state.lanes.set(car.id, { carId: car.id, carName: car.name, done: 0, total: perCar, text: "", ttftMs: null, tokensPerS: null, passed: 0, failed: 0, errors: 0 });
+        state.lanes.set(car.id, {
+          carId: car.id, carName: car.name, done: 0, total: perCar, currentTest: "", text: "", ttftMs: null, tokensPerS: null,
+          e2eTotalMs: 0, passed: 0, failed: 0, errors: 0, retries: 0, lastError: null,
+        });
       }
       break;
     }
     case "item.started": {
       state.itemCar.set(e.item_id!, d.car_id as string);
       const lane = state.lanes.get(d.car_id as string);
-      if (lane) lane.text = "";
+      if (lane) { lane.text = ""; lane.currentTest = d.test_name as string; }
       break;
     }
     case "item.first_token": {
@@ -58,12 +67,23 @@ export function apply(state: RaceState, e: RaceEvent): boolean {
       if (lane && d.kind === "text") lane.text += d.text as string;
       break;
     }
+    case "item.retry": {
+      const lane = laneOf(state, e);
+      if (lane) lane.retries++;
+      break;
+    }
+    case "item.error": {
+      const lane = laneOf(state, e);
+      if (lane) lane.lastError = d.message as string;
+      break;
+    }
     case "item.completed": {
       const lane = laneOf(state, e);
       if (lane) {
         lane.done++;
-        const metrics = d.metrics as { decode_tokens_per_s: number | null };
+        const metrics = d.metrics as { decode_tokens_per_s: number | null; e2e_ms: number | null } | null;
         lane.tokensPerS = metrics?.decode_tokens_per_s ?? lane.tokensPerS;
+        lane.e2eTotalMs += metrics?.e2e_ms ?? 0;
         if (d.status === "passed") lane.passed++;
         else if (d.status === "failed") lane.failed++;
         else if (d.status === "error") lane.errors++;
@@ -84,7 +104,12 @@ function laneOf(state: RaceState, e: RaceEvent): Lane | undefined {
   return car ? state.lanes.get(car) : undefined;
 }
 
-export function formatMs(ms: number | null): string {
-  if (ms === null) return "—";
-  return ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(2)} s`;
+/** The winner at the finish: most passes, then fewest errors, then the least total time. */
+export function winner(state: RaceState): Lane | null {
+  if (state.status !== "completed" || state.lanes.size === 0) return null;
+  return [...state.lanes.values()].sort((a, b) => b.passed - a.passed || a.errors - b.errors || a.e2eTotalMs - b.e2eTotalMs)[0];
+}
+
+export function progress(lane: Lane): number {
+  return lane.total ? Math.min(100, Math.round((100 * lane.done) / lane.total)) : 0;
 }

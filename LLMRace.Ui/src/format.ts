@@ -1,0 +1,31 @@
+// Formatting shared by the pages; pure, so vitest covers it.
+
+export function ms(value: number | null | undefined): string {
+  if (value === null || value === undefined || Number.isNaN(value)) return "—";
+  if (value < 1) return `${value.toFixed(2)} ms`;
+  if (value < 1000) return `${Math.round(value)} ms`;
+  return `${(value / 1000).toFixed(2)} s`;
+}
+
+export function pct(rate: number | null | undefined): string {
+  if (rate === null || rate === undefined) return "—";
+  return `${(rate * 100).toFixed(rate === 1 || rate === 0 ? 0 : 1)}%`;
+}
+
+export function num(value: number | null | undefined, digits = 1): string {
+  if (value === null || value === undefined) return "—";
+  return value.toFixed(digits);
+}
+
+export function when(iso: string | null | undefined): string {
+  if (!iso) return "—";
+  const d = new Date(iso);
+  return `${d.toISOString().slice(0, 10)} ${d.toISOString().slice(11, 19)}`;
+}
+
+/** Signed change with an arrow; for latencies, up is worse. */
+export function delta(value: number | null | undefined, unit = "ms"): string {
+  if (value === null || value === undefined) return "—";
+  const sign = value > 0 ? "+" : value < 0 ? "−" : "±";
+  return `${sign}${Math.abs(value).toFixed(unit === "%" ? 1 : 0)} ${unit}`;
+}

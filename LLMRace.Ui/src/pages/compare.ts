@@ -1,0 +1,78 @@
+import uPlot from "uplot";
+import "uplot/dist/uPlot.min.css";
+import { api, type CompareSeries } from "../api";
+import { empty, h } from "../dom";
+import { ms, num, pct } from "../format";
+
+const palette = ["#22f3ff", "#ff2bd6", "#b6ff3b", "#ffb43b", "#a78bfa", "#ff4d6d", "#4ade80", "#f472b6"];
+
+/** Comparison: cars and runs side by side, as charts a person would rather look at than read. */
+export async function comparePage(root: HTMLElement, idList?: string): Promise<void> {
+  const ids = (idList ?? "").split(",").filter(Boolean);
+  if (!ids.length) {
+    const runs = await api.runs("&status=completed");
+    root.replaceChildren(h("section", { class: "panel" }, h("h2", {}, "Comparison"),
+      runs.length
+        ? h("div", {}, h("p", { class: "muted" }, "Pick runs in Run History and press Compare, or compare the latest:"),
+            h("a", { class: "neon-button", href: `#/compare/${runs.slice(0, 2).map((r) => r.id).join(",")}` }, "Compare the latest runs"))
+        : empty("No finished races yet.", h("a", { class: "neon-button", href: "#/race" }, "Start a race"))));
+    return;
+  }
+  const data = await api.compare(ids);
+  const series = data.series;
+  const charts = h("div", { class: "charts" });
+  root.replaceChildren(h("section", { class: "panel", "data-testid": "comparison-page" },
+    h("h2", {}, "Comparison"),
+    h("p", { class: "muted" }, data.runs.map((r) => `${r.suite_name} (${r.created_at.slice(0, 16).replace("T", " ")})`).join(" vs ")),
+    h("div", { class: "legend" }, series.map((s, i) => h("span", {}, h("i", { style: `background:${palette[i % palette.length]}` }), s.label))),
+    charts,
+    h("div", { class: "bars-grid" },
+      bars("Check pass rate", series, (s) => s.pass_rate, (v) => pct(v), 1),
+      bars("Error rate", series, (s) => s.error_rate, (v) => pct(v), 1),
+      bars("Decode tokens/s (median)", series, (s) => median(s.decode_tokens_per_s), (v) => num(v, 0)),
+      bars("Judge score (mean)", series, (s) => mean(s.judge_scores), (v) => (v === null ? "not judged" : `${num(v)}/10`), 10))));
+  charts.append(cdf("TTFT distribution", series, (s) => s.ttft_ms), cdf("E2E latency distribution", series, (s) => s.e2e_ms));
+}
+
+/** An empirical CDF per car: x is latency, y the share of requests at or under it. */
+function cdf(title: string, series: CompareSeries[], pick: (s: CompareSeries) => number[]): HTMLElement {
+  const box = h("figure", { class: "chart" }, h("figcaption", {}, title));
+  const xs = [...new Set(series.flatMap(pick))].sort((a, b) => a - b);
+  if (!xs.length) { box.append(h("p", { class: "muted" }, "No samples.")); return box; }
+  const ys = series.map((s) => {
+    const sorted = [...pick(s)].sort((a, b) => a - b);
+    return xs.map((x) => (sorted.length ? sorted.filter((v) => v <= x).length / sorted.length : null));
+  });
+  const opts: uPlot.Options = {
+    width: 520, height: 240,
+    scales: { x: { time: false }, y: { range: [0, 1] } },
+    axes: [{ stroke: "#8d89b8", grid: { stroke: "#221d4a" }, label: "ms" }, { stroke: "#8d89b8", grid: { stroke: "#221d4a" }, values: (_u, v) => v.map((t) => `${Math.round(t * 100)}%`) }],
+    series: [{ label: "ms" }, ...series.map((s, i) => ({ label: s.label, stroke: palette[i % palette.length], width: 2, paths: uPlot.paths.stepped!({ align: 1 }) }))],
+    legend: { show: false },
+  };
+  new uPlot(opts, [xs, ...ys] as uPlot.AlignedData, box);
+  box.append(h("p", { class: "muted small" }, series.map((s) => {
+    const values = [...pick(s)].sort((a, b) => a - b);
+    return `${s.car_name}: p50 ${ms(quantile(values, 0.5))}, p90 ${ms(quantile(values, 0.9))}`;
+  }).join(" · ")));
+  return box;
+}
+
+function bars(title: string, series: CompareSeries[], pick: (s: CompareSeries) => number | null, label: (v: number | null) => string, max?: number): HTMLElement {
+  const values = series.map(pick);
+  const top = max ?? Math.max(1, ...values.map((v) => v ?? 0));
+  return h("figure", { class: "bars" }, h("figcaption", {}, title),
+    series.map((s, i) => h("div", { class: "bar-row" },
+      h("span", { class: "bar-label" }, s.car_name),
+      h("span", { class: "bar" }, h("span", { class: "bar-fill", style: `width:${Math.round((100 * (values[i] ?? 0)) / top)}%;background:${palette[i % palette.length]}` })),
+      h("span", { class: "bar-value" }, label(values[i])))));
+}
+
+export function quantile(sorted: number[], q: number): number | null {
+  if (!sorted.length) return null;
+  const rank = q * (sorted.length - 1);
+  const lo = Math.floor(rank), hi = Math.ceil(rank);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (rank - lo);
+}
+const median = (values: number[]) => quantile([...values].sort((a, b) => a - b), 0.5);
+const mean = (values: number[]) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : null);

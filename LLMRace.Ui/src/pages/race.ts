@@ -1,0 +1,96 @@
+import { HubConnectionBuilder, LogLevel, type HubConnection, type ISubscription } from "@microsoft/signalr";
+import { api, type RaceEvent } from "../api";
+import { empty, field, h, status } from "../dom";
+import { ms } from "../format";
+import { apply, newRace, progress, winner, type RaceState } from "../race";
+
+let hub: HubConnection | null = null;
+let subscription: ISubscription<RaceEvent> | null = null;
+
+export function stopWatching(): void {
+  subscription?.dispose();
+  subscription = null;
+}
+
+/** Race: pick a suite, cars and settings; then watch the lanes live. A reload rebuilds the race from its log. */
+export async function racePage(root: HTMLElement, runId?: string): Promise<void> {
+  stopWatching();
+  if (runId) return watch(root, runId);
+  const [suites, cars] = await Promise.all([api.suites(), api.cars()]);
+  if (!suites.length || !cars.length) {
+    root.replaceChildren(h("section", { class: "panel" }, h("h2", {}, "Race"),
+      empty(!cars.length ? "No cars yet: add a connection and a car in the Garage first." : "No suites yet: write or import one in Suites first.",
+        h("a", { class: "neon-button", href: !cars.length ? "#/garage" : "#/suites" }, !cars.length ? "Open the Garage" : "Open Suites"))));
+    return;
+  }
+  const suite = h("select", { name: "suite" }, suites.map((s) => h("option", { value: s.id }, `${s.name} (${s.test_count})`)));
+  const carBoxes = cars.map((c) => h("label", { class: "check" }, h("input", { type: "checkbox", name: "car", value: c.id, checked: true }), ` ${c.name} `, h("code", {}, c.model)));
+  const concurrency = h("input", { type: "number", name: "concurrency", min: "1", max: "64", value: "1" });
+  const repeats = h("input", { type: "number", name: "repeats", min: "1", max: "100", value: "1" });
+  const message = h("div", {});
+  const form = h("form", { class: "form", "aria-label": "Start a race" },
+    field("Suite", suite),
+    h("fieldset", {}, h("legend", {}, "Cars"), carBoxes),
+    h("div", { class: "row" }, field("Concurrency", concurrency, "1 = the original order: by test, then car"), field("Repeats", repeats)),
+    h("button", { type: "submit", class: "neon-button" }, "Start the race"), message);
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const chosen = [...form.querySelectorAll<HTMLInputElement>("input[name=car]:checked")].map((i) => i.value);
+    try {
+      const run = await api.startRun(suite.value, chosen, { concurrency: Number(concurrency.value), repeats: Number(repeats.value) });
+      location.hash = `#/race/${run.id}`;
+    } catch (err) {
+      message.replaceChildren(status((err as Error).message, "bad"));
+    }
+  });
+  root.replaceChildren(h("section", { class: "panel" }, h("h2", {}, "Start a race"), form));
+}
+
+async function watch(root: HTMLElement, runId: string): Promise<void> {
+  const run = await api.run(runId);
+  const race = newRace(runId);
+  const board = h("div", { class: "race", "data-testid": "race" });
+  const log = h("ol", { class: "events", "aria-live": "polite" });
+  const cancel = h("button", { type: "button", class: "link danger", onclick: () => void api.cancelRun(runId) }, "Cancel run");
+  root.replaceChildren(h("section", { class: "panel" },
+    h("div", { class: "panel-head" }, h("h2", {}, `Race — ${run.suite_name}`),
+      h("div", { class: "actions" }, cancel, h("a", { class: "neon-button small", href: `#/history/${runId}` }, "Inspect"))),
+    board, h("h3", {}, "Events"), log));
+  render(board, race);
+
+  if (!hub) hub = new HubConnectionBuilder().withUrl("/hubs/race").withAutomaticReconnect().configureLogging(LogLevel.Warning).build();
+  if (hub.state === "Disconnected") await hub.start();
+  subscription = hub.stream<RaceEvent>("Join", runId, race.lastSeq).subscribe({
+    next: (e) => {
+      if (e.run_id !== race.runId || !apply(race, e)) return;
+      if (e.type !== "item.delta") {
+        const li = h("li", {}, `#${e.seq} ${e.type}${e.type === "item.first_token" ? ` ttft ${ms(e.data.ttft_ms as number)}` : e.type === "item.completed" ? ` ${e.data.status}` : e.type === "item.error" ? ` ${e.data.message}` : ""}`);
+        log.prepend(li);
+        while (log.children.length > 200) log.lastElementChild?.remove();
+      }
+      render(board, race);
+      if (!["queued", "running"].includes(race.status)) cancel.remove();
+    },
+    error: (err) => log.prepend(h("li", { class: "error-text" }, `stream error: ${err}`)),
+    complete: () => log.prepend(h("li", {}, "finish line")),
+  });
+}
+
+function render(board: HTMLElement, race: RaceState): void {
+  const champion = winner(race);
+  board.replaceChildren(...[
+    h("p", { class: `race-status ${race.status}`, "data-testid": "race-status" }, race.status === "completed" ? "FINISH" : race.status.toUpperCase()),
+    champion ? h("p", { class: "winner", "data-testid": "winner" }, `🏆 WINNER: ${champion.carName}`) : null,
+    race.lanes.size === 0 ? h("p", { class: "muted" }, "Waiting for the start…") : null,
+    ...[...race.lanes.values()].map((lane) => {
+      const pct = progress(lane);
+      return h("div", { class: "lane", "data-car": lane.carName },
+        h("div", { class: "lane-head" },
+          h("span", { class: "car" }, lane.carName),
+          h("span", { class: "gauges" }, `TTFT ${ms(lane.ttftMs)} · ${lane.tokensPerS ? lane.tokensPerS.toFixed(0) : "—"} tok/s · ✔${lane.passed} ✘${lane.failed} ⚠${lane.errors}${lane.retries ? ` ↻${lane.retries}` : ""}`)),
+        h("div", { class: "track", role: "progressbar", "aria-label": `${lane.carName} progress`, "aria-valuemin": 0, "aria-valuemax": 100, "aria-valuenow": pct },
+          h("div", { class: "fill", style: `width:${pct}%` }), h("div", { class: "car-sprite", style: `left:${pct}%` })),
+        h("p", { class: "lane-meta muted" }, `${lane.done}/${lane.total}${lane.currentTest ? ` · ${lane.currentTest}` : ""}`, lane.lastError ? h("span", { class: "error-text" }, ` · ${lane.lastError}`) : null),
+        h("pre", { class: "stream" }, lane.text.slice(-400)));
+    })].filter((n): n is HTMLParagraphElement | HTMLDivElement => n !== null));
+}

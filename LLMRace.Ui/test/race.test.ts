@@ -1,0 +1,51 @@
+import { describe, expect, it } from "vitest";
+import type { RaceEvent } from "../src/api";
+import { apply, newRace, progress, winner } from "../src/race";
+
+let seq = 0;
+const ev = (type: string, data: Record<string, unknown>, item_id: string | null = null): RaceEvent =>
+  ({ run_id: "r", seq: ++seq, ts: "", type, item_id, data });
+
+describe("race state", () => {
+  it("builds lanes from events and names the winner at the finish", () => {
+    seq = 0;
+    const state = newRace("r");
+    const events = [
+      ev("run.started", { items_total: 2, cars: [{ id: "a", name: "Alpha" }, { id: "b", name: "Beta" }] }),
+      ev("item.started", { car_id: "a", test_name: "t" }, "i1"),
+      ev("item.first_token", { ttft_ms: 40 }, "i1"),
+      ev("item.delta", { kind: "text", text: "hi" }, "i1"),
+      ev("item.completed", { status: "passed", metrics: { decode_tokens_per_s: 100, e2e_ms: 90 } }, "i1"),
+      ev("item.started", { car_id: "b", test_name: "t" }, "i2"),
+      ev("item.retry", { attempt: 1 }, "i2"),
+      ev("item.error", { message: "HTTP 500" }, "i2"),
+      ev("item.completed", { status: "error", metrics: null }, "i2"),
+      ev("run.completed", { status: "completed" }),
+    ];
+    for (const e of events) apply(state, e);
+
+    const alpha = state.lanes.get("a")!;
+    expect(alpha.text).toBe("hi");
+    expect(alpha.ttftMs).toBe(40);
+    expect(progress(alpha)).toBe(100);
+    expect(state.lanes.get("b")!.retries).toBe(1);
+    expect(state.lanes.get("b")!.lastError).toBe("HTTP 500");
+    expect(winner(state)!.carName).toBe("Alpha");
+  });
+
+  it("ignores an event it has already seen, so a replay after a reconnect counts nothing twice", () => {
+    seq = 0;
+    const state = newRace("r");
+    const start = ev("run.started", { items_total: 1, cars: [{ id: "a", name: "A" }] });
+    const started = ev("item.started", { car_id: "a", test_name: "t" }, "i");
+    const done = ev("item.completed", { status: "passed", metrics: null }, "i");
+    for (const e of [start, started, done, started, done]) apply(state, e);
+    expect(state.lanes.get("a")!.done).toBe(1);
+    expect(apply(state, done)).toBe(false);
+  });
+
+  it("has no winner before the finish", () => {
+    const state = newRace("r");
+    expect(winner(state)).toBeNull();
+  });
+});
