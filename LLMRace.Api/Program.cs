@@ -38,6 +38,10 @@ catch (DatabaseUnavailableException e)
 }
 
 app.UseExceptionHandler();
+// The built UI, when published with the Api (in development Vite serves it).
+app.UseDefaultFiles();
+app.UseStaticFiles();
+app.UseRouting();
 app.UseStatusCodePages();
 app.UseCors();
 
@@ -51,6 +55,8 @@ app.MapSuiteEndpoints();
 app.MapRunEndpoints();
 app.MapResultEndpoints();
 app.MapHub<RaceHub>("/hubs/race");
+// The UI's own routes fall back to its index; /api and /hubs never do, so an unknown API path stays a 404.
+app.MapFallbackToFile("{*path:nonfile:regex(^(?!api/|hubs/|openapi/).*$)}", "index.html");
 
 await app.RunAsync();
 return 0;

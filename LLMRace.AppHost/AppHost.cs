@@ -23,8 +23,9 @@ var api = builder.AddProject<Projects.LLMRace_Api>("api")
 
 var uiInstall = builder.AddExecutable("ui-install", "npm", uiDir, "install", "--no-audit", "--no-fund");
 
-builder.AddExecutable("ui", "npm", uiDir, "run", "dev", "--", "--port", "3000", "--strictPort", "--host", "127.0.0.1")
-    .WithHttpEndpoint(port: 3000, isProxied: false)
+builder.AddExecutable("ui", "npm", uiDir, "run", "dev")
+    .WithHttpEndpoint(port: 3000, env: "PORT", isProxied: false)
+    .WithHttpHealthCheck("/")
     .WithEnvironment("LLMRACE_API_URL", api.GetEndpoint("http"))
     .WaitForCompletion(uiInstall)
     .WaitFor(api);

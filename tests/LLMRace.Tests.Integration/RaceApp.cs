@@ -21,7 +21,16 @@ public sealed class RaceApp : IAsyncDisposable
     /// <summary>Everything the Api has logged so far (console lines, as the dashboard shows them).</summary>
     public IReadOnlyCollection<string> ApiLogs => _apiLogs;
 
-    public RaceApp(string dataDir) => DataDir = dataDir;
+    private readonly bool _withUi;
+
+    public RaceApp(string dataDir, bool withUi = false)
+    {
+        DataDir = dataDir;
+        _withUi = withUi;
+    }
+
+    /// <summary>The UI dev server's address, when the app runs with its UI.</summary>
+    public Uri? UiBase { get; private set; }
 
     public string DataDir { get; }
 
@@ -39,7 +48,8 @@ public sealed class RaceApp : IAsyncDisposable
             [$"LLMRACE_DATA_DIR={DataDir}"],
             (options, _) => options.DisableDashboard = true,
             cts.Token);
-        foreach (var ui in builder.Resources.Where(r => r.Name is "ui" or "ui-install").ToList()) builder.Resources.Remove(ui);
+        if (!_withUi)
+            foreach (var ui in builder.Resources.Where(r => r.Name is "ui" or "ui-install").ToList()) builder.Resources.Remove(ui);
         builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
 
         _app = await builder.BuildAsync(cts.Token);
@@ -50,6 +60,12 @@ public sealed class RaceApp : IAsyncDisposable
         _ = WatchLogsAsync(_app.Services.GetRequiredService<ResourceLoggerService>(), api.ResourceId, _logWatch.Token);
         Api = _app.CreateHttpClient("api");
         SimBase = _app.GetEndpoint("sim", "http");
+        if (_withUi)
+        {
+            await _app.ResourceNotifications.WaitForResourceHealthyAsync("ui", cts.Token);
+            // Vite listens on 127.0.0.1 only; "localhost" may resolve elsewhere first.
+            UiBase = new UriBuilder(_app.GetEndpoint("ui", "http")) { Host = "127.0.0.1" }.Uri;
+        }
         Api.Timeout = TimeSpan.FromMinutes(2);
     }
 

@@ -80,7 +80,7 @@ function render(board: HTMLElement, race: RaceState): void {
   const champion = winner(race);
   board.replaceChildren(...[
     h("p", { class: `race-status ${race.status}`, "data-testid": "race-status" }, race.status === "completed" ? "FINISH" : race.status.toUpperCase()),
-    champion ? h("p", { class: "winner", "data-testid": "winner" }, `🏆 WINNER: ${champion.carName}`) : null,
+    champion ? h("p", { class: "winner", "data-testid": "winner" }, `★ WINNER: ${champion.carName} ★`) : null,
     race.lanes.size === 0 ? h("p", { class: "muted" }, "Waiting for the start…") : null,
     ...[...race.lanes.values()].map((lane) => {
       const pct = progress(lane);

@@ -1,4 +1,6 @@
 import { json } from "@codemirror/lang-json";
+import { HighlightStyle, syntaxHighlighting } from "@codemirror/language";
+import { tags } from "@lezer/highlight";
 import { linter, lintGutter, setDiagnostics, type Diagnostic } from "@codemirror/lint";
 import { basicSetup, EditorView } from "codemirror";
 import { api, ApiError, type Suite } from "../api";
@@ -31,7 +33,7 @@ export async function suitesPage(root: HTMLElement, selectedId?: string): Promis
 
   const editor = new EditorView({
     doc: source,
-    extensions: [basicSetup, json(), lintGutter(), linter(localLint), EditorView.lineWrapping],
+    extensions: [basicSetup, json(), syntaxHighlighting(neon), lintGutter(), linter(localLint), EditorView.lineWrapping],
   });
   editor.dom.classList.add("editor");
   editor.dom.setAttribute("data-testid", "suite-editor");
@@ -91,6 +93,15 @@ export async function suitesPage(root: HTMLElement, selectedId?: string): Promis
       editor.dom, message,
       selected ? readable(selected) : null));
 }
+
+// Readable on the dark panel: neon colours instead of the default light theme's.
+const neon = HighlightStyle.define([
+  { tag: tags.propertyName, color: "#22f3ff" },
+  { tag: tags.string, color: "#b6ff3b" },
+  { tag: tags.number, color: "#ffb43b" },
+  { tag: [tags.bool, tags.null], color: "#ff2bd6" },
+  { tag: tags.punctuation, color: "#8d89b8" },
+]);
 
 /** JSON syntax errors while typing; the server checks the rest on save. */
 function localLint(view: EditorView): Diagnostic[] {

@@ -1,0 +1,145 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+
+namespace LLMRace.Tests.Integration.Browser;
+
+/// <summary>A person new to LLMRace, from a fresh start to a finished, inspected race, in a real browser.</summary>
+[Collection(BrowserCollection.Name)]
+public sealed class ArcadeTests(BrowserApp fixture)
+{
+    private static readonly float Timeout = 60_000;
+
+    private async Task<IPage> OpenAsync()
+    {
+        var context = await fixture.Browser.NewContextAsync(new() { BaseURL = fixture.App.UiBase!.ToString(), ViewportSize = new() { Width = 1400, Height = 1000 }, AcceptDownloads = true });
+        context.SetDefaultTimeout(Timeout);
+        return await context.NewPageAsync();
+    }
+
+    private static Task Shot(IPage page, string name) =>
+        page.ScreenshotAsync(new() { Path = Path.Combine(BrowserApp.Artifacts, $"{name}.png"), FullPage = true });
+
+    [Fact]
+    public async Task A_new_user_adds_a_connection_and_cars_imports_a_suite_races_inspects_exports_and_compares()
+    {
+        var page = await OpenAsync();
+        var sim = fixture.App.SimBase.ToString().TrimEnd('/');
+
+        // Garage: a Simulator connection from the preset, Test shows ONLINE.
+        await page.GotoAsync("/#/garage");
+        await page.SelectOptionAsync("select[name=preset]", new SelectOptionValue { Label = "LLMRace Simulator" });
+        await page.FillAsync("input[name=name]", "Track sim");
+        await page.FillAsync("input[name=base_url]", sim);
+        await page.ClickAsync("text=Add connection");
+        var card = page.Locator("[data-connection='Track sim']");
+        await card.Locator("text=Test").ClickAsync();
+        await Assertions.Expect(card.Locator(".badge-card.online")).ToContainTextAsync("ONLINE");
+        await card.Locator("text=Verify Runtime").ClickAsync();
+        await Assertions.Expect(card.Locator(".verify")).ToContainTextAsync("ok: 5 model(s)");
+
+        // Two cars on it.
+        foreach (var (name, model) in new[] { ("Rabbit", "echo?ttft_ms=20&itl_ms=15"), ("Tortoise", "echo?ttft_ms=80&itl_ms=40") })
+        {
+            await page.FillAsync("input[name=car_name]", name);
+            await page.SelectOptionAsync("select[name=connection_id]", new SelectOptionValue { Label = "Track sim" });
+            await page.FillAsync("input[name=model]", model);
+            await page.ClickAsync("text=Add car");
+            await Assertions.Expect(page.Locator("table.grid")).ToContainTextAsync(name);
+        }
+        await Shot(page, "01-garage");
+
+        // Suites: a broken suite shows its errors at their lines; then a good one is imported from a file.
+        await page.GotoAsync("/#/suites");
+        await page.SetInputFilesAsync("#suite-file", new FilePayload { Name = "broken.json", MimeType = "application/json", Buffer = System.Text.Encoding.UTF8.GetBytes("{\n  \"name\": \"\",\n  \"tests\": [\n    { \"name\": \"t\", \"user_prompt\": 5 }\n  ]\n}") });
+        await page.ClickAsync("text=Import suite");
+        var errors = page.Locator(".errors[role=alert]");
+        await Assertions.Expect(errors).ToContainTextAsync("$.tests[0].user_prompt: must be a string");
+        await Assertions.Expect(errors).ToContainTextAsync("line 4");
+        await Shot(page, "02-suite-errors");
+
+        var words = string.Join(' ', Enumerable.Range(1, 40).Select(i => $"lap{i}"));
+        var suite = JsonSerializer.Serialize(new
+        {
+            name = "Browser Grand Prix", category = "ui", description = "raced in a browser",
+            tests = new[]
+            {
+                new { order_index = 1, name = "Warm lap", user_prompt = words, expected_constraints = "contains:lap40" },
+                new { order_index = 2, name = "Hot lap", user_prompt = words, expected_constraints = "max_words:10" },
+            },
+        });
+        await page.SetInputFilesAsync("#suite-file", new FilePayload { Name = "gp.json", MimeType = "application/json", Buffer = System.Text.Encoding.UTF8.GetBytes(suite) });
+        await page.ClickAsync("text=Import suite");
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex("#/suites/suite_"));
+        await Assertions.Expect(page.Locator(".tests")).ToContainTextAsync("max_words:10");
+
+        // Race: pick the suite and the two new cars.
+        await page.GotoAsync("/#/race");
+        await page.SelectOptionAsync("select[name=suite]", new SelectOptionValue { Label = "Browser Grand Prix (2)" });
+        foreach (var box in await page.Locator("input[name=car]").AllAsync())
+        {
+            var label = await box.Locator("xpath=..").InnerTextAsync();
+            if (label.Contains("Rabbit") || label.Contains("Tortoise")) await box.CheckAsync(); else await box.UncheckAsync();
+        }
+        await page.ClickAsync("text=Start the race");
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex("#/race/run_"));
+        var runId = Regex.Match(page.Url, "run_[0-9a-f]+").Value;
+
+        // Both lanes move live.
+        var rabbit = page.Locator(".lane[data-car=Rabbit] .track");
+        var tortoise = page.Locator(".lane[data-car=Tortoise] .track");
+        await Assertions.Expect(page.Locator("[data-testid=race-status]")).ToHaveTextAsync("RUNNING");
+        await Assertions.Expect(page.Locator(".lane[data-car=Rabbit] .stream")).Not.ToBeEmptyAsync();
+        await Assertions.Expect(rabbit).ToHaveAttributeAsync("aria-valuenow", new Regex("^[1-9]"));
+        await Shot(page, "03-race-live");
+
+        // A reload mid-race resumes: the lanes come back with what they had, and go on to the finish.
+        var before = int.Parse((await rabbit.GetAttributeAsync("aria-valuenow"))!);
+        await page.ReloadAsync();
+        await Assertions.Expect(page.Locator(".lane[data-car=Rabbit]")).ToBeVisibleAsync();
+        Assert.True(int.Parse((await page.Locator(".lane[data-car=Rabbit] .track").GetAttributeAsync("aria-valuenow"))!) >= before);
+        await Assertions.Expect(page.Locator("[data-testid=race-status]")).ToHaveTextAsync("FINISH");
+        await Assertions.Expect(rabbit).ToHaveAttributeAsync("aria-valuenow", "100");
+        await Assertions.Expect(tortoise).ToHaveAttributeAsync("aria-valuenow", "100");
+        await Assertions.Expect(page.Locator("[data-testid=winner]")).ToContainTextAsync("WINNER: Rabbit");
+        var events = await page.Locator(".events li").AllInnerTextsAsync();
+        Assert.Equal(events.Count, events.Distinct().Count()); // nothing repeated after the reload
+        await Shot(page, "04-race-finish");
+
+        // Inspect, scorecard.
+        await page.ClickAsync("text=Inspect");
+        await Assertions.Expect(page.Locator("[data-testid=scorecard]")).ToContainTextAsync("Rabbit");
+        await page.Locator("details.item summary").First.ClickAsync();
+        await Assertions.Expect(page.Locator("[data-testid=inspect]").First).ToContainTextAsync("lap40");
+        await Assertions.Expect(page.Locator("[data-testid=inspect]").First).ToContainTextAsync("PASS contains:lap40");
+        await Shot(page, "05-inspect");
+
+        // Export JSON downloads the run.
+        var download = await page.RunAndWaitForDownloadAsync(() => page.ClickAsync("text=Export JSON"));
+        var file = Path.Combine(BrowserApp.Artifacts, "export.json");
+        await download.SaveAsAsync(file);
+        var export = JsonDocument.Parse(await File.ReadAllTextAsync(file)).RootElement;
+        Assert.Equal(runId, export.GetProperty("run").GetProperty("id").GetString());
+        Assert.Equal(4, export.GetProperty("items").GetArrayLength());
+
+        // Comparison charts.
+        await page.GotoAsync($"/#/compare/{runId}");
+        await Assertions.Expect(page.Locator("[data-testid=comparison-page] .uplot")).ToHaveCountAsync(2);
+        await Assertions.Expect(page.Locator(".bars").First).ToContainTextAsync("Rabbit");
+        await Shot(page, "06-comparison");
+    }
+
+    [Fact]
+    public async Task Every_page_is_reachable_from_the_navigation_by_keyboard()
+    {
+        var page = await OpenAsync();
+        await page.GotoAsync("/#/race");
+        foreach (var name in new[] { "Garage", "Suites", "Race", "Run History", "Comparison" })
+        {
+            await page.Locator($"nav a:text-is('{name}')").FocusAsync();
+            await page.Keyboard.PressAsync("Enter");
+            await Assertions.Expect(page.Locator($"nav a:text-is('{name}')")).ToHaveAttributeAsync("aria-current", "");
+            await Assertions.Expect(page.Locator("main h2").First).ToBeVisibleAsync();
+        }
+    }
+}
