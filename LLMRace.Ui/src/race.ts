@@ -113,3 +113,20 @@ export function winner(state: RaceState): Lane | null {
 export function progress(lane: Lane): number {
   return lane.total ? Math.min(100, Math.round((100 * lane.done) / lane.total)) : 0;
 }
+
+/** The state as plain JSON, to keep across a reload. */
+export function snapshot(state: RaceState): string {
+  return JSON.stringify({ ...state, lanes: [...state.lanes.entries()], itemCar: [...state.itemCar.entries()] });
+}
+
+/** A state kept by <see cref="snapshot"/>; null when there is none for this run or it does not read. */
+export function restore(json: string | null, runId: string): RaceState | null {
+  if (!json) return null;
+  try {
+    const plain = JSON.parse(json);
+    if (plain.runId !== runId || typeof plain.lastSeq !== "number") return null;
+    return { ...plain, lanes: new Map(plain.lanes), itemCar: new Map(plain.itemCar) };
+  } catch {
+    return null;
+  }
+}

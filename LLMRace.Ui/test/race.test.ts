@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { RaceEvent } from "../src/api";
-import { apply, newRace, progress, winner } from "../src/race";
+import { apply, newRace, progress, restore, snapshot, winner } from "../src/race";
 
 let seq = 0;
 const ev = (type: string, data: Record<string, unknown>, item_id: string | null = null): RaceEvent =>
@@ -47,5 +47,27 @@ describe("race state", () => {
   it("has no winner before the finish", () => {
     const state = newRace("r");
     expect(winner(state)).toBeNull();
+  });
+});
+
+describe("resuming after a reload", () => {
+  it("keeps the state and its last seq, so the join asks only for what came after", () => {
+    seq = 0;
+    const state = newRace("r");
+    apply(state, ev("run.started", { items_total: 1, cars: [{ id: "a", name: "A" }] }));
+    apply(state, ev("item.started", { car_id: "a", test_name: "t" }, "i"));
+    apply(state, ev("item.delta", { kind: "text", text: "half" }, "i"));
+
+    const back = restore(snapshot(state), "r")!;
+    expect(back.lastSeq).toBe(3);
+    expect(back.lanes.get("a")!.text).toBe("half");
+    apply(back, ev("item.delta", { kind: "text", text: " done" }, "i"));
+    expect(back.lanes.get("a")!.text).toBe("half done");
+  });
+
+  it("ignores a kept state of another run or one that does not read", () => {
+    expect(restore(snapshot(newRace("r")), "other")).toBeNull();
+    expect(restore("{not json", "r")).toBeNull();
+    expect(restore(null, "r")).toBeNull();
   });
 });

@@ -2,7 +2,7 @@ import { HubConnectionBuilder, LogLevel, type HubConnection, type ISubscription 
 import { api, type RaceEvent } from "../api";
 import { empty, field, h, status } from "../dom";
 import { ms } from "../format";
-import { apply, newRace, progress, winner, type RaceState } from "../race";
+import { apply, newRace, progress, restore, snapshot, winner, type RaceState } from "../race";
 
 let hub: HubConnection | null = null;
 let subscription: ISubscription<RaceEvent> | null = null;
@@ -48,7 +48,16 @@ export async function racePage(root: HTMLElement, runId?: string): Promise<void>
 
 async function watch(root: HTMLElement, runId: string): Promise<void> {
   const run = await api.run(runId);
-  const race = newRace(runId);
+  // After a reload the race resumes from the last seq it had seen: the state is kept in this tab's session.
+  const key = `llmrace.race.${runId}`;
+  const race = restore(sessionStorage.getItem(key), runId) ?? newRace(runId);
+  let saving = false;
+  const save = () => {
+    if (saving) return;
+    saving = true;
+    setTimeout(() => { sessionStorage.setItem(key, snapshot(race)); saving = false; }, 250);
+  };
+  window.addEventListener("pagehide", () => sessionStorage.setItem(key, snapshot(race)), { once: true });
   const board = h("div", { class: "race", "data-testid": "race" });
   const log = h("ol", { class: "events", "aria-live": "polite" });
   const cancel = h("button", { type: "button", class: "link danger", onclick: () => void api.cancelRun(runId) }, "Cancel run");
@@ -63,6 +72,7 @@ async function watch(root: HTMLElement, runId: string): Promise<void> {
   subscription = hub.stream<RaceEvent>("Join", runId, race.lastSeq).subscribe({
     next: (e) => {
       if (e.run_id !== race.runId || !apply(race, e)) return;
+      save();
       if (e.type !== "item.delta") {
         const li = h("li", {}, `#${e.seq} ${e.type}${e.type === "item.first_token" ? ` ttft ${ms(e.data.ttft_ms as number)}` : e.type === "item.completed" ? ` ${e.data.status}` : e.type === "item.error" ? ` ${e.data.message}` : ""}`);
         log.prepend(li);
