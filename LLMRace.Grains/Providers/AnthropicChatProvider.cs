@@ -4,6 +4,8 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
+using static LLMRace.Grains.Providers.WireJson;
+
 namespace LLMRace.Grains.Providers;
 
 /// <summary>
@@ -55,10 +57,7 @@ public sealed class AnthropicChatProvider : IChatProvider
         foreach (var (name, value) in request.Params)
             if (Accepted.Contains(name)) body[name] = value?.DeepClone();
 
-        var message = new HttpRequestMessage(HttpMethod.Post, ApiRoot(target) + "/messages")
-        {
-            Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
-        };
+        var message = Post(ApiRoot(target) + "/messages", body);
         AddHeaders(target, message);
         return message;
     }
@@ -148,10 +147,4 @@ public sealed class AnthropicChatProvider : IChatProvider
         if (!string.IsNullOrEmpty(target.ApiKey)) message.Headers.TryAddWithoutValidation("x-api-key", target.ApiKey);
         message.Headers.TryAddWithoutValidation("anthropic-version", ApiVersion);
     }
-
-    private static int? Int(JsonElement e, string name) =>
-        e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var i) ? i : null;
-
-    private static string? Str(JsonElement e, string name) =>
-        e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 }

@@ -3,6 +3,8 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
+using static LLMRace.Grains.Providers.WireJson;
+
 namespace LLMRace.Grains.Providers;
 
 /// <summary>
@@ -47,10 +49,7 @@ public sealed class OllamaChatProvider : IChatProvider
         }
         if (options.Count > 0) body["options"] = options;
 
-        var message = new HttpRequestMessage(HttpMethod.Post, Root(target) + "/api/chat")
-        {
-            Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
-        };
+        var message = Post(Root(target) + "/api/chat", body);
         AddAuth(target, message);
         return message;
     }
@@ -146,10 +145,4 @@ public sealed class OllamaChatProvider : IChatProvider
         // Ollama itself needs no key; one is sent for servers behind an authenticating proxy (and ollama.com).
         if (!string.IsNullOrEmpty(target.ApiKey)) message.Headers.Authorization = new("Bearer", target.ApiKey);
     }
-
-    private static int? Int(JsonElement e, string name) =>
-        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var i) ? i : null;
-
-    private static string? Str(JsonElement e, string name) =>
-        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 }

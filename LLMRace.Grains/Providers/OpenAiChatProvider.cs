@@ -5,6 +5,8 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
+using static LLMRace.Grains.Providers.WireJson;
+
 namespace LLMRace.Grains.Providers;
 
 /// <summary>
@@ -47,10 +49,7 @@ public sealed class OpenAiChatProvider : IChatProvider
         if (request.Tools.Count > 0) body["tools"] = ToolJson.FunctionTools(request.Tools);
         foreach (var (name, value) in request.Params) body[name] = value?.DeepClone();
 
-        var message = new HttpRequestMessage(HttpMethod.Post, ApiRoot(target) + "/chat/completions")
-        {
-            Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
-        };
+        var message = Post(ApiRoot(target) + "/chat/completions", body);
         message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
         AddAuth(target, message);
         return message;
@@ -158,11 +157,7 @@ public sealed class OpenAiChatProvider : IChatProvider
         _ => Excerpt.Of(error.GetRawText()),
     };
 
-    private static int? Int(JsonElement e, string name) =>
-        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var i) ? i : null;
 
-    private static string? Str(JsonElement e, string name) =>
-        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 
     /// <summary>The API root: base URLs are accepted with or without /v1 (Jan's "API Prefix") and trailing slashes.</summary>
     public static string ApiRoot(ProviderTarget target)

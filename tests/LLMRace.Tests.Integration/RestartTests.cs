@@ -95,11 +95,9 @@ public sealed class RestartTests : IAsyncLifetime
 
     private static string ApiAssembly()
     {
-        var testBin = new DirectoryInfo(AppContext.BaseDirectory); // tests/LLMRace.Tests.Integration/bin/<Configuration>/net10.0/
-        var configuration = testBin.Parent!.Name;
-        var root = testBin;
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "LLMRace.sln"))) root = root.Parent;
-        var dll = Path.Combine(root!.FullName, "LLMRace.Api", "bin", configuration, "net10.0", "LLMRace.Api.dll");
+        // tests/LLMRace.Tests.Integration/bin/<Configuration>/net10.0/: the Api is built beside it in the same configuration.
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
+        var dll = Path.Combine(Repo.Root, "LLMRace.Api", "bin", configuration, "net10.0", "LLMRace.Api.dll");
         Assert.True(File.Exists(dll), $"the Api is built at {dll}");
         return dll;
     }

@@ -16,10 +16,8 @@ public sealed class PublishTests : IDisposable
     [Fact]
     public async Task The_published_api_serves_the_built_ui_with_a_fallback_for_its_routes()
     {
-        var root = new DirectoryInfo(AppContext.BaseDirectory);
-        while (!File.Exists(Path.Combine(root.FullName, "LLMRace.sln"))) root = root.Parent!;
         var output = Path.Combine(_folder, "app");
-        var (code, log) = await RunAsync("dotnet", $"publish \"{Path.Combine(root.FullName, "LLMRace.Api")}\" -c Release -o \"{output}\"", root.FullName);
+        var (code, log) = await Repo.RunAsync("dotnet", $"publish \"{Path.Combine(Repo.Root, "LLMRace.Api")}\" -c Release -o \"{output}\"", Repo.Root);
         Assert.True(code == 0, log);
         Assert.True(File.Exists(Path.Combine(output, "wwwroot", "index.html")), "the UI is in wwwroot");
 
@@ -67,16 +65,5 @@ public sealed class PublishTests : IDisposable
             }
         }
         throw new InvalidOperationException("the published Api exited before it started:\n" + seen);
-    }
-
-    private static async Task<(int Code, string Output)> RunAsync(string command, string arguments, string folder)
-    {
-        var start = new ProcessStartInfo(command, arguments) { WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true };
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        await process.WaitForExitAsync(limit.Token);
-        return (process.ExitCode, await stdout + await stderr);
     }
 }
