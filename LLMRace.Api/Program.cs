@@ -21,12 +21,23 @@ builder.Services.AddProblemDetails();
 builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
 builder.Services.AddOpenApi();
 builder.Services.AddSignalR().AddJsonProtocol(o => o.PayloadSerializerOptions = RaceJson.Create());
+// CORS: localhost and 127.0.0.1 origins (any port), plus those listed in LLMRACE_CORS_ORIGINS.
+var corsOrigins = (builder.Configuration["LLMRACE_CORS_ORIGINS"] ?? "")
+    .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(o => o.TrimEnd('/')).ToHashSet(StringComparer.OrdinalIgnoreCase);
 builder.Services.AddCors(o => o.AddDefaultPolicy(p => p
-    .SetIsOriginAllowed(origin => Uri.TryCreate(origin, UriKind.Absolute, out var uri) && uri.Host is "localhost" or "127.0.0.1" or "[::1]")
+    .SetIsOriginAllowed(origin => corsOrigins.Contains(origin.TrimEnd('/'))
+        || (Uri.TryCreate(origin, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.Host is "localhost" or "127.0.0.1" or "[::1]"))
     .AllowAnyHeader().AllowAnyMethod().AllowCredentials()));
 builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 10 * 1024 * 1024);
 
+var accessToken = builder.Configuration["LLMRACE_ACCESS_TOKEN"];
 var app = builder.Build();
+var exposed = AccessControl.NonLoopbackBindings(app.Configuration);
+if (exposed.Count > 0 && string.IsNullOrEmpty(accessToken) && !string.Equals(app.Configuration["LLMRACE_ALLOW_ANONYMOUS"], "true", StringComparison.OrdinalIgnoreCase))
+{
+    app.Logger.LogCritical("LLMRace will not start: it would listen beyond this machine ({Bindings}) with no LLMRACE_ACCESS_TOKEN; set a token, or LLMRACE_ALLOW_ANONYMOUS=true to allow it knowingly", string.Join(", ", exposed));
+    return 1;
+}
 try
 {
     await app.InitializeRaceDataAsync();
@@ -44,6 +55,7 @@ app.UseStaticFiles();
 app.UseRouting();
 app.UseStatusCodePages();
 app.UseCors();
+app.UseAccessToken(accessToken);
 
 app.MapDefaultEndpoints();
 app.MapOpenApi();

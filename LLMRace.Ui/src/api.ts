@@ -1,4 +1,5 @@
 // Typed access to the LLMRace Api (same origin: Vite proxies /api and /hubs in development).
+import { askForToken, getToken } from "./auth";
 
 export interface Connection {
   id: string; name: string; type: string; base_url: string; api_key_set: boolean; api_key_hint: string | null;
@@ -60,7 +61,16 @@ export class ApiError extends Error {
 }
 
 async function request<T>(path: string, init?: RequestInit): Promise<T> {
-  const response = await fetch(path, { ...init, headers: { "content-type": "application/json", ...(init?.headers ?? {}) } });
+  let response: Response;
+  for (let attempt = 0; ; attempt++) {
+    const token = getToken();
+    response = await fetch(path, {
+      ...init,
+      headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}), ...(init?.headers ?? {}) },
+    });
+    if (response.status !== 401 || attempt > 5) break;
+    await askForToken(token !== null);
+  }
   if (!response.ok) {
     let detail = `${response.status} ${response.statusText}`;
     let errors: Record<string, string[]> = {};
@@ -95,7 +105,7 @@ export const api = {
   importSuite: (json: string) => request<Suite>("/api/suites/import", { method: "POST", body: json }),
   replaceSuite: (id: string, json: string) => request<Suite>(`/api/suites/${id}`, { method: "PUT", body: json }),
   deleteSuite: (id: string) => del(`/api/suites/${id}`),
-  exportSuite: async (id: string) => (await fetch(`/api/suites/${id}/export`)).text(),
+  exportSuite: async (id: string) => (await fetch(`/api/suites/${id}/export`, { headers: getToken() ? { authorization: `Bearer ${getToken()}` } : {} })).text(),
   runs: (query = "") => request<Run[]>(`/api/runs?limit=100${query}`),
   run: (id: string) => request<Run>(`/api/runs/${id}`),
   items: (id: string) => request<RunItem[]>(`/api/runs/${id}/items`),

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 
 namespace LLMRace.Tests.Integration;
 
@@ -68,37 +67,13 @@ public sealed class RestartTests : IAsyncLifetime
         await File.WriteAllTextAsync(notAFolder, "this is a file, so nothing can be created under it");
         var databasePath = Path.Combine(notAFolder, "llmrace.db");
 
-        var start = new ProcessStartInfo("dotnet", [ApiAssembly()])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            Environment =
-            {
-                ["LLMRACE_DB_PATH"] = databasePath,
-                ["ASPNETCORE_URLS"] = "http://127.0.0.1:0",
-                ["ASPNETCORE_ENVIRONMENT"] = "Production",
-            },
-        };
-        using var api = Process.Start(start)!;
-        var stdout = api.StandardOutput.ReadToEndAsync();
-        var stderr = api.StandardError.ReadToEndAsync();
-        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        await api.WaitForExitAsync(limit.Token);
-        var output = await stdout + await stderr;
+        var exited = await Assert.ThrowsAsync<StandaloneApiExited>(() => StandaloneApi.StartAsync(_dataDir, new Dictionary<string, string> { ["LLMRACE_DB_PATH"] = databasePath }));
+        var output = exited.Output;
 
-        Assert.Equal(1, api.ExitCode);
+        Assert.Equal(1, exited.ExitCode);
         var lines = output.Split('\n').Where(l => l.Contains("cannot open the database")).ToList();
         var line = Assert.Single(lines);
         Assert.Contains($"'{databasePath}'", line);
         Assert.DoesNotContain("Unhandled exception", output);
-    }
-
-    private static string ApiAssembly()
-    {
-        // tests/LLMRace.Tests.Integration/bin/<Configuration>/net10.0/: the Api is built beside it in the same configuration.
-        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
-        var dll = Path.Combine(Repo.Root, "LLMRace.Api", "bin", configuration, "net10.0", "LLMRace.Api.dll");
-        Assert.True(File.Exists(dll), $"the Api is built at {dll}");
-        return dll;
     }
 }

@@ -1,4 +1,5 @@
 import { api, ApiError, type CarScore, type Comparison, type Run, type RunItem } from "../api";
+import { withToken } from "../auth";
 import { empty, h, status } from "../dom";
 import { delta, ms, num, pct, when } from "../format";
 
@@ -50,7 +51,7 @@ async function runPage(root: HTMLElement, runId: string): Promise<void> {
       h("div", { class: "panel-head" },
         h("h2", {}, `${run.suite_name} — ${when(run.created_at)}`),
         h("div", { class: "actions" },
-          ["json", "csv", "junit"].map((f) => h("a", { class: "neon-button small", href: `/api/runs/${run.id}/export?format=${f}`, download: `llmrace-${run.id}.${f === "junit" ? "junit.xml" : f}` }, `Export ${f.toUpperCase()}`)),
+          ["json", "csv", "junit"].map((f) => h("a", { class: "neon-button small", href: withToken(`/api/runs/${run.id}/export?format=${f}`), download: `llmrace-${run.id}.${f === "junit" ? "junit.xml" : f}` }, `Export ${f.toUpperCase()}`)),
           h("a", { class: "neon-button small", href: `#/race/${run.id}` }, "Replay race"))),
       h("p", {}, h("span", { class: `pill ${run.status}` }, run.status), ` ${run.items_done}/${run.items_total} items · concurrency ${run.settings.concurrency} · repeats ${run.settings.repeats}`,
         run.is_baseline ? h("span", { class: "tag" }, "baseline of its suite") : null, run.error ? h("span", { class: "error-text" }, ` · ${run.error}`) : null),

@@ -1,5 +1,6 @@
 import { HubConnectionBuilder, LogLevel, type HubConnection, type ISubscription } from "@microsoft/signalr";
 import { api, type RaceEvent } from "../api";
+import { getToken } from "../auth";
 import { empty, field, h, status } from "../dom";
 import { ms } from "../format";
 import { apply, newRace, progress, restore, snapshot, winner, type RaceState } from "../race";
@@ -67,7 +68,7 @@ async function watch(root: HTMLElement, runId: string): Promise<void> {
     board, h("h3", {}, "Events"), log));
   render(board, race);
 
-  if (!hub) hub = new HubConnectionBuilder().withUrl("/hubs/race").withAutomaticReconnect().configureLogging(LogLevel.Warning).build();
+  if (!hub) hub = new HubConnectionBuilder().withUrl("/hubs/race", { accessTokenFactory: () => getToken() ?? "" }).withAutomaticReconnect().configureLogging(LogLevel.Warning).build();
   if (hub.state === "Disconnected") await hub.start();
   subscription = hub.stream<RaceEvent>("Join", runId, race.lastSeq).subscribe({
     next: (e) => {

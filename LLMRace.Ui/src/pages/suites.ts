@@ -4,6 +4,7 @@ import { tags } from "@lezer/highlight";
 import { linter, lintGutter, setDiagnostics, type Diagnostic } from "@codemirror/lint";
 import { basicSetup, EditorView } from "codemirror";
 import { api, ApiError, type Suite } from "../api";
+import { withToken } from "../auth";
 import { empty, h, status } from "../dom";
 import { locate } from "../jsonpath";
 
@@ -87,7 +88,7 @@ export async function suitesPage(root: HTMLElement, selectedId?: string): Promis
         h("h2", {}, selected ? `Suite JSON Editor — ${selected.name}` : "Suite JSON Editor — new suite"),
         h("div", { class: "actions" },
           h("label", { for: "suite-file", class: "neon-button small" }, "Import file"), file,
-          selected ? h("a", { class: "neon-button small", href: `/api/suites/${selected.id}/export`, download: `${selected.name}.json` }, "Export") : null,
+          selected ? h("a", { class: "neon-button small", href: withToken(`/api/suites/${selected.id}/export`), download: `${selected.name}.json` }, "Export") : null,
           selected ? h("button", { type: "button", class: "link danger", onclick: async () => { await api.deleteSuite(selected.id); location.hash = "#/suites"; } }, "Delete") : null,
           h("button", { type: "button", class: "neon-button", onclick: save }, selected ? "Save" : "Import suite"))),
       editor.dom, message,

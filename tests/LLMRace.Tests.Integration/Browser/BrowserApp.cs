@@ -16,12 +16,18 @@ public sealed class BrowserApp : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        await App.StartAsync();
+        Playwright = await Microsoft.Playwright.Playwright.CreateAsync();
+        Browser = await LaunchChromiumAsync(Playwright);
+    }
+
+    /// <summary>Debian's Chromium (or LLMRACE_CHROMIUM), headless, kept off the network but for this machine.</summary>
+    public static Task<IBrowser> LaunchChromiumAsync(IPlaywright playwright)
+    {
         var chromium = Environment.GetEnvironmentVariable("LLMRACE_CHROMIUM") is { Length: > 0 } path ? path : "/usr/bin/chromium";
         if (!File.Exists(chromium))
             throw new InvalidOperationException($"Chromium is not at {chromium}: install it (apt-get install -y chromium) or set LLMRACE_CHROMIUM");
-        await App.StartAsync();
-        Playwright = await Microsoft.Playwright.Playwright.CreateAsync();
-        Browser = await Playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        return playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
             ExecutablePath = chromium,
             Headless = true,

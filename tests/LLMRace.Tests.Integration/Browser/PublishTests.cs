@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 
 namespace LLMRace.Tests.Integration.Browser;
@@ -21,49 +20,35 @@ public sealed class PublishTests : IDisposable
         Assert.True(code == 0, log);
         Assert.True(File.Exists(Path.Combine(output, "wwwroot", "index.html")), "the UI is in wwwroot");
 
-        var port = 18000 + Random.Shared.Next(1000);
-        var start = new ProcessStartInfo("dotnet", "LLMRace.Api.dll") { WorkingDirectory = output, RedirectStandardOutput = true, RedirectStandardError = true };
-        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
-        start.Environment["LLMRACE_DB_PATH"] = Path.Combine(_folder, "data", "llmrace.db");
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        using var api = Process.Start(start)!;
-        _ = api.StandardError.ReadToEndAsync();
-        try
-        {
-            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-            await WaitForStartedAsync(api);
+        const string token = "pit-wall-token-42";
+        await using var api = await StandaloneApi.StartAsync(Path.Combine(_folder, "data"), new Dictionary<string, string> { ["LLMRACE_ACCESS_TOKEN"] = token }, Path.Combine(output, "LLMRace.Api.dll"));
+        using var http = new HttpClient { BaseAddress = api.Address };
 
-            var index = await http.GetStringAsync("/");
-            Assert.Contains("<title>LLMRace</title>", index);
-            Assert.Equal(index, await http.GetStringAsync("/history"));   // a UI route falls back to the index
-            using var unknownApi = await http.GetAsync("/api/no-such-thing");
-            Assert.Equal(HttpStatusCode.NotFound, unknownApi.StatusCode); // an API path never does
-            using var suites = await http.GetAsync("/api/suites");
-            Assert.Equal(HttpStatusCode.OK, suites.StatusCode);
-            var script = System.Text.RegularExpressions.Regex.Match(index, "/assets/index-[^\"]+\\.js").Value;
-            using var asset = await http.GetAsync(script);
-            Assert.Equal("text/javascript", asset.Content.Headers.ContentType?.MediaType);
-        }
-        finally
-        {
-            api.Kill(entireProcessTree: true);
-        }
-    }
+        var index = await http.GetStringAsync("/");
+        Assert.Contains("<title>LLMRace</title>", index);
+        Assert.Equal(index, await http.GetStringAsync("/history"));   // a UI route falls back to the index
+        using var unknownApi = await http.GetAsync($"/api/no-such-thing?access_token={token}");
+        Assert.Equal(HttpStatusCode.NotFound, unknownApi.StatusCode); // an API path never does
+        using var suites = await http.GetAsync($"/api/suites?access_token={token}");
+        Assert.Equal(HttpStatusCode.OK, suites.StatusCode);
+        var script = System.Text.RegularExpressions.Regex.Match(index, "/assets/index-[^\"]+\\.js").Value;
+        using var asset = await http.GetAsync(script);
+        Assert.Equal("text/javascript", asset.Content.Headers.ContentType?.MediaType);
 
-    /// <summary>Reads the Api's console until the host says it has started (and keeps draining it).</summary>
-    private static async Task WaitForStartedAsync(Process api)
-    {
-        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        var seen = new System.Text.StringBuilder();
-        while (await api.StandardOutput.ReadLineAsync(limit.Token) is { } line)
-        {
-            seen.AppendLine(line);
-            if (line.Contains("Application started", StringComparison.Ordinal))
-            {
-                _ = api.StandardOutput.ReadToEndAsync();
-                return;
-            }
-        }
-        throw new InvalidOperationException("the published Api exited before it started:\n" + seen);
+        // The UI, served same-origin, asks for the token once and keeps it for the session.
+        using var playwright = await Microsoft.Playwright.Playwright.CreateAsync();
+        await using var browser = await BrowserApp.LaunchChromiumAsync(playwright);
+        var page = await browser.NewPageAsync(new() { BaseURL = api.Address.ToString() });
+        page.SetDefaultTimeout(30_000);
+        await page.GotoAsync("/#/garage");
+        await page.FillAsync(".token-dialog input[name=token]", "wrong");
+        await page.ClickAsync(".token-dialog button");
+        await Microsoft.Playwright.Assertions.Expect(page.Locator(".token-dialog p")).ToContainTextAsync("not accepted");
+        await page.FillAsync(".token-dialog input[name=token]", token);
+        await page.ClickAsync(".token-dialog button");
+        await Microsoft.Playwright.Assertions.Expect(page.Locator("[data-connection='LLMRace Simulator']")).ToBeVisibleAsync();
+        await page.ReloadAsync();
+        await Microsoft.Playwright.Assertions.Expect(page.Locator("[data-connection='LLMRace Simulator']")).ToBeVisibleAsync();
+        Assert.Equal(0, await page.Locator(".token-dialog").CountAsync());
     }
 }
