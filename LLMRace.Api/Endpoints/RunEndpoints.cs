@@ -74,6 +74,11 @@ public static class RunEndpoints
             return TypedResults.Accepted($"/api/runs/{id}", new { id, status = progress.Status, items_done = progress.ItemsDone, items_total = progress.ItemsTotal });
         });
 
+        group.MapPost("/{id}/resume", ResumeAsync)
+            .WithSummary("Races again the unfinished items of an interrupted, cancelled or failed run; its stream goes on from the last seq.");
+        group.MapPost("/{id}/rerun", RerunAsync)
+            .WithSummary("A new run of the same suite and cars, as the original raced them.");
+
         group.MapGet("/{id}/stream", StreamAsync)
             .WithSummary("The run's events as Server-Sent Events: replay after Last-Event-ID (or ?after=N), then live, ending with the run's terminal event.");
     }
@@ -125,19 +130,52 @@ public static class RunEndpoints
             ItemsTotal = (int)itemCount,
             CreatedAt = Clock.NowText(),
         };
-        // The original's order: by test, then car (then repeat).
-        var items = new List<RunItemRow>();
-        foreach (var test in tests)
-            foreach (var car in cars)
-                for (var r = 0; r < settings.Repeats; r++)
-                    items.Add(new RunItemRow
-                    {
-                        Id = Ids.New("item"), RunId = run.Id, Ordinal = items.Count, TestId = test.Id, TestName = test.Name,
-                        CarId = car.Id, CarName = car.Name, RepeatIndex = r, Status = ItemStatus.Pending,
-                    });
-        await runs.CreateAsync(run, items);
+        await runs.CreateAsync(run, PlanItems(run.Id, snapshot));
         var progress = await grains.GetGrain<IRunGrain>(run.Id).Start();
         return TypedResults.Created($"/api/runs/{run.Id}", new { id = run.Id, status = progress.Status, items_total = run.ItemsTotal });
+    }
+
+    /// <summary>The items of a run in the original's order: by test, then car, then repeat.</summary>
+    private static List<RunItemRow> PlanItems(string runId, RunSnapshot snapshot)
+    {
+        var items = new List<RunItemRow>();
+        foreach (var test in snapshot.Suite.Tests)
+            foreach (var car in snapshot.Cars)
+                for (var r = 0; r < snapshot.Settings.Repeats; r++)
+                    items.Add(new RunItemRow
+                    {
+                        Id = Ids.New("item"), RunId = runId, Ordinal = items.Count, TestId = test.Id, TestName = test.Name,
+                        CarId = car.Id, CarName = car.Name, RepeatIndex = r, Status = ItemStatus.Pending,
+                    });
+        return items;
+    }
+
+    /// <summary>Races again what a stopped run left unfinished, in the same run: its log goes on from the last seq.</summary>
+    private static async Task<IResult> ResumeAsync(string id, RunStore runs, IGrainFactory grains)
+    {
+        if (await runs.GetAsync(id) is not { } run) return Problems.NotFound("run", id);
+        if (run.Status is not (RunStatus.Interrupted or RunStatus.Cancelled or RunStatus.Failed))
+            return Problems.Conflict($"run '{id}' is {run.Status}: only an interrupted, cancelled or failed run can be resumed");
+        if (run.Judging) return Problems.Conflict($"a judge is grading run '{id}'");
+        var toRace = await runs.PrepareResumeAsync(id);
+        var progress = await grains.GetGrain<IRunGrain>(id).Start();
+        return TypedResults.Accepted($"/api/runs/{id}/stream", new { id, status = progress.Status, items_to_race = toRace });
+    }
+
+    /// <summary>A new run of the same suite and cars, exactly as the original raced them.</summary>
+    private static async Task<IResult> RerunAsync(string id, RunStore runs, IGrainFactory grains)
+    {
+        if (await runs.GetAsync(id) is not { } original) return Problems.NotFound("run", id);
+        var snapshot = RaceJson.Deserialize<RunSnapshot>(original.SnapshotJson)!;
+        var run = new RunRow
+        {
+            Id = Ids.New("run"), SuiteId = original.SuiteId, SuiteName = original.SuiteName, Status = RunStatus.Queued,
+            SettingsJson = original.SettingsJson, SnapshotJson = original.SnapshotJson, CarIds = original.CarIds,
+            ItemsTotal = original.ItemsTotal, CreatedAt = Clock.NowText(),
+        };
+        await runs.CreateAsync(run, PlanItems(run.Id, snapshot));
+        var progress = await grains.GetGrain<IRunGrain>(run.Id).Start();
+        return TypedResults.Created($"/api/runs/{run.Id}", new { id = run.Id, status = progress.Status, items_total = run.ItemsTotal, rerun_of = original.Id });
     }
 
     private static async Task<IResult> StreamAsync(string id, HttpRequest request, RunStore runs, RunEventReader reader, long? after, CancellationToken ct)

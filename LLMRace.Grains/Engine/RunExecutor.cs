@@ -69,6 +69,7 @@ public sealed class RunExecutor
             RaceTelemetry.RunsStarted.Add(1);
             _sink.Emit(EventTypes.RunStarted, null, new
             {
+                resumed = _itemsDone > 0 || lastSeq > 0,
                 suite_id = _snapshot.Suite.Id,
                 suite_name = _snapshot.Suite.Name,
                 items_total = _run.ItemsTotal,

@@ -18,7 +18,7 @@ public sealed class RunGrain(RaceEngine engine, ILogger<RunGrain> logger) : Grai
 
     public async Task<RunProgress> Start()
     {
-        if (_executor is not null) return _executor.Progress;
+        if (_executor is { Completion.IsCompleted: false }) return _executor.Progress;
         var run = await engine.Runs.GetAsync(RunId) ?? throw new KeyNotFoundException($"run {RunId} does not exist");
         if (run.Status != RunStatus.Queued) return new RunProgress(run.Id, run.Status, run.ItemsTotal, run.ItemsDone, await engine.Events.LastSeqAsync(run.Id));
 

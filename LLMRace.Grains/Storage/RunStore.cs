@@ -109,6 +109,28 @@ public sealed class RunStore(SqliteDatabase db)
         await tx.CommitAsync();
     }
 
+    /// <summary>
+    /// Makes a stopped run raceable again: its unfinished items (cancelled, or cut off while running) go back to
+    /// pending and the run to queued. Finished items and the event log stay as they are.
+    /// </summary>
+    public async Task<int> PrepareResumeAsync(string runId)
+    {
+        await using var c = await db.OpenAsync();
+        await using var tx = await c.BeginTransactionAsync();
+        var reset = await c.ExecuteAsync("""
+            UPDATE run_items SET status = 'pending', output = NULL, reasoning = NULL, tool_calls_json = NULL, error = NULL,
+              metrics_json = NULL, checks_json = NULL, server_timings_json = NULL, retries = 0, started_at = NULL, finished_at = NULL
+            WHERE run_id = @runId AND status IN ('pending', 'running', 'cancelled');
+            """, new { runId }, tx);
+        await c.ExecuteAsync("""
+            UPDATE runs SET status = 'queued', error = NULL, finished_at = NULL,
+              items_done = (SELECT COUNT(*) FROM run_items WHERE run_id = @runId AND status IN ('passed', 'failed', 'error'))
+            WHERE id = @runId;
+            """, new { runId }, tx);
+        await tx.CommitAsync();
+        return reset;
+    }
+
     public async Task MarkItemStartedAsync(string itemId, string startedAt)
     {
         await using var c = await db.OpenAsync();
@@ -126,7 +148,7 @@ public sealed class RunStore(SqliteDatabase db)
               retries = @Retries, finished_at = @FinishedAt
             WHERE id = @Id;
             """, item, tx);
-        await c.ExecuteAsync("UPDATE runs SET items_done = items_done + 1 WHERE id = @RunId;", item, tx);
+        if (item.Status != "cancelled") await c.ExecuteAsync("UPDATE runs SET items_done = items_done + 1 WHERE id = @RunId;", item, tx);
         await tx.CommitAsync();
     }
 

@@ -44,6 +44,7 @@ export function apply(state: RaceState, e: RaceEvent): boolean {
       state.itemsTotal = d.items_total as number;
       const perCar = Math.round(state.itemsTotal / Math.max(1, cars.length));
       for (const car of cars) {
+        if (state.lanes.has(car.id)) continue; // a resumed run starts again: its lanes keep what they had
         state.lanes.set(car.id, {
           carId: car.id, carName: car.name, done: 0, total: perCar, currentTest: "", text: "", ttftMs: null, tokensPerS: null,
           e2eTotalMs: 0, passed: 0, failed: 0, errors: 0, retries: 0, lastError: null,

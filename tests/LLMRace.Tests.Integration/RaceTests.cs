@@ -179,6 +179,47 @@ public sealed class RaceTests(RaceAppFixture fixture)
     }
 
     [Fact]
+    public async Task A_stopped_run_resumes_only_its_unfinished_items_and_can_be_raced_again()
+    {
+        var suite = await _client.SuiteAsync("Resume me",
+            ("Quick", "done before the stop", null),
+            ("Slow", string.Join(' ', Enumerable.Range(1, 100).Select(i => $"s{i}")), null),
+            ("Later", "never started before the stop", null));
+        var car = await _client.CarAsync("Resumer", "echo?ttft_ms=5&itl_ms=30");
+        var runId = await _client.StartRunAsync(suite, car);
+        var firstPart = await _client.ReadStreamAsync(runId, stopWhen: e => e.Type == "item.delta" && e.Data.GetProperty("text").GetString() == " s3");
+        (await _client.Http.PostAsync($"/api/runs/{runId}/cancel", null)).EnsureSuccessStatusCode();
+        Assert.Equal("run.cancelled", (await _client.ReadStreamAsync(runId, firstPart[^1].Seq))[^1].Type);
+        var quick = (await _client.GetAsync($"/api/runs/{runId}/items"))[0];
+
+        using var resumed = await _client.Http.PostAsync($"/api/runs/{runId}/resume", null);
+        Assert.Equal(HttpStatusCode.Accepted, resumed.StatusCode);
+        Assert.Equal(2, (await resumed.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("items_to_race").GetInt32());
+        var all = await _client.ReadStreamAsync(runId);
+
+        // One log, gap-free across the stop: the cancel, then the resumed start, then the finish.
+        Assert.Equal(Enumerable.Range(1, all.Count).Select(i => (long)i), all.Select(e => e.Seq));
+        Assert.Equal(["run.started", "run.cancelled", "run.started", "run.completed"], all.Where(e => e.Type.StartsWith("run.")).Select(e => e.Type));
+        Assert.True(all.Last(e => e.Type == "run.started").Data.GetProperty("resumed").GetBoolean());
+        var items = (await _client.GetAsync($"/api/runs/{runId}/items")).EnumerateArray().ToList();
+        Assert.All(items, i => Assert.Equal("passed", i.GetProperty("status").GetString()));
+        Assert.Equal(quick.GetProperty("finished_at").GetString(), items[0].GetProperty("finished_at").GetString()); // the finished item was not raced again
+        Assert.Equal(100, items[1].GetProperty("output").GetString()!.Split(' ').Length);
+        var run = await _client.GetAsync($"/api/runs/{runId}");
+        Assert.Equal("completed", run.GetProperty("status").GetString());
+        Assert.Equal(3, run.GetProperty("items_done").GetInt32());
+
+        using var again = await _client.Http.PostAsync($"/api/runs/{runId}/resume", null);
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+
+        var rerun = await _client.PostAsync($"/api/runs/{runId}/rerun", new { });
+        var rerunId = rerun.GetProperty("id").GetString()!;
+        Assert.NotEqual(runId, rerunId);
+        Assert.Equal("run.completed", (await _client.ReadStreamAsync(rerunId))[^1].Type);
+        Assert.Equal(items.Select(i => i.GetProperty("output").GetString()), (await _client.GetAsync($"/api/runs/{rerunId}/items")).EnumerateArray().Select(i => i.GetProperty("output").GetString()));
+    }
+
+    [Fact]
     public async Task Unknown_ids_are_404_problems()
     {
         foreach (var path in new[] { "/api/runs/run_nope", "/api/runs/run_nope/items", "/api/runs/run_nope/stream", "/api/cars/car_nope", "/api/suites/suite_nope", "/api/connections/conn_nope" })
