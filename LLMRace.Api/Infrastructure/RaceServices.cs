@@ -51,7 +51,9 @@ public static class RaceServices
         builder.UseOrleans(silo =>
         {
             if (configuredByAspire) return;
-            silo.UseLocalhostClustering();
+            silo.UseLocalhostClustering(
+                siloPort: builder.Configuration.GetValue("LLMRACE_SILO_PORT", 11111),
+                gatewayPort: builder.Configuration.GetValue("LLMRACE_GATEWAY_PORT", 30000));
             silo.AddMemoryStreams(RunStreams.ProviderName);
             silo.AddMemoryGrainStorage("PubSubStore");
         });

@@ -37,6 +37,9 @@ public sealed class StandaloneApi : IAsyncDisposable
         start.Environment["ASPNETCORE_URLS"] = $"http://{host}:{port}";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["LLMRACE_DB_PATH"] = Path.Combine(dataDir, "llmrace.db");
+        // A silo of its own on free ports, so a restart right after a kill never finds them taken.
+        start.Environment["LLMRACE_SILO_PORT"] = (21000 + Random.Shared.Next(4000)).ToString();
+        start.Environment["LLMRACE_GATEWAY_PORT"] = (25000 + Random.Shared.Next(4000)).ToString();
         foreach (var (key, value) in environment) start.Environment[key] = value;
         var api = new StandaloneApi(Process.Start(start)!, new Uri($"http://127.0.0.1:{port}"));
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -55,6 +58,13 @@ public sealed class StandaloneApi : IAsyncDisposable
         if (line is null) return;
         lock (_output) _output.AppendLine(line);
         if (line.Contains("Application started", StringComparison.Ordinal)) started.TrySetResult();
+    }
+
+    /// <summary>Kills the process hard (SIGKILL), as a crash or an out-of-memory kill would.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
     }
 
     public async ValueTask DisposeAsync()

@@ -1,0 +1,75 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+
+namespace LLMRace.Tests.Integration;
+
+/// <summary>The Api killed hard mid-run, twenty times in a row: nothing written is lost, the run ends interrupted and resumes.</summary>
+public sealed class CrashTests : IDisposable
+{
+    private readonly string _dataDir = Directory.CreateTempSubdirectory("llmrace-crash-").FullName;
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        try { Directory.Delete(_dataDir, recursive: true); } catch (IOException) { }
+    }
+
+    [Fact]
+    public async Task Twenty_sigkills_mid_run_lose_no_written_event_and_leave_a_sound_database()
+    {
+        const int Kills = 20;
+        var simAssembly = StandaloneApi.BuiltAssembly.Replace("LLMRace.Api", "LLMRace.Simulator");
+        await using var sim = await StandaloneApi.StartAsync(Path.Combine(_dataDir, "sim"), new Dictionary<string, string>(), simAssembly);
+        var environment = new Dictionary<string, string> { ["LLMRACE_SIMULATOR_URL"] = sim.Address.ToString() };
+        var database = Path.Combine(_dataDir, "llmrace.db");
+        string? runId = null;
+        var seenBeforeKill = new List<string>();
+
+        for (var kill = 0; kill <= Kills; kill++)
+        {
+            var api = await StandaloneApi.StartAsync(_dataDir, environment);
+            var client = new RaceClient(new HttpClient { BaseAddress = api.Address, Timeout = TimeSpan.FromMinutes(2) });
+            if (runId is null)
+            {
+                var words = string.Join(' ', Enumerable.Range(1, 60).Select(i => $"k{i}"));
+                var suite = await client.SuiteAsync("Crash course", [.. Enumerable.Range(1, 30).Select(i => ($"Lap {i}", words, (string?)null))]);
+                var car = await client.CarAsync("Crash car", "echo?ttft_ms=5&itl_ms=10");
+                runId = await client.StartRunAsync(suite, car);
+            }
+            else
+            {
+                // After the kill: everything read before it is still there, in order; the run was closed as interrupted.
+                var log = await client.ReadStreamAsync(runId);
+                Assert.Equal(Enumerable.Range(1, log.Count).Select(i => (long)i), log.Select(e => e.Seq));
+                Assert.Equal(seenBeforeKill, log.Take(seenBeforeKill.Count).Select(e => e.Json.GetRawText()));
+                Assert.Equal("run.failed", log[^1].Type);
+                Assert.Equal("interrupted", log[^1].Data.GetProperty("status").GetString());
+                Assert.Equal("interrupted", (await client.GetAsync($"/api/runs/{runId}")).GetProperty("status").GetString());
+                if (kill == Kills)
+                {
+                    // The last start: resume to the finish.
+                    (await client.Http.PostAsync($"/api/runs/{runId}/resume", null)).EnsureSuccessStatusCode();
+                    var end = await client.ReadStreamAsync(runId, log[^1].Seq, limit: TimeSpan.FromMinutes(3));
+                    Assert.Equal("run.completed", end[^1].Type);
+                    var items = (await client.GetAsync($"/api/runs/{runId}/items")).EnumerateArray().ToList();
+                    Assert.All(items, i => Assert.Equal("passed", i.GetProperty("status").GetString()));
+                    await api.DisposeAsync();
+                    break;
+                }
+                (await client.Http.PostAsync($"/api/runs/{runId}/resume", null)).EnsureSuccessStatusCode();
+            }
+
+            // Let it stream a little, remember what was written, then kill it hard.
+            var read = await client.ReadStreamAsync(runId, stopWhen: e => e.Type == "item.delta" && e.Seq > (seenBeforeKill.Count + 20));
+            seenBeforeKill = [.. read.Select(e => e.Json.GetRawText())];
+            await api.KillAsync();
+
+            using var db = new SqliteConnection($"Data Source={database};Pooling=False");
+            await db.OpenAsync();
+            using var check = db.CreateCommand();
+            check.CommandText = "PRAGMA integrity_check;";
+            Assert.Equal("ok", (string?)await check.ExecuteScalarAsync());
+        }
+    }
+}
