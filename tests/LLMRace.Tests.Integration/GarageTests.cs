@@ -117,6 +117,41 @@ public sealed class GarageTests(RaceAppFixture fixture)
     }
 
     [Fact]
+    public async Task Keys_saved_on_every_connection_type_never_show_up_after_races_errors_exports_and_judging()
+    {
+        string[] types = ["OLLAMA", "OPENAI_COMPAT", "LLAMACPP_OPENAI", "OPENAI", "ANTHROPIC", "OPENROUTER", "SIMULATOR"];
+        var keys = types.ToDictionary(t => t, t => $"sk-{t.ToLowerInvariant()}-SECRET-{Guid.NewGuid():N}");
+        var cars = new List<string>();
+        foreach (var type in types)
+        {
+            var connection = (await _client.PostAsync("/api/connections", new { name = $"keyed {type}", type, base_url = Sim(), api_key = keys[type] })).GetProperty("id").GetString()!;
+            // One car needs its key (and gets it), one fails with a server error that echoes nothing secret.
+            cars.Add((await _client.PostAsync("/api/cars", new { name = $"keyed {type}", connection_id = connection, model = "echo?ttft_ms=1&itl_ms=1&fault=require_key" })).GetProperty("id").GetString()!);
+            cars.Add((await _client.PostAsync("/api/cars", new { name = $"failing {type}", connection_id = connection, model = "echo?fault=status:500" })).GetProperty("id").GetString()!);
+            await _client.PostAsync($"/api/connections/{connection}/verify", new { });
+        }
+        var suite = await _client.SuiteAsync("Every key", ("Echo", "keys stay secret everywhere", "Is discreet."));
+        var run = (await _client.PostAsync("/api/runs", new { suite_id = suite, car_ids = cars, settings = new { concurrency = 8 } })).GetProperty("id").GetString()!;
+        var events = await _client.ReadStreamAsync(run);
+        var items = (await _client.GetAsync($"/api/runs/{run}/items")).EnumerateArray().ToList();
+        Assert.Equal(types.Length, items.Count(i => i.GetProperty("status").GetString() == "passed")); // every key reached its server
+        Assert.Equal(types.Length, items.Count(i => i.GetProperty("status").GetString() == "error"));
+        var judge = cars[0];
+        (await _client.Http.PostAsJsonAsync($"/api/runs/{run}/judge", new { judge_car_id = judge })).EnsureSuccessStatusCode();
+        await _client.ReadStreamAsync(run, events[^1].Seq);
+
+        var seen = new List<string> { string.Join('\n', events.Select(e => e.Json.GetRawText())) };
+        foreach (var path in new[] { "/api/connections", "/api/cars", $"/api/runs/{run}", $"/api/runs/{run}/items", $"/api/runs/{run}/scorecard", $"/api/runs/{run}/stream",
+            $"/api/runs/{run}/export?format=json", $"/api/runs/{run}/export?format=csv", $"/api/runs/{run}/export?format=junit", $"/api/compare?run_ids={run}" })
+            seen.Add(await _client.Http.GetStringAsync(path));
+        seen.AddRange(fixture.App.ApiLogs);
+        foreach (var file in Directory.EnumerateFiles(fixture.App.DataDir))
+            seen.Add(System.Text.Encoding.Latin1.GetString(await ReadSharedAsync(file)));
+        foreach (var key in keys.Values)
+            Assert.DoesNotContain(seen, text => text.Contains(key, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Bad_connection_input_is_refused_naming_each_field()
     {
         using var response = await _client.Http.PostAsJsonAsync("/api/connections", new { name = "", type = "CARRIER_PIGEON", base_url = "ftp://x", timeout_s = 0, api_key_env_var = "1BAD" });

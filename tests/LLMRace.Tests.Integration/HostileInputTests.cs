@@ -94,7 +94,7 @@ public sealed class HostileInputTests(RaceAppFixture fixture)
         { "POST", "/api/connections" }, { "PUT", "/api/connections/conn_simulator" },
         { "POST", "/api/cars" }, { "PUT", "/api/cars/car_sprinter" },
         { "POST", "/api/runs" }, { "POST", "/api/suites" },
-        { "POST", "/api/runs/{run}/judge" },
+        { "POST", "/api/runs/{run}/judge" }, { "PUT", "/api/suites/{suite}" },
     };
 
     [Theory]
@@ -102,7 +102,7 @@ public sealed class HostileInputTests(RaceAppFixture fixture)
     public async Task Malformed_bodies_to_every_write_endpoint_are_400s_that_change_nothing(string method, string path)
     {
         var run = (await _client.GetAsync("/api/runs?limit=1")).EnumerateArray().Select(r => r.GetProperty("id").GetString()).FirstOrDefault() ?? "run_none";
-        path = path.Replace("{run}", run);
+        path = path.Replace("{run}", run).Replace("{suite}", (await _client.GetAsync("/api/suites"))[0].GetProperty("id").GetString());
         var snapshot = await Snapshot();
         string[] bodies =
         [
