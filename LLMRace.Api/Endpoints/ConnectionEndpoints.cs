@@ -136,7 +136,7 @@ public static partial class ConnectionEndpoints
         double? headersTimeout = input.HeadersTimeoutS is null ? (creating ? null : row.HeadersTimeoutS) : errors.Range("headers_timeout_s", input.HeadersTimeoutS, 0, 1, 3600);
         double? totalTimeout = input.TotalTimeoutS is null ? (creating ? null : row.TotalTimeoutS) : errors.Range("total_timeout_s", input.TotalTimeoutS, 0, 1, 86400);
         var retries = errors.Range("max_retries", input.MaxRetries, creating ? 2 : row.MaxRetries, 0, 10);
-        var concurrency = errors.Range("max_concurrency", input.MaxConcurrency, creating ? 1 : row.MaxConcurrency, 1, 64);
+        var concurrency = errors.Range("max_concurrency", input.MaxConcurrency, creating ? 1 : row.MaxConcurrency, 1, 256);
         if (errors.Any) return Problems.Invalid(errors.ByField);
 
         row.Name = name!;

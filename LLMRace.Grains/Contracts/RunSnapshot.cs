@@ -27,6 +27,6 @@ public sealed record ConnectionSnapshot(
 /// <summary>How a run is raced. Defaults give the original's order: sequential by test, then car.</summary>
 public sealed record RunSettings(int Concurrency = 1, int Repeats = 1)
 {
-    public const int MaxConcurrency = 64;
+    public const int MaxConcurrency = 256;
     public const int MaxRepeats = 100;
 }

@@ -37,6 +37,7 @@ public sealed class ItemRunner(
         public int? OutputTokens { get; set; }
         public string? FinishReason { get; set; }
         public JsonElement? ServerTimings { get; set; }
+        public string? ServerRequestId { get; set; }
     }
 
     private Turn Current => _turns[^1];
@@ -87,7 +88,8 @@ public sealed class ItemRunner(
 
         if (_turns.Count == 0) _turns.Add(new Turn());
         _turns[0].Meter.QueueWait(_queueWait);
-        var metrics = TurnMetrics.Combine([.. _turns.Select(t => new MeasuredTurn(t.Meter, t.OutputTokens, t.InputTokens))], _retries);
+        var metrics = TurnMetrics.Combine([.. _turns.Select(t => new MeasuredTurn(t.Meter, t.OutputTokens, t.InputTokens))], _retries)
+            with { ServerRequestId = _turns[0].ServerRequestId };
         var output = string.Concat(_turns.Select(t => t.Text.ToString()));
         var reasoning = string.Concat(_turns.Select(t => t.Reasoning.ToString()));
         var calls = _allCalls;
@@ -256,6 +258,8 @@ public sealed class ItemRunner(
             }
         }
         Current.Meter.Headers(Stopwatch.GetTimestamp());
+        foreach (var name in (ReadOnlySpan<string>)["x-request-id", "request-id", "x-sim-request-id"])
+            if (response.Headers.TryGetValues(name, out var ids)) { Current.ServerRequestId = ids.FirstOrDefault(); break; }
         // Reads of the body are cancelled through this source: by a cancelled run, a quiet server, or (before the
         // first token) the attempt's timeout. A read is never left pending when the stream is disposed.
         var reading = CancellationTokenSource.CreateLinkedTokenSource(ct);

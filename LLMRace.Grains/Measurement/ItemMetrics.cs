@@ -1,7 +1,7 @@
 namespace LLMRace.Grains.Measurement;
 
 /// <summary>The client-side measurements of one item. Times are milliseconds from t0 unless named otherwise.</summary>
-public sealed class ItemMetrics
+public sealed record ItemMetrics
 {
     public double QueueWaitMs { get; init; }
     public double? TtfbMs { get; init; }
@@ -24,4 +24,6 @@ public sealed class ItemMetrics
     public int Retries { get; init; }
     /// <summary>Requests the item made: one, or one per tool-calling turn.</summary>
     public int Turns { get; init; } = 1;
+    /// <summary>The server's id of the (first) request, from x-request-id, request-id or x-sim-request-id: to match provider logs.</summary>
+    public string? ServerRequestId { get; init; }
 }

@@ -253,7 +253,7 @@ public sealed class RaceTests(RaceAppFixture fixture)
         await Refused(new { suite_id = suite, car_ids = new[] { car, "car_ghost" } }, "car_ids", "car 'car_ghost' does not exist");
         await Refused(new { suite_id = empty, car_ids = new[] { car } }, "suite_id", "has no tests");
         await Refused(new { suite_id = "suite_ghost", car_ids = new[] { car } }, "suite_id", "does not exist");
-        await Refused(new { suite_id = suite, car_ids = new[] { car }, settings = new { concurrency = 0 } }, "settings.concurrency", "between 1 and 64");
+        await Refused(new { suite_id = suite, car_ids = new[] { car }, settings = new { concurrency = 0 } }, "settings.concurrency", "between 1 and 256");
 
         Assert.Equal(runsBefore, (await _client.GetAsync("/api/runs?limit=500")).GetArrayLength());
     }

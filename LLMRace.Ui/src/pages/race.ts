@@ -26,7 +26,7 @@ export async function racePage(root: HTMLElement, runId?: string): Promise<void>
   }
   const suite = h("select", { name: "suite" }, suites.map((s) => h("option", { value: s.id }, `${s.name} (${s.test_count})`)));
   const carBoxes = cars.map((c) => h("label", { class: "check" }, h("input", { type: "checkbox", name: "car", value: c.id, checked: true }), ` ${c.name} `, h("code", {}, c.model)));
-  const concurrency = h("input", { type: "number", name: "concurrency", min: "1", max: "64", value: "1" });
+  const concurrency = h("input", { type: "number", name: "concurrency", min: "1", max: "256", value: "1" });
   const repeats = h("input", { type: "number", name: "repeats", min: "1", max: "100", value: "1" });
   const message = h("div", {});
   const form = h("form", { class: "form", "aria-label": "Start a race" },

@@ -1,0 +1,49 @@
+using System.Diagnostics;
+
+namespace LLMRace.Bench;
+
+/// <summary>A server of the solution started as its own process, on loopback.</summary>
+public sealed class Server : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private Server(Process process, Uri address) { _process = process; Address = address; }
+
+    public Uri Address { get; }
+    public int Pid => _process.Id;
+
+    public static async Task<Server> StartAsync(string project, string configuration, IDictionary<string, string> environment)
+    {
+        var root = Directory.GetCurrentDirectory();
+        while (!File.Exists(Path.Combine(root, "LLMRace.sln"))) root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("run from inside the repository");
+        var dll = Path.Combine(root, project, "bin", configuration, "net10.0", $"{project}.dll");
+        var port = 20000 + Random.Shared.Next(5000);
+        var start = new ProcessStartInfo("dotnet", $"\"{dll}\"") { WorkingDirectory = Path.GetDirectoryName(dll)!, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        start.Environment["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information";
+        foreach (var (k, v) in environment) start.Environment[k] = v;
+        var process = Process.Start(start)!;
+        var started = new TaskCompletionSource();
+        process.OutputDataReceived += (_, e) => { if (e.Data?.Contains("Application started") == true) started.TrySetResult(); };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        await started.Task.WaitAsync(TimeSpan.FromMinutes(1));
+        return new Server(process, new Uri($"http://127.0.0.1:{port}"));
+    }
+
+    /// <summary>Peak resident memory (VmHWM) in MB, from /proc.</summary>
+    public double PeakRssMb()
+    {
+        var line = File.ReadLines($"/proc/{Pid}/status").First(l => l.StartsWith("VmHWM:"));
+        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+    }
+}

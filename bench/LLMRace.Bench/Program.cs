@@ -1,0 +1,201 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using LLMRace.Bench;
+using Microsoft.Data.Sqlite;
+
+// dotnet run -c Release --project bench/LLMRace.Bench [-- --scenarios fidelity,throughput,memory,queries] [--quick]
+var scenarios = (Arg("--scenarios") ?? "fidelity,throughput,memory,queries").Split(',');
+var quick = args.Contains("--quick");
+var configuration = AppContext.BaseDirectory.Contains("/Release/") ? "Release" : "Debug";
+var work = Directory.CreateTempSubdirectory("llmrace-bench-").FullName;
+var results = new JsonObject { ["machine"] = $"{Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1024 / 1024 / 1024} GiB, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}", ["when"] = DateTime.UtcNow.ToString("O"), ["configuration"] = configuration };
+var table = new List<string[]> { new[] { "scenario", "setting", "result" } };
+
+await using var sim = await Server.StartAsync("LLMRace.Simulator", configuration, new Dictionary<string, string>());
+await using var api = await Server.StartAsync("LLMRace.Api", configuration, new Dictionary<string, string>
+{
+    ["LLMRACE_DB_PATH"] = Path.Combine(work, "bench.db"), ["LLMRACE_SIMULATOR_URL"] = sim.Address.ToString(),
+    ["LLMRACE_SILO_PORT"] = "21111", ["LLMRACE_GATEWAY_PORT"] = "21112",
+});
+using var http = new HttpClient { BaseAddress = api.Address, Timeout = TimeSpan.FromMinutes(30) };
+using var simHttp = new HttpClient { BaseAddress = sim.Address };
+var connection = await PostAsync("/api/connections", new { name = "bench", type = "OPENAI_COMPAT", base_url = sim.Address.ToString(), max_concurrency = 256, timeout_s = 600, max_retries = 0 });
+
+if (scenarios.Contains("fidelity"))
+{
+    var fidelity = new JsonArray();
+    foreach (var concurrency in new[] { 1, 16, 128 })
+    {
+        var items = quick ? Math.Max(concurrency, 16) : Math.Max(2 * concurrency, 50);
+        var (runItems, _) = await RaceAsync("sprinter?ttft_ms=200&itl_ms=10&tokens=100", items, concurrency);
+        var ttftErr = new List<double>(); var itlErr = new List<double>(); var e2eErr = new List<double>();
+        foreach (var item in runItems)
+        {
+            var m = item.GetProperty("metrics");
+            var truth = await simHttp.GetFromJsonAsync<JsonElement>($"/sim/requests/{m.GetProperty("server_request_id").GetString()}");
+            var written = truth.GetProperty("chunkWrittenMs").EnumerateArray().Select(x => x.GetDouble()).ToArray();
+            var itl = m.GetProperty("itl_ms").EnumerateArray().Select(x => x.GetDouble()).ToArray();
+            ttftErr.Add(Math.Abs(m.GetProperty("ttft_ms").GetDouble() - written[0]));
+            e2eErr.Add(Math.Abs(m.GetProperty("e2e_ms").GetDouble() - written[^1]));
+            for (var i = 0; i < Math.Min(itl.Length, written.Length - 1); i++) itlErr.Add(Math.Abs(itl[i] - (written[i + 1] - written[i])));
+        }
+        var row = new JsonObject
+        {
+            ["concurrency"] = concurrency, ["items"] = runItems.Count,
+            ["ttft_abs_error_ms"] = Summary(ttftErr), ["itl_abs_error_ms"] = Summary(itlErr), ["e2e_abs_error_ms"] = Summary(e2eErr),
+        };
+        fidelity.Add(row);
+        table.Add(["timing fidelity", $"c={concurrency}, {runItems.Count} items × 100 tokens",
+            $"TTFT err p50 {P(ttftErr, 50):0.00} / p99 {P(ttftErr, 99):0.00} ms; ITL err p50 {P(itlErr, 50):0.00} / p99 {P(itlErr, 99):0.00} ms; E2E err p99 {P(e2eErr, 99):0.00} ms"]);
+    }
+    results["fidelity"] = fidelity;
+}
+
+if (scenarios.Contains("throughput"))
+{
+    var throughput = new JsonArray();
+    foreach (var size in quick ? new[] { 200 } : new[] { 500, 1000 })
+        foreach (var concurrency in new[] { 1, 32 })
+        {
+            var (runItems, wall) = await RaceAsync("instant?tokens=16", size, concurrency);
+            var overheads = runItems.Select(i => i.GetProperty("metrics").GetProperty("e2e_ms").GetDouble()).ToList();
+            var itemsPerS = runItems.Count / wall.TotalSeconds;
+            // Harness time per item: the run's wall time spread over its items and slots, less the time the Simulator took.
+            var perItem = wall.TotalMilliseconds * concurrency / runItems.Count - overheads.Average();
+            throughput.Add(new JsonObject { ["items"] = size, ["concurrency"] = concurrency, ["items_per_s"] = Math.Round(itemsPerS, 1), ["overhead_ms_per_item"] = Math.Round(perItem, 3), ["mean_item_e2e_ms"] = Math.Round(overheads.Average(), 3) });
+            table.Add(["suite throughput", $"{size} items, c={concurrency}, instant Simulator", $"{itemsPerS:0.0} items/s; harness overhead {perItem:0.00} ms/item (item E2E mean {overheads.Average():0.00} ms)"]);
+        }
+    results["throughput"] = throughput;
+}
+
+if (scenarios.Contains("memory"))
+{
+    var memory = new JsonArray();
+    foreach (var size in quick ? new[] { 1000 } : new[] { 2000, 10000 })
+    {
+        var before = new FileInfo(Path.Combine(work, "bench.db")).Length + WalLength();
+        var (runItems, wall) = await RaceAsync("instant?tokens=32", size, 32);
+        var after = new FileInfo(Path.Combine(work, "bench.db")).Length + WalLength();
+        var rss = api.PeakRssMb();
+        memory.Add(new JsonObject { ["items"] = size, ["peak_rss_mb"] = Math.Round(rss, 1), ["db_bytes_per_1000_items"] = (after - before) * 1000 / Math.Max(1, size), ["wall_s"] = Math.Round(wall.TotalSeconds, 2) });
+        table.Add(["memory and storage", $"{size} items × 32 tokens, c=32", $"peak RSS {rss:0} MB; {(after - before) * 1000 / Math.Max(1, size) / 1024.0:0} KiB of database per 1,000 items; {wall.TotalSeconds:0.0} s"]);
+    }
+    results["memory"] = memory;
+}
+
+if (scenarios.Contains("queries"))
+{
+    var (runs, events) = quick ? (1000, 100_000) : (10_000, 1_000_000);
+    var db = Path.Combine(work, "scale.db");
+    await using (var seeded = await Server.StartAsync("LLMRace.Api", configuration, new Dictionary<string, string> { ["LLMRACE_DB_PATH"] = db, ["LLMRACE_SILO_PORT"] = "21121", ["LLMRACE_GATEWAY_PORT"] = "21122" })) { }
+    var runIds = Fill(db, runs, events);
+    await using var scaled = await Server.StartAsync("LLMRace.Api", configuration, new Dictionary<string, string> { ["LLMRACE_DB_PATH"] = db, ["LLMRACE_SILO_PORT"] = "21131", ["LLMRACE_GATEWAY_PORT"] = "21132" });
+    using var scaledHttp = new HttpClient { BaseAddress = scaled.Address };
+    var queries = new JsonObject();
+    foreach (var (name, path) in new[] { ("run list", "/api/runs?limit=50"), ("run list filtered by car", "/api/runs?limit=50&car_id=car_sprinter"), ("scorecard", $"/api/runs/{runIds[^1]}/scorecard"), ("baseline comparison", $"/api/runs/{runIds[^1]}/compare?baseline={runIds[0]}") })
+    {
+        var samples = new List<double>();
+        for (var i = 0; i < 60; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            using var response = await scaledHttp.GetAsync(path);
+            response.EnsureSuccessStatusCode();
+            await response.Content.ReadAsByteArrayAsync();
+            if (i >= 10) samples.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+        queries[name] = Summary(samples);
+        table.Add(["queries at scale", $"{name}: {runs:N0} runs, {events:N0} events", $"p50 {P(samples, 50):0.0} ms, p95 {P(samples, 95):0.0} ms"]);
+    }
+    results["queries"] = queries;
+}
+
+var widths = Enumerable.Range(0, 3).Select(c => table.Max(r => r[c].Length)).ToArray();
+foreach (var row in table) Console.WriteLine("| " + string.Join(" | ", row.Select((cell, c) => cell.PadRight(widths[c]))) + " |");
+var output = Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(Path.GetDirectoryName(Path.GetDirectoryName(AppContext.BaseDirectory.TrimEnd('/')))))!, "results.json");
+await File.WriteAllTextAsync(output, results.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+Console.WriteLine($"\nfigures written to {output}");
+try { Directory.Delete(work, true); } catch (IOException) { }
+return 0;
+
+string? Arg(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
+
+long WalLength() => File.Exists(Path.Combine(work, "bench.db-wal")) ? new FileInfo(Path.Combine(work, "bench.db-wal")).Length : 0;
+
+async Task<string> PostAsync(string path, object body)
+{
+    using var response = await http.PostAsJsonAsync(path, body);
+    var text = await response.Content.ReadAsStringAsync();
+    if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"POST {path}: {text}");
+    return JsonDocument.Parse(text).RootElement.GetProperty("id").GetString()!;
+}
+
+async Task<(List<JsonElement> Items, TimeSpan Wall)> RaceAsync(string model, int items, int concurrency)
+{
+    var car = await PostAsync("/api/cars", new { name = model, connection_id = connection, model });
+    var tests = (int)Math.Ceiling(items / 100.0);
+    var repeats = (int)Math.Ceiling((double)items / tests);
+    var suite = await PostAsync("/api/suites", new { name = $"bench {Guid.NewGuid():N}", tests = Enumerable.Range(1, tests).Select(i => new { order_index = i, name = $"t{i}", user_prompt = $"bench prompt {i}" }) });
+    var started = Stopwatch.GetTimestamp();
+    var run = await PostAsync("/api/runs", new { suite_id = suite, car_ids = new[] { car }, settings = new { concurrency, repeats } });
+    using (var stream = await http.GetStreamAsync($"/api/runs/{run}/stream"))
+    using (var reader = new StreamReader(stream))
+        while (await reader.ReadLineAsync() is { } line)
+            if (line.StartsWith("event: run.")) { if (line != "event: run.started") break; }
+    var wall = Stopwatch.GetElapsedTime(started);
+    var list = (await http.GetFromJsonAsync<JsonElement>($"/api/runs/{run}/items")).EnumerateArray().Where(i => i.GetProperty("status").GetString() == "passed").ToList();
+    return (list, wall);
+}
+
+static double P(List<double> values, double p)
+{
+    if (values.Count == 0) return double.NaN;
+    var sorted = values.Order().ToArray();
+    var rank = p / 100 * (sorted.Length - 1);
+    var lo = (int)Math.Floor(rank); var hi = (int)Math.Ceiling(rank);
+    return sorted[lo] + (sorted[hi] - sorted[lo]) * (rank - lo);
+}
+
+static JsonObject Summary(List<double> values) => new()
+{
+    ["count"] = values.Count, ["p50"] = Math.Round(P(values, 50), 3), ["p95"] = Math.Round(P(values, 95), 3), ["p99"] = Math.Round(P(values, 99), 3), ["max"] = values.Count == 0 ? null : Math.Round(values.Max(), 3),
+};
+
+// Synthetic history straight into SQLite: runs of 10 items each, and the events spread over them.
+static string[] Fill(string path, int runs, int events)
+{
+    using var c = new SqliteConnection($"Data Source={path};Pooling=False");
+    c.Open();
+    using var tx = c.BeginTransaction();
+    var ids = new string[runs];
+    var metrics = "{\"ttft_ms\":40.1,\"e2e_ms\":320.5,\"tpot_ms\":6.2,\"decode_tokens_per_s\":161.3,\"itl_ms\":[5.9,6.1,6.3,6.0],\"output_tokens\":48,\"output_tokens_estimated\":false,\"content_chunks\":48}";
+    var snapshot = "{\"suite\":{\"id\":\"suite_scale\",\"name\":\"Scale\",\"category\":\"bench\",\"description\":\"\",\"tests\":[]},\"cars\":[],\"settings\":{\"concurrency\":1,\"repeats\":1}}";
+    using var run = c.CreateCommand();
+    run.Transaction = tx;
+    run.CommandText = "INSERT INTO runs (id, suite_id, suite_name, status, settings_json, snapshot_json, car_ids, items_total, items_done, created_at) VALUES ($id, 'suite_scale', 'Scale', 'completed', '{\"concurrency\":1,\"repeats\":1}', $snap, 'car_sprinter', 10, 10, $at); INSERT INTO run_cars (run_id, car_id) VALUES ($id, 'car_sprinter');";
+    var runId = run.Parameters.Add("$id", SqliteType.Text); run.Parameters.AddWithValue("$snap", snapshot); var at = run.Parameters.Add("$at", SqliteType.Text);
+    using var item = c.CreateCommand();
+    item.Transaction = tx;
+    item.CommandText = "INSERT INTO run_items (id, run_id, ordinal, test_id, test_name, car_id, car_name, repeat_index, status, output, metrics_json, checks_json, retries) VALUES ($iid, $rid, $ord, $tid, $tid, 'car_sprinter', 'Sprinter', 0, $st, 'output text', $m, '{\"checks\":[],\"criteria\":[]}', 0);";
+    var iid = item.Parameters.Add("$iid", SqliteType.Text); var rid = item.Parameters.Add("$rid", SqliteType.Text); var ord = item.Parameters.Add("$ord", SqliteType.Integer);
+    var tid = item.Parameters.Add("$tid", SqliteType.Text); var st = item.Parameters.Add("$st", SqliteType.Text); item.Parameters.AddWithValue("$m", metrics);
+    using var ev = c.CreateCommand();
+    ev.Transaction = tx;
+    ev.CommandText = "INSERT INTO run_events (run_id, seq, ts, type, item_id, payload) VALUES ($rid, $seq, '2026-01-01T00:00:00.000Z', 'item.delta', NULL, '{\"data\":{\"text\":\" word\"}}');";
+    var erid = ev.Parameters.Add("$rid", SqliteType.Text); var seq = ev.Parameters.Add("$seq", SqliteType.Integer);
+    var perRun = events / runs;
+    for (var r = 0; r < runs; r++)
+    {
+        ids[r] = $"run_scale_{r:D6}";
+        runId.Value = ids[r];
+        at.Value = DateTime.UtcNow.AddMinutes(-runs + r).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'");
+        run.ExecuteNonQuery();
+        rid.Value = ids[r];
+        for (var i = 0; i < 10; i++) { iid.Value = $"item_scale_{r:D6}_{i}"; ord.Value = i; tid.Value = $"test_{i}"; st.Value = (r + i) % 7 == 0 ? "failed" : "passed"; item.ExecuteNonQuery(); }
+        erid.Value = ids[r];
+        for (var s = 1; s <= perRun; s++) { seq.Value = s; ev.ExecuteNonQuery(); }
+    }
+    tx.Commit();
+    return ids;
+}
