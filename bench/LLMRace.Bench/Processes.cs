@@ -30,7 +30,7 @@ public sealed class Server : IAsyncDisposable
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        await started.Task.WaitAsync(TimeSpan.FromMinutes(1));
+        await started.Task.WaitAsync(TimeSpan.FromMinutes(5));
         return new Server(process, new Uri($"http://127.0.0.1:{port}"));
     }
 

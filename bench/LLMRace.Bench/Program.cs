@@ -90,8 +90,12 @@ if (scenarios.Contains("queries"))
     var (runs, events) = quick ? (1000, 100_000) : (10_000, 1_000_000);
     var db = Path.Combine(work, "scale.db");
     await using (var seeded = await Server.StartAsync("LLMRace.Api", configuration, new Dictionary<string, string> { ["LLMRACE_DB_PATH"] = db, ["LLMRACE_SILO_PORT"] = "21121", ["LLMRACE_GATEWAY_PORT"] = "21122" })) { }
+    var filling = Stopwatch.GetTimestamp();
     var runIds = Fill(db, runs, events);
+    Console.WriteLine($"filled {runs:N0} runs and {events:N0} events in {Stopwatch.GetElapsedTime(filling).TotalSeconds:0.0} s");
+    var starting = Stopwatch.GetTimestamp();
     await using var scaled = await Server.StartAsync("LLMRace.Api", configuration, new Dictionary<string, string> { ["LLMRACE_DB_PATH"] = db, ["LLMRACE_SILO_PORT"] = "21131", ["LLMRACE_GATEWAY_PORT"] = "21132" });
+    Console.WriteLine($"the Api started on it in {Stopwatch.GetElapsedTime(starting).TotalSeconds:0.0} s");
     using var scaledHttp = new HttpClient { BaseAddress = scaled.Address };
     var queries = new JsonObject();
     foreach (var (name, path) in new[] { ("run list", "/api/runs?limit=50"), ("run list filtered by car", "/api/runs?limit=50&car_id=car_sprinter"), ("scorecard", $"/api/runs/{runIds[^1]}/scorecard"), ("baseline comparison", $"/api/runs/{runIds[^1]}/compare?baseline={runIds[0]}") })
@@ -197,5 +201,8 @@ static string[] Fill(string path, int runs, int events)
         for (var s = 1; s <= perRun; s++) { seq.Value = s; ev.ExecuteNonQuery(); }
     }
     tx.Commit();
+    using var checkpoint = c.CreateCommand();
+    checkpoint.CommandText = "PRAGMA wal_checkpoint(TRUNCATE);";
+    checkpoint.ExecuteNonQuery();
     return ids;
 }
