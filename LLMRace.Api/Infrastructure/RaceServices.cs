@@ -31,6 +31,7 @@ public static class RaceServices
         services.AddHostedService(sp => sp.GetRequiredService<ActiveRuns>());
         services.AddSingleton<RaceEngine>();
         services.AddSingleton<RunFeed>();
+        services.AddHostedService<ProviderWarmUp>();
         services.AddSingleton<RunEventReader>();
 
         // Provider streams: no resilience handler and no client timeout; the engine times and retries them itself.

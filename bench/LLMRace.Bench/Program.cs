@@ -25,6 +25,8 @@ var connection = await PostAsync("/api/connections", new { name = "bench", type 
 
 if (scenarios.Contains("fidelity"))
 {
+    // One race first, so both servers are past their first-request start-up (JIT, connections) when measured.
+    await RaceAsync("sprinter?ttft_ms=0&itl_ms=1&tokens=4", 4, 2);
     var fidelity = new JsonArray();
     foreach (var concurrency in new[] { 1, 16, 128 })
     {
