@@ -6,7 +6,7 @@ using LLMRace.Bench;
 using Microsoft.Data.Sqlite;
 
 // dotnet run -c Release --project bench/LLMRace.Bench [-- --scenarios fidelity,throughput,memory,queries] [--quick]
-var scenarios = (Arg("--scenarios") ?? "fidelity,throughput,memory,queries").Split(',');
+var scenarios = (Arg("--scenarios") ?? "fidelity,pipeline,throughput,memory,queries").Split(',');
 var quick = args.Contains("--quick");
 var configuration = AppContext.BaseDirectory.Contains("/Release/") ? "Release" : "Debug";
 var work = Directory.CreateTempSubdirectory("llmrace-bench-").FullName;
@@ -53,6 +53,51 @@ if (scenarios.Contains("fidelity"))
             $"TTFT err p50 {P(ttftErr, 50):0.00} / p99 {P(ttftErr, 99):0.00} ms; ITL err p50 {P(itlErr, 50):0.00} / p99 {P(itlErr, 99):0.00} ms; E2E err p99 {P(e2eErr, 99):0.00} ms"]);
     }
     results["fidelity"] = fidelity;
+}
+
+if (scenarios.Contains("pipeline"))
+{
+    var pipeline = new JsonArray();
+    foreach (var subscribers in new[] { 1, 10, 100 })
+    {
+        var tokensPerItem = quick ? 500 : 2000;
+        var car = await PostAsync("/api/cars", new { name = "pipeline", connection_id = connection, model = $"instant?tokens={tokensPerItem}" });
+        var suite = await PostAsync("/api/suites", new { name = $"pipeline {Guid.NewGuid():N}", tests = Enumerable.Range(1, 8).Select(i => new { order_index = i, name = $"t{i}", user_prompt = $"p{i}" }) });
+        var run = await PostAsync("/api/runs", new { suite_id = suite, car_ids = new[] { car }, settings = new { concurrency = 8, repeats = 2 } });
+        var readers = Enumerable.Range(0, subscribers).Select(_ => Task.Run(async () =>
+        {
+            var lags = new List<double>(); var seqs = new List<long>(); var tokens = 0;
+            DateTime? first = null, last = null;
+            using var stream = await http.GetStreamAsync($"/api/runs/{run}/stream");
+            using var reader = new StreamReader(stream);
+            while (await reader.ReadLineAsync() is { } line)
+            {
+                if (!line.StartsWith("data: ")) continue;
+                var now = DateTime.UtcNow;
+                using var doc = JsonDocument.Parse(line.AsMemory(6));
+                var e = doc.RootElement;
+                seqs.Add(e.GetProperty("seq").GetInt64());
+                var type = e.GetProperty("type").GetString();
+                if (type == "item.delta")
+                {
+                    tokens++;
+                    lags.Add((now - e.GetProperty("ts").GetDateTime().ToUniversalTime()).TotalMilliseconds);
+                    first ??= now; last = now;
+                }
+                if (type is "run.completed" or "run.failed" or "run.cancelled") break;
+            }
+            return (lags, seqs, tokens, seconds: first is null ? 0 : (last!.Value - first.Value).TotalSeconds);
+        })).ToList();
+        var done = await Task.WhenAll(readers);
+        var stored = done[0].seqs.Count;
+        var lost = done.Sum(d => Math.Max(0, (int)(d.seqs.Count > 0 ? d.seqs.Max() : 0) - d.seqs.Distinct().Count()));
+        var duplicated = done.Sum(d => d.seqs.Count - d.seqs.Distinct().Count());
+        var allLags = done.SelectMany(d => d.lags).ToList();
+        var rate = done.Average(d => d.seconds > 0 ? d.tokens / d.seconds : 0);
+        pipeline.Add(new JsonObject { ["subscribers"] = subscribers, ["tokens_per_subscriber"] = done[0].tokens, ["tokens_per_s_per_subscriber"] = Math.Round(rate), ["delivery_lag_ms"] = Summary(allLags), ["lost"] = lost, ["duplicated"] = duplicated });
+        table.Add(["event pipeline", $"{subscribers} SSE subscriber(s), {done[0].tokens:N0} tokens", $"{rate:N0} tokens/s to each; lag p50 {P(allLags, 50):0.0} / p99 {P(allLags, 99):0.0} ms; lost {lost}, duplicated {duplicated}"]);
+    }
+    results["pipeline"] = pipeline;
 }
 
 if (scenarios.Contains("throughput"))
