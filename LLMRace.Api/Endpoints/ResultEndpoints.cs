@@ -37,7 +37,7 @@ public static class ResultEndpoints
             var name = $"llmrace-{run.Id}";
             return (format ?? "json").ToLowerInvariant() switch
             {
-                "json" => TypedResults.File(Encoding.UTF8.GetBytes(RunExports.Json(run, items, await ReadAllAsync(events, id)).ToJsonString(RaceJson.Options)), "application/json", $"{name}.json"),
+                "json" => TypedResults.File(Encoding.UTF8.GetBytes(RunExports.Json(run, items, await events.ReadAllAsync(id)).ToJsonString(RaceJson.Options)), "application/json", $"{name}.json"),
                 "csv" => TypedResults.File(Encoding.UTF8.GetBytes(RunExports.Csv(run, items)), "text/csv; charset=utf-8", $"{name}.csv"),
                 "junit" => TypedResults.File(Encoding.UTF8.GetBytes(RunExports.JUnit(run, items)), "application/xml", $"{name}.junit.xml"),
                 _ => Problems.Invalid("format", $"'{format}' is not an export format: use json, csv or junit"),
@@ -130,16 +130,5 @@ public static class ResultEndpoints
                 })),
             });
         }).WithTags("Results");
-    }
-
-    private static async Task<List<RunEvent>> ReadAllAsync(EventStore events, string runId)
-    {
-        var all = new List<RunEvent>();
-        while (true)
-        {
-            var page = await events.ReadAsync(runId, all.Count > 0 ? all[^1].Seq : 0, 5000);
-            all.AddRange(page);
-            if (page.Count < 5000) return all;
-        }
     }
 }

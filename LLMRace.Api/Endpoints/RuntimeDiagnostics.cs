@@ -22,10 +22,10 @@ public static class RuntimeDiagnostics
         double Elapsed() => Math.Round(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, 1);
         try
         {
-            var (_, key) = ApiKeyResolver.Resolve(row, engine.Secrets);
+            var target = engine.TargetOf(row);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(TimeSpan.FromSeconds(Math.Clamp(row.TimeoutS, 1, 30)));
-            using var request = provider.BuildModelListRequest(new ProviderTarget(row.Type, row.BaseUrl, key));
+            using var request = provider.BuildModelListRequest(target);
             using var response = await engine.CreateProviderClient().SendAsync(request, timeout.Token);
             var body = await response.Content.ReadAsStringAsync(timeout.Token);
             var status = (int)response.StatusCode;

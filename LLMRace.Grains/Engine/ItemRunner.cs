@@ -141,10 +141,7 @@ public sealed class ItemRunner(
     {
         var provider = ConnectionTypes.ProviderFor(car.Connection.Type)
             ?? throw new ProviderStreamException($"connection type {car.Connection.Type} cannot be raced");
-        var connection = await engine.Garage.GetConnectionAsync(car.Connection.Id);
-        var (_, apiKey) = connection is null ? (AuthSources.None, null) : ApiKeyResolver.Resolve(connection, engine.Secrets);
-        // The connection as the run snapshot has it, with the base URL it has now (the Simulator's moves between starts).
-        var target = new ProviderTarget(car.Connection.Type, connection?.BaseUrl ?? car.Connection.BaseUrl, apiKey);
+        var target = await engine.TargetOfAsync(car.Connection);
         var tools = ToolDefinitions.Parse(test.ToolsSchemaJson, "$", []) ?? [];
         var maxTurns = tools.Count > 0 ? test.MaxToolTurns ?? ToolDefinition.DefaultMaxTurns : 1;
         var history = new List<ToolExchange>();

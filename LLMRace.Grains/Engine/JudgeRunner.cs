@@ -85,9 +85,7 @@ public sealed class JudgeRunner(RaceEngine engine, RunRow run, CarSnapshot judge
     private async Task<string> CompleteAsync(ChatRequest request)
     {
         var provider = ConnectionTypes.ProviderFor(judge.Connection.Type)!;
-        var connection = await engine.Garage.GetConnectionAsync(judge.Connection.Id);
-        var (_, key) = connection is null ? (AuthSources.None, null) : ApiKeyResolver.Resolve(connection, engine.Secrets);
-        var target = new ProviderTarget(judge.Connection.Type, connection?.BaseUrl ?? judge.Connection.BaseUrl, key);
+        var target = await engine.TargetOfAsync(judge.Connection);
         using var limit = new CancellationTokenSource(judge.Connection.TotalTimeout);
         using var slot = await engine.Limiter.AcquireAsync(judge.Connection.Id, judge.Connection.MaxConcurrency, limit.Token);
         using var message = provider.BuildStreamingRequest(target, request);

@@ -1,3 +1,5 @@
+using LLMRace.Grains.Contracts;
+using LLMRace.Grains.Providers;
 using LLMRace.Grains.Security;
 using LLMRace.Grains.Storage;
 using Microsoft.Extensions.Logging;
@@ -26,5 +28,17 @@ public sealed class RaceEngine(
     public SecretProtector Secrets => secrets;
     public ActiveRuns Active => active;
     public HttpClient CreateProviderClient() => httpClients.CreateClient(ProviderHttpClient);
+
+    /// <summary>Where and how to reach a stored connection now: its base URL and its key, read at call time.</summary>
+    public ProviderTarget TargetOf(ConnectionRow row) => new(row.Type, row.BaseUrl, ApiKeyResolver.Resolve(row, secrets).Key);
+
+    /// <summary>
+    /// The connection as a run snapshot has it, with the base URL and key it has now (the Simulator's address
+    /// moves between starts; a key may have been re-saved).
+    /// </summary>
+    public async Task<ProviderTarget> TargetOfAsync(ConnectionSnapshot connection) =>
+        await garage.GetConnectionAsync(connection.Id) is { } row
+            ? TargetOf(row) with { Type = connection.Type }
+            : new ProviderTarget(connection.Type, connection.BaseUrl, null);
     public ILogger CreateLogger<T>() => loggers.CreateLogger<T>();
 }

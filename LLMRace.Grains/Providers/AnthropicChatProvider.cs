@@ -69,7 +69,7 @@ public sealed class AnthropicChatProvider : IChatProvider
         return message;
     }
 
-    public IReadOnlyList<string> ParseModelList(string body) => OpenAiChatProvider.Instance.ParseModelList(body);
+    public IReadOnlyList<string> ParseModelList(string body) => Names(body, "data", "id");
 
     public async IAsyncEnumerable<StreamPart> ParseStreamAsync(Stream body, [EnumeratorCancellation] CancellationToken ct)
     {

@@ -61,13 +61,7 @@ public sealed class OllamaChatProvider : IChatProvider
         return message;
     }
 
-    public IReadOnlyList<string> ParseModelList(string body)
-    {
-        using var doc = JsonDocument.Parse(body);
-        return doc.RootElement.TryGetProperty("models", out var models) && models.ValueKind == JsonValueKind.Array
-            ? [.. models.EnumerateArray().Select(m => m.TryGetProperty("name", out var n) ? n.GetString() : null).OfType<string>()]
-            : [];
-    }
+    public IReadOnlyList<string> ParseModelList(string body) => Names(body, "models", "name");
 
     public async IAsyncEnumerable<StreamPart> ParseStreamAsync(Stream body, [EnumeratorCancellation] CancellationToken ct)
     {

@@ -62,13 +62,7 @@ public sealed class OpenAiChatProvider : IChatProvider
         return message;
     }
 
-    public IReadOnlyList<string> ParseModelList(string body)
-    {
-        using var doc = JsonDocument.Parse(body);
-        return doc.RootElement.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Array
-            ? [.. data.EnumerateArray().Select(m => m.TryGetProperty("id", out var id) ? id.GetString() : null).OfType<string>()]
-            : [];
-    }
+    public IReadOnlyList<string> ParseModelList(string body) => Names(body, "data", "id");
 
     public async IAsyncEnumerable<StreamPart> ParseStreamAsync(Stream body, [EnumeratorCancellation] CancellationToken ct)
     {

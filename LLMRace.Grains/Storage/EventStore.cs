@@ -47,6 +47,19 @@ public sealed class EventStore(SqliteDatabase db)
             r.Type, r.ItemId, r.Payload))];
     }
 
+    /// <summary>A run's whole log, read in pages.</summary>
+    public async Task<IReadOnlyList<RunEvent>> ReadAllAsync(string runId, CancellationToken ct = default)
+    {
+        const int page = 5000;
+        var all = new List<RunEvent>();
+        while (true)
+        {
+            var next = await ReadAsync(runId, all.Count > 0 ? all[^1].Seq : 0, page, ct);
+            all.AddRange(next);
+            if (next.Count < page) return all;
+        }
+    }
+
     public async Task<IReadOnlyList<RunEvent>> ReadItemAsync(string runId, string itemId)
     {
         await using var c = await db.OpenAsync();
