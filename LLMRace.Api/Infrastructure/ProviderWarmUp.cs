@@ -31,7 +31,7 @@ public sealed class ProviderWarmUp(IHostApplicationLifetime lifetime, IServer se
         {
             foreach (var (provider, bytes) in new (IChatProvider, byte[])[] { (OpenAiChatProvider.Instance, OpenAiStream), (OllamaChatProvider.Instance, OllamaStream), (AnthropicChatProvider.Instance, AnthropicStream) })
                 await foreach (var _ in provider.ParseStreamAsync(new MemoryStream(bytes), CancellationToken.None)) { }
-            _ = RunEventFactory.Create("warm-up", 1, DateTime.UtcNow, "item.delta", "warm-up", new { kind = "text", text = "warm", t_ms = 1.0 });
+            _ = RunEventFactory.CreateDelta("warm-up", 1, DateTime.UtcNow, "warm-up", "text", "warm", [1.0], [4]);
             if (server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() is { } address)
             {
                 using var response = await engine.CreateProviderClient().GetAsync(address.Replace("://+", "://127.0.0.1").Replace("://*", "://127.0.0.1").Replace("://0.0.0.0", "://127.0.0.1").TrimEnd('/') + "/alive", HttpCompletionOption.ResponseHeadersRead);

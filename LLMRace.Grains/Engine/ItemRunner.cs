@@ -18,8 +18,9 @@ namespace LLMRace.Grains.Engine;
 /// and stores the outcome. Never throws for a provider's failure: that is the item's error.
 /// </summary>
 public sealed class ItemRunner(
-    RaceEngine engine, RunEventSink sink, string runId, RunItemRow item, TestSnapshot test, CarSnapshot car, ILogger logger)
+    RaceEngine engine, RunEventSink sink, string runId, RunItemRow item, PreparedTest prepared, CarSnapshot car, ILogger logger)
 {
+    private readonly TestSnapshot test = prepared.Snapshot;
     private readonly List<Turn> _turns = [];
     private readonly List<ToolCall> _allCalls = [];
     private readonly List<ToolResult> _allResults = [];
@@ -94,7 +95,7 @@ public sealed class ItemRunner(
         var reasoning = string.Concat(_turns.Select(t => t.Reasoning.ToString()));
         var calls = _allCalls;
         IReadOnlyList<CheckResult> checks = [];
-        var parsed = ConstraintParser.Parse(test.ExpectedConstraints);
+        var parsed = prepared.Constraints;
         if (error is null)
         {
             var subject = new CheckSubject(output, [.. calls.Select(t => t.Name)], metrics);
@@ -142,7 +143,7 @@ public sealed class ItemRunner(
         var provider = ConnectionTypes.ProviderFor(car.Connection.Type)
             ?? throw new ProviderStreamException($"connection type {car.Connection.Type} cannot be raced");
         var target = await engine.TargetOfAsync(car.Connection);
-        var tools = ToolDefinitions.Parse(test.ToolsSchemaJson, "$", []) ?? [];
+        var tools = prepared.Tools;
         var maxTurns = tools.Count > 0 ? test.MaxToolTurns ?? ToolDefinition.DefaultMaxTurns : 1;
         var history = new List<ToolExchange>();
 
@@ -300,12 +301,7 @@ public sealed class ItemRunner(
                 var first = turn.Meter.Content(timestamp, content.Kind == ContentKind.Text);
                 if (first) EmitFirstToken(timestamp, content.Kind == ContentKind.Text ? "text" : "reasoning");
                 (content.Kind == ContentKind.Text ? turn.Text : turn.Reasoning).Append(content.Text);
-                sink.Emit(EventTypes.ItemDelta, item.Id, new
-                {
-                    kind = content.Kind == ContentKind.Text ? "text" : "reasoning",
-                    text = content.Text,
-                    t_ms = SinceItemStart(timestamp),
-                });
+                sink.EmitDelta(item.Id, content.Kind == ContentKind.Text ? "text" : "reasoning", content.Text, SinceItemStart(timestamp));
                 return;
             case ToolCallDeltaPart call:
                 if (turn.Meter.Content(timestamp, false)) EmitFirstToken(timestamp, "tool_call");

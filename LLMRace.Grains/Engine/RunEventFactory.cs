@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using LLMRace.Grains.Contracts;
 using LLMRace.Grains.Storage;
 
@@ -26,4 +27,17 @@ public static class RunEventFactory
         }
         return new RunEvent(runId, seq, ts, type, itemId, System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan));
     }
+
+    /// <summary>
+    /// An <c>item.delta</c>: <c>{kind, text, t_ms: [..], len: [..]}</c>, one or more chunks of one item; chunk i is
+    /// <c>len[i]</c> UTF-16 code units of <c>text</c>, read <c>t_ms[i]</c> ms after the item's t0.
+    /// </summary>
+    public static RunEvent CreateDelta(string runId, long seq, DateTime ts, string itemId, string kind, string text, IReadOnlyList<double> tMs, IReadOnlyList<int> lengths) =>
+        Create(runId, seq, ts, EventTypes.ItemDelta, itemId, new DeltaData(kind, text, tMs, lengths));
+
+    private sealed record DeltaData(
+        [property: JsonPropertyName("kind")] string Kind,
+        [property: JsonPropertyName("text")] string Text,
+        [property: JsonPropertyName("t_ms")] IReadOnlyList<double> TMs,
+        [property: JsonPropertyName("len")] IReadOnlyList<int> Len);
 }

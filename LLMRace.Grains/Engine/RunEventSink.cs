@@ -9,18 +9,27 @@ namespace LLMRace.Grains.Engine;
 /// Gives a run's events their seq (gap-free, monotonic), writes them to the event log in batched
 /// transactions, and only then publishes each batch. Whatever piles up while one transaction commits
 /// goes into the next, so a fast stream costs a transaction per batch, never one per token.
+/// Deltas of one item that pile up the same way share one <c>item.delta</c> event, each chunk keeping
+/// its own timestamp: at a trickle every chunk is its own event, under load frames grow instead of lag.
 /// </summary>
 public sealed class RunEventSink : IAsyncDisposable
 {
     private const int MaxBatch = 1024;
-    private readonly Channel<RunEvent> _pending = Channel.CreateUnbounded<RunEvent>(new() { SingleReader = true });
-    private readonly Lock _seqLock = new();
+    private readonly Lock _lock = new();
+    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1)
+    {
+        FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true,
+    });
     private readonly string _runId;
     private readonly EventStore _store;
     private readonly IRunEventPublisher _publisher;
     private readonly ILogger _logger;
     private readonly Task _pump;
+    private List<object> _pending = [];
+    // The delta frame of each item that is still open to more chunks: it is pending and no later event of its item exists.
+    private readonly Dictionary<string, DeltaFrame> _open = [];
     private long _lastSeq;
+    private bool _completed;
 
     public RunEventSink(string runId, long lastSeq, EventStore store, IRunEventPublisher publisher, ILogger logger)
     {
@@ -33,7 +42,7 @@ public sealed class RunEventSink : IAsyncDisposable
     }
 
     /// <summary>The seq of the last event emitted (not necessarily persisted yet).</summary>
-    public long LastSeq { get { lock (_seqLock) return _lastSeq; } }
+    public long LastSeq { get { lock (_lock) return _lastSeq; } }
 
     /// <summary>The seq of the last event persisted and published.</summary>
     public long LastPersistedSeq => Interlocked.Read(ref _lastPersisted);
@@ -42,40 +51,92 @@ public sealed class RunEventSink : IAsyncDisposable
     public RunEvent Emit(string type, string? itemId, object? data)
     {
         // Seq assignment and enqueue happen under one lock so the queue is in seq order.
-        lock (_seqLock)
+        lock (_lock)
         {
+            ThrowIfCompleted();
             var e = RunEventFactory.Create(_runId, ++_lastSeq, DateTime.UtcNow, type, itemId, data);
-            if (!_pending.Writer.TryWrite(e)) throw new InvalidOperationException($"run {_runId}: event emitted after the sink was completed");
+            if (itemId is not null) _open.Remove(itemId);
+            _pending.Add(e);
+            _wake.Writer.TryWrite(true);
             return e;
         }
+    }
+
+    /// <summary>
+    /// Emits a chunk of generated text read at <paramref name="tMs"/> (ms since the item's t0): appended to the item's
+    /// pending delta event when it has one of the same kind, else the start of a new one.
+    /// </summary>
+    public void EmitDelta(string itemId, string kind, string text, double tMs)
+    {
+        lock (_lock)
+        {
+            ThrowIfCompleted();
+            if (_open.TryGetValue(itemId, out var frame) && frame.Kind == kind && frame.Count < DeltaFrame.MaxChunks)
+            {
+                frame.Add(text, tMs);
+                return;
+            }
+            frame = new DeltaFrame(++_lastSeq, DateTime.UtcNow, itemId, kind);
+            frame.Add(text, tMs);
+            _open[itemId] = frame;
+            _pending.Add(frame);
+            _wake.Writer.TryWrite(true);
+        }
+    }
+
+    private void ThrowIfCompleted()
+    {
+        if (_completed) throw new InvalidOperationException($"run {_runId}: event emitted after the sink was completed");
     }
 
     /// <summary>Stops accepting events and waits until every emitted event is persisted and published.</summary>
     public async Task FlushAndCompleteAsync()
     {
-        _pending.Writer.TryComplete();
+        lock (_lock)
+        {
+            _completed = true;
+            _wake.Writer.TryComplete();
+        }
         await _pump;
     }
 
     private async Task PumpAsync()
     {
         var batch = new List<RunEvent>(MaxBatch);
-        while (await _pending.Reader.WaitToReadAsync())
+        while (await _wake.Reader.WaitToReadAsync())
         {
-            batch.Clear();
-            while (batch.Count < MaxBatch && _pending.Reader.TryRead(out var e)) batch.Add(e);
-            await PersistWithRetryAsync(batch);
-            Interlocked.Exchange(ref _lastPersisted, batch[^1].Seq);
-            try
+            _wake.Reader.TryRead(out _);
+            List<object> taken;
+            lock (_lock)
             {
-                await _publisher.PublishAsync(_runId, new RunEventBatch([.. batch]));
+                taken = _pending;
+                _pending = [];
+                _open.Clear();
             }
-            catch (Exception ex)
+            // Taken frames are closed: nothing appends to them any more, so they can be rendered outside the lock.
+            for (var i = 0; i < taken.Count; i += MaxBatch)
             {
-                // Subscribers notice the gap and read the missing events from the log.
-                _logger.LogWarning(ex, "Run {RunId}: publishing events {From}..{To} failed; subscribers will replay them from the log",
-                    _runId, batch[0].Seq, batch[^1].Seq);
+                batch.Clear();
+                foreach (var entry in taken.Skip(i).Take(MaxBatch))
+                    batch.Add(entry as RunEvent ?? ((DeltaFrame)entry).ToEvent(_runId));
+                await PersistAndPublishAsync(batch);
             }
+        }
+    }
+
+    private async Task PersistAndPublishAsync(List<RunEvent> batch)
+    {
+        await PersistWithRetryAsync(batch);
+        Interlocked.Exchange(ref _lastPersisted, batch[^1].Seq);
+        try
+        {
+            await _publisher.PublishAsync(_runId, new RunEventBatch([.. batch]));
+        }
+        catch (Exception ex)
+        {
+            // Subscribers notice the gap and read the missing events from the log.
+            _logger.LogWarning(ex, "Run {RunId}: publishing events {From}..{To} failed; subscribers will replay them from the log",
+                _runId, batch[0].Seq, batch[^1].Seq);
         }
     }
 
@@ -98,4 +159,26 @@ public sealed class RunEventSink : IAsyncDisposable
     }
 
     public async ValueTask DisposeAsync() => await FlushAndCompleteAsync();
+
+    /// <summary>An <c>item.delta</c> event still gathering chunks: <c>{kind, text, t_ms: [..], len: [..]}</c>.</summary>
+    private sealed class DeltaFrame(long seq, DateTime ts, string itemId, string kind)
+    {
+        public const int MaxChunks = 512;
+        private readonly System.Text.StringBuilder _text = new();
+        private readonly List<double> _times = new(4);
+        private readonly List<int> _lengths = new(4);
+
+        public string Kind => kind;
+        public int Count => _times.Count;
+
+        public void Add(string text, double tMs)
+        {
+            _text.Append(text);
+            _times.Add(tMs);
+            _lengths.Add(text.Length);
+        }
+
+        public RunEvent ToEvent(string runId) =>
+            RunEventFactory.CreateDelta(runId, seq, ts, itemId, kind, _text.ToString(), _times, _lengths);
+    }
 }

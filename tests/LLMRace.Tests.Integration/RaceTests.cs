@@ -96,6 +96,13 @@ public sealed class RaceTests(RaceAppFixture fixture)
         // The deltas of an item spell its output.
         var deltas = string.Concat(byItem[0].Where(e => e.Type == "item.delta").Select(e => e.Data.GetProperty("text").GetString()));
         Assert.Equal("one two three four five", deltas);
+
+        // Each chunk keeps its own read time, however the deltas were framed: the first is the TTFT, the gaps are the ITL samples.
+        var times = byItem[0].Where(e => e.Type == "item.delta").SelectMany(e => e.Data.GetProperty("t_ms").EnumerateArray().Select(t => t.GetDouble())).ToList();
+        var itl = metrics.GetProperty("itl_ms").EnumerateArray().Select(t => t.GetDouble()).ToList();
+        Assert.Equal(5, times.Count);
+        Assert.Equal(metrics.GetProperty("ttft_ms").GetDouble(), times[0], 0.01);
+        for (var i = 0; i < itl.Count; i++) Assert.Equal(itl[i], times[i + 1] - times[i], 0.01);
     }
 
     [Fact]
@@ -189,7 +196,7 @@ public sealed class RaceTests(RaceAppFixture fixture)
             ("Later", "never started before the stop", null));
         var car = await _client.CarAsync("Resumer", "echo?ttft_ms=5&itl_ms=30");
         var runId = await _client.StartRunAsync(suite, car);
-        var firstPart = await _client.ReadStreamAsync(runId, stopWhen: e => e.Type == "item.delta" && e.Data.GetProperty("text").GetString() == " s3");
+        var firstPart = await _client.ReadStreamAsync(runId, stopWhen: e => e.Type == "item.delta" && e.Data.GetProperty("text").GetString()!.EndsWith(" s3"));
         (await _client.Http.PostAsync($"/api/runs/{runId}/cancel", null)).EnsureSuccessStatusCode();
         Assert.Equal("run.cancelled", (await _client.ReadStreamAsync(runId, firstPart[^1].Seq))[^1].Type);
         var quick = (await _client.GetAsync($"/api/runs/{runId}/items"))[0];

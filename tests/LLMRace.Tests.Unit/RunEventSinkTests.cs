@@ -69,6 +69,50 @@ public sealed class RunEventSinkTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Deltas_that_pile_up_share_events_and_keep_every_chunk_with_its_timestamp()
+    {
+        var store = new EventStore(_db);
+        var publisher = new RecordingPublisher(store);
+        var sink = new RunEventSink("run_e", 0, store, publisher, NullLogger.Instance);
+
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(t => Task.Run(() =>
+        {
+            for (var i = 0; i < 500; i++)
+            {
+                sink.EmitDelta($"item_{t}", "text", $"<{t}:{i}>", t * 1000 + i + 0.25);
+                if (i == 250) sink.Emit(EventTypes.ItemToolCall, $"item_{t}", new { marker = i });
+            }
+        })));
+        await sink.FlushAndCompleteAsync();
+
+        var stored = await store.ReadAsync("run_e", 0, 10_000);
+        Assert.Equal(Enumerable.Range(1, stored.Count).Select(i => (long)i), stored.Select(e => e.Seq));
+        Assert.Equal(stored.Select(e => e.Seq), publisher.Batches.SelectMany(b => b.Events).Select(e => e.Seq));
+        Assert.True(stored.Count < 8 * 501, $"chunks emitted faster than they are written share events ({stored.Count} events for 4,008)");
+
+        foreach (var group in stored.GroupBy(e => e.ItemId))
+        {
+            var t = int.Parse(group.Key!["item_".Length..]);
+            var chunks = new List<(string Text, double TMs)>();
+            var markerAfter = -1;
+            foreach (var e in group)
+            {
+                var data = JsonDocument.Parse(e.Json).RootElement.GetProperty("data");
+                if (e.Type == EventTypes.ItemToolCall) { markerAfter = chunks.Count; continue; }
+                var text = data.GetProperty("text").GetString()!;
+                var times = data.GetProperty("t_ms").EnumerateArray().Select(x => x.GetDouble()).ToList();
+                var lengths = data.GetProperty("len").EnumerateArray().Select(x => x.GetInt32()).ToList();
+                Assert.Equal(times.Count, lengths.Count);
+                Assert.Equal(text.Length, lengths.Sum());
+                var offset = 0;
+                for (var i = 0; i < times.Count; offset += lengths[i], i++) chunks.Add((text.Substring(offset, lengths[i]), times[i]));
+            }
+            Assert.Equal(Enumerable.Range(0, 500).Select(i => ($"<{t}:{i}>", t * 1000 + i + 0.25)), chunks);
+            Assert.Equal(251, markerAfter);
+        }
+    }
+
+    [Fact]
     public async Task A_sink_continues_after_the_last_stored_seq()
     {
         var store = new EventStore(_db);
