@@ -25,7 +25,7 @@ public static class CheckEvaluator
                 "equals" => Result(check, output.Trim() == arg.Trim(), $"output is not '{arg.Trim()}'"),
                 "starts_with" => Result(check, output.TrimStart().StartsWith(arg, StringComparison.Ordinal), $"output does not start with '{arg}'"),
                 "ends_with" => Result(check, output.TrimEnd().EndsWith(arg, StringComparison.Ordinal), $"output does not end with '{arg}'"),
-                "regex" => Result(check, new Regex(arg, RegexOptions.None, ConstraintParser.RegexTimeout).IsMatch(output),
+                "regex" => Result(check, Regex.IsMatch(output, arg, RegexOptions.None, ConstraintParser.RegexTimeout),
                     $"output does not match /{arg}/"),
                 "max_words" => Words(check, output, (n, limit) => n <= limit, "at most"),
                 "min_words" => Words(check, output, (n, limit) => n >= limit, "at least"),
@@ -64,9 +64,12 @@ public static class CheckEvaluator
         return Result(check, ok(value.Value, limit), $"expected {what} {bound} {limit:0.##} {unit}, got {value.Value:0.#} {unit}");
     }
 
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Check, Tuple<Json.Schema.JsonSchema?, string?>> CompiledSchemas = [];
+
     private static CheckResult MatchesSchema(Check check, string output)
     {
-        var schema = JsonSchemas.Compile(check.Argument.Trim(), out var error);
+        // The Check instances of a run's tests are made once per run, so each schema is compiled once per run.
+        var (schema, error) = CompiledSchemas.GetValue(check, c => Tuple.Create(JsonSchemas.Compile(c.Argument.Trim(), out var e), e));
         if (schema is null) return new CheckResult(check.ToString(), Verdicts.Error, $"json_schema {error}");
         JsonDocument doc;
         try

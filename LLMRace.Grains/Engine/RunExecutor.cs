@@ -129,7 +129,7 @@ public sealed class RunExecutor
 
     private async Task RaceItemsAsync(List<RunItemRow> items)
     {
-        var tests = _snapshot.Suite.Tests.ToDictionary(t => t.Id);
+        var tests = _snapshot.Suite.Tests.ToDictionary(t => t.Id, t => new PreparedTest(t));
         var cars = _snapshot.Cars.ToDictionary(c => c.Id);
         var concurrency = Math.Clamp(_snapshot.Settings.Concurrency, 1, RunSettings.MaxConcurrency);
         using var slots = new SemaphoreSlim(concurrency, concurrency);

@@ -10,7 +10,8 @@ public sealed class EventStore(SqliteDatabase db)
     public async Task AppendAsync(IReadOnlyList<RunEvent> events, CancellationToken ct = default)
     {
         if (events.Count == 0) return;
-        await using var c = await db.OpenAsync(ct);
+        await using var writer = await db.OpenWriterAsync(ct);
+        var c = writer.Connection;
         await using var tx = await c.BeginTransactionAsync(ct);
         await using var insert = c.CreateCommand();
         insert.Transaction = (Microsoft.Data.Sqlite.SqliteTransaction)tx;

@@ -79,7 +79,8 @@ public sealed class RunStore(SqliteDatabase db)
 
     public async Task SaveJudgeAsync(string itemId, string judgeJson)
     {
-        await using var c = await db.OpenAsync();
+        await using var writer = await db.OpenWriterAsync();
+        var c = writer.Connection;
         await c.ExecuteAsync("UPDATE run_items SET judge_json = @judgeJson WHERE id = @itemId;", new { itemId, judgeJson });
     }
 
@@ -91,13 +92,15 @@ public sealed class RunStore(SqliteDatabase db)
 
     public async Task MarkStartedAsync(string runId, string startedAt)
     {
-        await using var c = await db.OpenAsync();
+        await using var writer = await db.OpenWriterAsync();
+        var c = writer.Connection;
         await c.ExecuteAsync("UPDATE runs SET status = 'running', started_at = @startedAt WHERE id = @runId;", new { runId, startedAt });
     }
 
     public async Task MarkFinishedAsync(string runId, string status, string? error, string finishedAt)
     {
-        await using var c = await db.OpenAsync();
+        await using var writer = await db.OpenWriterAsync();
+        var c = writer.Connection;
         await using var tx = await c.BeginTransactionAsync();
         // Items that never ran end with the run; none is left pending or running.
         await c.ExecuteAsync(
@@ -133,14 +136,16 @@ public sealed class RunStore(SqliteDatabase db)
 
     public async Task MarkItemStartedAsync(string itemId, string startedAt)
     {
-        await using var c = await db.OpenAsync();
+        await using var writer = await db.OpenWriterAsync();
+        var c = writer.Connection;
         await c.ExecuteAsync("UPDATE run_items SET status = 'running', started_at = @startedAt WHERE id = @itemId;", new { itemId, startedAt });
     }
 
     /// <summary>Stores an item's outcome and counts it done on its run, in one transaction.</summary>
     public async Task CompleteItemAsync(RunItemRow item)
     {
-        await using var c = await db.OpenAsync();
+        await using var writer = await db.OpenWriterAsync();
+        var c = writer.Connection;
         await using var tx = await c.BeginTransactionAsync();
         await c.ExecuteAsync("""
             UPDATE run_items SET status = @Status, output = @Output, reasoning = @Reasoning, tool_calls_json = @ToolCallsJson,

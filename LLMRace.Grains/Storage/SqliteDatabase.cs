@@ -25,6 +25,36 @@ public sealed class SqliteDatabase
 
     public string ConnectionString { get; }
 
+    // SQLite lets one writer in at a time and makes the others wait in its busy handler, which sleeps between tries
+    // (1 ms growing to 100 ms). The run path's writers queue here instead, so the next one starts as the last commits.
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
+
+    /// <summary>A connection for writing, held alone among the other writers that ask for one until it is disposed.</summary>
+    public async Task<Writer> OpenWriterAsync(CancellationToken ct = default)
+    {
+        await _writeGate.WaitAsync(ct);
+        try
+        {
+            return new Writer(await OpenAsync(ct), _writeGate);
+        }
+        catch
+        {
+            _writeGate.Release();
+            throw;
+        }
+    }
+
+    public sealed class Writer(SqliteConnection connection, SemaphoreSlim gate) : IAsyncDisposable
+    {
+        public SqliteConnection Connection => connection;
+
+        public async ValueTask DisposeAsync()
+        {
+            try { await connection.DisposeAsync(); }
+            finally { gate.Release(); }
+        }
+    }
+
     public async Task<SqliteConnection> OpenAsync(CancellationToken ct = default)
     {
         var connection = new SqliteConnection(ConnectionString);
