@@ -1,3 +1,4 @@
+using Orleans.Configuration;
 using LLMRace.Api.Live;
 using LLMRace.Api.Seed;
 using LLMRace.Grains.Contracts;
@@ -58,7 +59,25 @@ public static class RaceServices
             silo.AddMemoryStreams(RunStreams.ProviderName);
             silo.AddMemoryGrainStorage("PubSubStore");
         });
+        builder.Services.TuneRunStreams();
         return builder;
+    }
+
+    /// <summary>
+    /// The run streams' defaults suit durable queues, not a live race: each queue is polled every 100 ms (up to 100 ms of
+    /// lag per event) and delivered events stay cached for at least 5 minutes (the whole race's text in memory). Readers
+    /// never rewind the stream (a gap is read from the event log), so a short cache loses nothing.
+    /// </summary>
+    private static void TuneRunStreams(this IServiceCollection services)
+    {
+        services.Configure<StreamPullingAgentOptions>(RunStreams.ProviderName, o => o.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(5));
+        services.Configure<HashRingStreamQueueMapperOptions>(RunStreams.ProviderName, o => o.TotalQueueCount = 2);
+        services.Configure<StreamCacheEvictionOptions>(RunStreams.ProviderName, o =>
+        {
+            o.DataMinTimeInCache = TimeSpan.FromSeconds(10);
+            o.DataMaxAgeInCache = TimeSpan.FromSeconds(60);
+            o.MetadataMinTimeInCache = TimeSpan.FromSeconds(20);
+        });
     }
 
     /// <summary>Opens the database (migrations), closes runs a previous process left running, seeds the examples.</summary>

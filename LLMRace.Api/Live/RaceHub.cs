@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Text.Json;
 using LLMRace.Grains.Storage;
 using Microsoft.AspNetCore.SignalR;
 
@@ -11,14 +10,11 @@ namespace LLMRace.Api.Live;
 /// </summary>
 public sealed class RaceHub(RunEventReader reader, RunStore runs) : Hub
 {
-    public async IAsyncEnumerable<JsonElement> Join(string runId, long afterSeq, [EnumeratorCancellation] CancellationToken ct)
+    public async IAsyncEnumerable<RawEventJson> Join(string runId, long afterSeq, [EnumeratorCancellation] CancellationToken ct)
     {
         if (await runs.GetAsync(runId) is null) throw new HubException($"run '{runId}' does not exist");
         if (afterSeq < 0) throw new HubException("afterSeq must be 0 or more");
         await foreach (var e in reader.ReadAsync(runId, afterSeq, ct))
-        {
-            using var doc = JsonDocument.Parse(e.Json);
-            yield return doc.RootElement.Clone();
-        }
+            yield return new RawEventJson(e.Json);
     }
 }
