@@ -1,10 +1,10 @@
-using Orleans.Configuration;
 using LLMRace.Api.Live;
 using LLMRace.Api.Seed;
 using LLMRace.Grains.Contracts;
 using LLMRace.Grains.Engine;
 using LLMRace.Grains.Security;
 using LLMRace.Grains.Storage;
+using Orleans.Configuration;
 
 namespace LLMRace.Api.Infrastructure;
 
@@ -64,14 +64,16 @@ public static class RaceServices
     }
 
     /// <summary>
-    /// The run streams' defaults suit durable queues, not a live race: each queue is polled every 100 ms (up to 100 ms of
-    /// lag per event) and delivered events stay cached for at least 5 minutes (the whole race's text in memory). Readers
-    /// never rewind the stream (a gap is read from the event log), so a short cache loses nothing.
+    /// The run streams' defaults suit durable queues, not a live race: each of 8 queues is polled every 100 ms (up to
+    /// 100 ms of lag per event) and delivered events stay cached for at least 5 minutes (the whole race's text in memory).
+    /// One queue polled every 10 ms costs an idle Api about 3 % of a core more than the defaults (measured: 56 against
+    /// 27 ms of CPU per second). Readers never rewind the stream (a gap is read from the event log), so a short cache
+    /// loses nothing.
     /// </summary>
     private static void TuneRunStreams(this IServiceCollection services)
     {
-        services.Configure<StreamPullingAgentOptions>(RunStreams.ProviderName, o => o.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(5));
-        services.Configure<HashRingStreamQueueMapperOptions>(RunStreams.ProviderName, o => o.TotalQueueCount = 2);
+        services.Configure<StreamPullingAgentOptions>(RunStreams.ProviderName, o => o.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(10));
+        services.Configure<HashRingStreamQueueMapperOptions>(RunStreams.ProviderName, o => o.TotalQueueCount = 1);
         services.Configure<StreamCacheEvictionOptions>(RunStreams.ProviderName, o =>
         {
             o.DataMinTimeInCache = TimeSpan.FromSeconds(10);

@@ -35,10 +35,24 @@ public sealed class Server : IAsyncDisposable
     }
 
     /// <summary>Peak resident memory (VmHWM) in MB, from /proc.</summary>
-    public double PeakRssMb()
+    public double PeakRssMb() => StatusMb("VmHWM:");
+
+    /// <summary>Resident memory now (VmRSS) in MB, from /proc.</summary>
+    public double RssMb() => StatusMb("VmRSS:");
+
+    private double StatusMb(string field)
     {
-        var line = File.ReadLines($"/proc/{Pid}/status").First(l => l.StartsWith("VmHWM:"));
+        var line = File.ReadLines($"/proc/{Pid}/status").First(l => l.StartsWith(field));
         return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0;
+    }
+
+    /// <summary>CPU time (user + system) the process has used so far, in ms, from /proc.</summary>
+    public double CpuMs()
+    {
+        var stat = File.ReadAllText($"/proc/{Pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        // Fields 14 and 15 of stat (utime, stime), counted from the state field (3), in clock ticks of 10 ms.
+        return (long.Parse(fields[11]) + long.Parse(fields[12])) * 10.0;
     }
 
     public async ValueTask DisposeAsync()

@@ -23,10 +23,16 @@ using var http = new HttpClient { BaseAddress = api.Address, Timeout = TimeSpan.
 using var simHttp = new HttpClient { BaseAddress = sim.Address };
 var connection = await PostAsync("/api/connections", new { name = "bench", type = "OPENAI_COMPAT", base_url = sim.Address.ToString(), max_concurrency = 256, timeout_s = 600, max_retries = 0 });
 
+// Races first, so both servers are past their start-up (JIT and its tiering, connections) when measured.
+await RaceAsync("sprinter?ttft_ms=0&itl_ms=1&tokens=4", 4, 2);
+for (var i = 0; i < (quick ? 1 : 4); i++)
+{
+    await RaceAsync("instant?tokens=16", 1000, 32);
+    await RaceAsync("instant?tokens=16", 200, 1);
+}
+
 if (scenarios.Contains("fidelity"))
 {
-    // One race first, so both servers are past their first-request start-up (JIT, connections) when measured.
-    await RaceAsync("sprinter?ttft_ms=0&itl_ms=1&tokens=4", 4, 2);
     var fidelity = new JsonArray();
     foreach (var concurrency in new[] { 1, 16, 128 })
     {
@@ -57,107 +63,129 @@ if (scenarios.Contains("fidelity"))
 
 if (scenarios.Contains("pipeline"))
 {
+    // A sweep of source rates: streams × 1,000 tokens/s each (itl_ms=1 on an absolute schedule), for a few seconds per
+    // step, read live by the subscribers (SSE and SignalR alternately). A step is sustained while the p99 lag stays
+    // under 100 ms; the sweep of a subscriber count stops at its first step that is not. The first tokens come 1.5 s
+    // after the start, so every subscriber is connected and reading live (not replaying the log) when they flow.
     var pipeline = new JsonArray();
+    var seconds = quick ? 2 : 4;
     foreach (var subscribers in new[] { 1, 10, 100 })
     {
-        var tokensPerItem = quick ? 500 : 2000;
-        var car = await PostAsync("/api/cars", new { name = "pipeline", connection_id = connection, model = $"instant?tokens={tokensPerItem}" });
-        var suite = await PostAsync("/api/suites", new { name = $"pipeline {Guid.NewGuid():N}", tests = Enumerable.Range(1, 8).Select(i => new { order_index = i, name = $"t{i}", user_prompt = $"p{i}" }) });
-        var run = await PostAsync("/api/runs", new { suite_id = suite, car_ids = new[] { car }, settings = new { concurrency = 8, repeats = 2 } });
-        var readers = Enumerable.Range(0, subscribers).Select(_ => Task.Run(async () =>
+        var sustained = 0.0;
+        foreach (var streams in quick ? new[] { 10, 50 } : new[] { 5, 10, 20, 35, 50, 70, 100 })
         {
-            var lags = new List<double>(); var seqs = new List<long>(); var tokens = 0;
-            DateTime? first = null, last = null;
-            using var stream = await http.GetStreamAsync($"/api/runs/{run}/stream");
-            using var reader = new StreamReader(stream);
-            while (await reader.ReadLineAsync() is { } line)
+            var tokens = seconds * 1000;
+            var car = await PostAsync("/api/cars", new { name = "pipeline", connection_id = connection, model = $"instant?ttft_ms=1500&itl_ms=1&tokens={tokens}" });
+            var suite = await PostAsync("/api/suites", new { name = $"pipeline {Guid.NewGuid():N}", tests = new[] { new { order_index = 1, name = "t", user_prompt = "p" } } });
+            var run = await PostAsync("/api/runs", new { suite_id = suite, car_ids = new[] { car }, settings = new { concurrency = streams, repeats = streams } });
+            var done = await Task.WhenAll(Enumerable.Range(0, subscribers).Select(s => Task.Run(() => s % 2 == 0 ? Received.SseAsync(http, run) : Received.SignalRAsync(api.Address, run))));
+            var expected = streams * tokens;
+            var lostTokens = done.Sum(d => Math.Max(0, expected - d.Chunks));
+            var lost = done.Sum(d => d.Lost);
+            var duplicated = done.Sum(d => d.Duplicated);
+            var lags = done.SelectMany(d => d.Lags).ToList();
+            var rate = done.Average(d => d.ChunksPerSecond);
+            var frames = done[0].Seqs.Count;
+            var ok = P(lags, 99) < 100 && lost == 0 && duplicated == 0 && lostTokens == 0;
+            if (ok) sustained = Math.Max(sustained, rate);
+            var row = new JsonObject
             {
-                if (!line.StartsWith("data: ")) continue;
-                var now = DateTime.UtcNow;
-                using var doc = JsonDocument.Parse(line.AsMemory(6));
-                var e = doc.RootElement;
-                seqs.Add(e.GetProperty("seq").GetInt64());
-                var type = e.GetProperty("type").GetString();
-                if (type == "item.delta")
-                {
-                    tokens++;
-                    lags.Add((now - e.GetProperty("ts").GetDateTime().ToUniversalTime()).TotalMilliseconds);
-                    first ??= now; last = now;
-                }
-                if (type is "run.completed" or "run.failed" or "run.cancelled") break;
-            }
-            return (lags, seqs, tokens, seconds: first is null ? 0 : (last!.Value - first.Value).TotalSeconds);
-        })).ToList();
-        var done = await Task.WhenAll(readers);
-        var stored = done[0].seqs.Count;
-        var lost = done.Sum(d => Math.Max(0, (int)(d.seqs.Count > 0 ? d.seqs.Max() : 0) - d.seqs.Distinct().Count()));
-        var duplicated = done.Sum(d => d.seqs.Count - d.seqs.Distinct().Count());
-        var allLags = done.SelectMany(d => d.lags).ToList();
-        var rate = done.Average(d => d.seconds > 0 ? d.tokens / d.seconds : 0);
-        pipeline.Add(new JsonObject { ["subscribers"] = subscribers, ["tokens_per_subscriber"] = done[0].tokens, ["tokens_per_s_per_subscriber"] = Math.Round(rate), ["delivery_lag_ms"] = Summary(allLags), ["lost"] = lost, ["duplicated"] = duplicated });
-        table.Add(["event pipeline", $"{subscribers} SSE subscriber(s), {done[0].tokens:N0} tokens", $"{rate:N0} tokens/s to each; lag p50 {P(allLags, 50):0.0} / p99 {P(allLags, 99):0.0} ms; lost {lost}, duplicated {duplicated}"]);
+                ["subscribers"] = subscribers, ["streams"] = streams, ["tokens"] = expected, ["events"] = frames,
+                ["tokens_per_s_per_subscriber"] = Math.Round(rate), ["delivery_lag_ms"] = Summary(lags),
+                ["delivery_lag_ms_sse"] = Summary(done.Where(d => d.Transport == "sse").SelectMany(d => d.Lags).ToList()),
+                ["delivery_lag_ms_signalr"] = Summary(done.Where(d => d.Transport == "signalr").SelectMany(d => d.Lags).ToList()),
+                ["lost_events"] = lost, ["duplicated_events"] = duplicated, ["lost_tokens"] = lostTokens, ["sustained"] = ok,
+            };
+            pipeline.Add(row);
+            table.Add(["event pipeline", $"{subscribers} subscriber(s), {streams} streams × 1,000 tok/s",
+                $"{rate:N0} tokens/s to each ({expected:N0} tokens in {frames:N0} events); lag p50 {P(lags, 50):0.0} / p99 {P(lags, 99):0.0} ms; lost {lost + lostTokens}, duplicated {duplicated}{(ok ? "" : "; not sustained")}"]);
+            if (!ok) break;
+        }
+        table.Add(["event pipeline", $"{subscribers} subscriber(s)", $"highest sustained rate (p99 lag < 100 ms): {sustained:N0} tokens/s"]);
     }
     results["pipeline"] = pipeline;
 }
 
 if (scenarios.Contains("throughput"))
 {
+    // Against an instant Simulator the Simulator's own time is its CPU work, and at c=32 the items overlap: the run's wall
+    // time per item is then what the harness costs per item on this machine (with the Simulator's and the client's CPU
+    // in it, so an upper bound). The Api's CPU time per item is the harness's own work.
     var throughput = new JsonArray();
     foreach (var size in quick ? new[] { 200 } : new[] { 500, 1000 })
         foreach (var concurrency in new[] { 1, 32 })
         {
+            var (apiCpu, simCpu) = (api.CpuMs(), sim.CpuMs());
             var (runItems, wall) = await RaceAsync("instant?tokens=16", size, concurrency);
-            var overheads = runItems.Select(i => i.GetProperty("metrics").GetProperty("e2e_ms").GetDouble()).ToList();
+            var apiCpuPerItem = (api.CpuMs() - apiCpu) / runItems.Count;
+            var simCpuPerItem = (sim.CpuMs() - simCpu) / runItems.Count;
+            var e2e = runItems.Select(i => i.GetProperty("metrics").GetProperty("e2e_ms").GetDouble()).ToList();
             var itemsPerS = runItems.Count / wall.TotalSeconds;
-            // Harness time per item: the run's wall time spread over its items and slots, less the time the Simulator took.
-            var perItem = wall.TotalMilliseconds * concurrency / runItems.Count - overheads.Average();
-            throughput.Add(new JsonObject { ["items"] = size, ["concurrency"] = concurrency, ["items_per_s"] = Math.Round(itemsPerS, 1), ["overhead_ms_per_item"] = Math.Round(perItem, 3), ["mean_item_e2e_ms"] = Math.Round(overheads.Average(), 3) });
-            table.Add(["suite throughput", $"{size} items, c={concurrency}, instant Simulator", $"{itemsPerS:0.0} items/s; harness overhead {perItem:0.00} ms/item (item E2E mean {overheads.Average():0.00} ms)"]);
+            var wallPerItem = wall.TotalMilliseconds / runItems.Count;
+            throughput.Add(new JsonObject
+            {
+                ["items"] = size, ["concurrency"] = concurrency, ["items_per_s"] = Math.Round(itemsPerS, 1), ["wall_ms_per_item"] = Math.Round(wallPerItem, 3),
+                ["api_cpu_ms_per_item"] = Math.Round(apiCpuPerItem, 3), ["simulator_cpu_ms_per_item"] = Math.Round(simCpuPerItem, 3), ["item_e2e_ms"] = Summary(e2e),
+            });
+            table.Add(["suite throughput", $"{size} items, c={concurrency}, instant Simulator",
+                $"{itemsPerS:0} items/s; {wallPerItem:0.00} ms wall per item; CPU per item: Api {apiCpuPerItem:0.00} ms, Simulator {simCpuPerItem:0.00} ms; item E2E p50 {P(e2e, 50):0.00} ms"]);
         }
     results["throughput"] = throughput;
 }
 
 if (scenarios.Contains("memory"))
 {
+    // Each size on a fresh Api and database, so the peak is this run's own.
     var memory = new JsonArray();
     foreach (var size in quick ? new[] { 1000 } : new[] { 2000, 10000 })
     {
-        var before = new FileInfo(Path.Combine(work, "bench.db")).Length + WalLength();
-        var (runItems, wall) = await RaceAsync("instant?tokens=32", size, 32);
-        var after = new FileInfo(Path.Combine(work, "bench.db")).Length + WalLength();
-        var rss = api.PeakRssMb();
-        memory.Add(new JsonObject { ["items"] = size, ["peak_rss_mb"] = Math.Round(rss, 1), ["db_bytes_per_1000_items"] = (after - before) * 1000 / Math.Max(1, size), ["wall_s"] = Math.Round(wall.TotalSeconds, 2) });
-        table.Add(["memory and storage", $"{size} items × 32 tokens, c=32", $"peak RSS {rss:0} MB; {(after - before) * 1000 / Math.Max(1, size) / 1024.0:0} KiB of database per 1,000 items; {wall.TotalSeconds:0.0} s"]);
+        var path = Path.Combine(work, $"memory-{size}.db");
+        await using var fresh = await Server.StartAsync("LLMRace.Api", configuration, new Dictionary<string, string>
+        {
+            ["LLMRACE_DB_PATH"] = path, ["LLMRACE_SILO_PORT"] = "21141", ["LLMRACE_GATEWAY_PORT"] = "21142",
+        });
+        using var freshHttp = new HttpClient { BaseAddress = fresh.Address, Timeout = TimeSpan.FromMinutes(30) };
+        var freshConnection = await PostAsync("/api/connections", new { name = "bench", type = "OPENAI_COMPAT", base_url = sim.Address.ToString(), max_concurrency = 256, timeout_s = 600, max_retries = 0 }, freshHttp);
+        var startRss = fresh.RssMb();
+        var before = DbBytes(path);
+        var (runItems, wall) = await RaceAsync("instant?tokens=32", size, 32, freshHttp, freshConnection);
+        var perThousand = (DbBytes(path) - before) * 1000 / Math.Max(1, size);
+        var rss = fresh.PeakRssMb();
+        memory.Add(new JsonObject { ["items"] = size, ["rss_at_start_mb"] = Math.Round(startRss, 1), ["peak_rss_mb"] = Math.Round(rss, 1), ["db_bytes_per_1000_items"] = perThousand, ["wall_s"] = Math.Round(wall.TotalSeconds, 2), ["passed"] = runItems.Count });
+        table.Add(["memory and storage", $"{size:N0} items × 32 tokens, c=32", $"peak RSS {rss:0} MB (at start {startRss:0} MB); {perThousand / 1024.0:0} KiB of database per 1,000 items; {wall.TotalSeconds:0.0} s"]);
     }
     results["memory"] = memory;
 }
 
 if (scenarios.Contains("queries"))
 {
-    var (runs, events) = quick ? (1000, 100_000) : (10_000, 1_000_000);
-    var db = Path.Combine(work, "scale.db");
-    await using (var seeded = await Server.StartAsync("LLMRace.Api", configuration, new Dictionary<string, string> { ["LLMRACE_DB_PATH"] = db, ["LLMRACE_SILO_PORT"] = "21121", ["LLMRACE_GATEWAY_PORT"] = "21122" })) { }
-    var filling = Stopwatch.GetTimestamp();
-    var runIds = Fill(db, runs, events);
-    Console.WriteLine($"filled {runs:N0} runs and {events:N0} events in {Stopwatch.GetElapsedTime(filling).TotalSeconds:0.0} s");
-    var starting = Stopwatch.GetTimestamp();
-    await using var scaled = await Server.StartAsync("LLMRace.Api", configuration, new Dictionary<string, string> { ["LLMRACE_DB_PATH"] = db, ["LLMRACE_SILO_PORT"] = "21131", ["LLMRACE_GATEWAY_PORT"] = "21132" });
-    Console.WriteLine($"the Api started on it in {Stopwatch.GetElapsedTime(starting).TotalSeconds:0.0} s");
-    using var scaledHttp = new HttpClient { BaseAddress = scaled.Address };
-    var queries = new JsonObject();
-    foreach (var (name, path) in new[] { ("run list", "/api/runs?limit=50"), ("run list filtered by car", "/api/runs?limit=50&car_id=car_sprinter"), ("scorecard", $"/api/runs/{runIds[^1]}/scorecard"), ("baseline comparison", $"/api/runs/{runIds[^1]}/compare?baseline={runIds[0]}") })
+    var queries = new JsonArray();
+    var port = 21120;
+    foreach (var (runs, events) in quick ? new[] { (1000, 100_000) } : new[] { (1000, 100_000), (10_000, 1_000_000) })
     {
-        var samples = new List<double>();
-        for (var i = 0; i < 60; i++)
+        var db = Path.Combine(work, $"scale-{runs}.db");
+        await using (var seeded = await Server.StartAsync("LLMRace.Api", configuration, new Dictionary<string, string> { ["LLMRACE_DB_PATH"] = db, ["LLMRACE_SILO_PORT"] = $"{port += 2}", ["LLMRACE_GATEWAY_PORT"] = $"{port + 1}" })) { }
+        var filling = Stopwatch.GetTimestamp();
+        var runIds = Fill(db, runs, events);
+        Console.WriteLine($"filled {runs:N0} runs and {events:N0} events in {Stopwatch.GetElapsedTime(filling).TotalSeconds:0.0} s");
+        await using var scaled = await Server.StartAsync("LLMRace.Api", configuration, new Dictionary<string, string> { ["LLMRACE_DB_PATH"] = db, ["LLMRACE_SILO_PORT"] = $"{port += 2}", ["LLMRACE_GATEWAY_PORT"] = $"{port + 1}" });
+        using var scaledHttp = new HttpClient { BaseAddress = scaled.Address };
+        var row = new JsonObject { ["runs"] = runs, ["events"] = events };
+        foreach (var (name, path) in new[] { ("run list", "/api/runs?limit=50"), ("run list filtered by car", "/api/runs?limit=50&car_id=car_sprinter"), ("scorecard", $"/api/runs/{runIds[^1]}/scorecard"), ("baseline comparison", $"/api/runs/{runIds[^1]}/compare?baseline={runIds[0]}") })
         {
-            var started = Stopwatch.GetTimestamp();
-            using var response = await scaledHttp.GetAsync(path);
-            response.EnsureSuccessStatusCode();
-            await response.Content.ReadAsByteArrayAsync();
-            if (i >= 10) samples.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            var samples = new List<double>();
+            for (var i = 0; i < 60; i++)
+            {
+                var started = Stopwatch.GetTimestamp();
+                using var response = await scaledHttp.GetAsync(path);
+                response.EnsureSuccessStatusCode();
+                await response.Content.ReadAsByteArrayAsync();
+                if (i >= 10) samples.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+            row[name] = Summary(samples);
+            table.Add(["queries at scale", $"{name}: {runs:N0} runs, {events:N0} events", $"p50 {P(samples, 50):0.0} ms, p95 {P(samples, 95):0.0} ms"]);
         }
-        queries[name] = Summary(samples);
-        table.Add(["queries at scale", $"{name}: {runs:N0} runs, {events:N0} events", $"p50 {P(samples, 50):0.0} ms, p95 {P(samples, 95):0.0} ms"]);
+        queries.Add(row);
     }
     results["queries"] = queries;
 }
@@ -172,30 +200,31 @@ return 0;
 
 string? Arg(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
 
-long WalLength() => File.Exists(Path.Combine(work, "bench.db-wal")) ? new FileInfo(Path.Combine(work, "bench.db-wal")).Length : 0;
+static long DbBytes(string path) => new FileInfo(path).Length + (File.Exists(path + "-wal") ? new FileInfo(path + "-wal").Length : 0);
 
-async Task<string> PostAsync(string path, object body)
+async Task<string> PostAsync(string path, object body, HttpClient? to = null)
 {
-    using var response = await http.PostAsJsonAsync(path, body);
+    using var response = await (to ?? http).PostAsJsonAsync(path, body);
     var text = await response.Content.ReadAsStringAsync();
     if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"POST {path}: {text}");
     return JsonDocument.Parse(text).RootElement.GetProperty("id").GetString()!;
 }
 
-async Task<(List<JsonElement> Items, TimeSpan Wall)> RaceAsync(string model, int items, int concurrency)
+async Task<(List<JsonElement> Items, TimeSpan Wall)> RaceAsync(string model, int items, int concurrency, HttpClient? on = null, string? connectionId = null)
 {
-    var car = await PostAsync("/api/cars", new { name = model, connection_id = connection, model });
+    var client = on ?? http;
+    var car = await PostAsync("/api/cars", new { name = model, connection_id = connectionId ?? connection, model }, client);
     var tests = (int)Math.Ceiling(items / 100.0);
     var repeats = (int)Math.Ceiling((double)items / tests);
-    var suite = await PostAsync("/api/suites", new { name = $"bench {Guid.NewGuid():N}", tests = Enumerable.Range(1, tests).Select(i => new { order_index = i, name = $"t{i}", user_prompt = $"bench prompt {i}" }) });
+    var suite = await PostAsync("/api/suites", new { name = $"bench {Guid.NewGuid():N}", tests = Enumerable.Range(1, tests).Select(i => new { order_index = i, name = $"t{i}", user_prompt = $"bench prompt {i}" }) }, client);
     var started = Stopwatch.GetTimestamp();
-    var run = await PostAsync("/api/runs", new { suite_id = suite, car_ids = new[] { car }, settings = new { concurrency, repeats } });
-    using (var stream = await http.GetStreamAsync($"/api/runs/{run}/stream"))
+    var run = await PostAsync("/api/runs", new { suite_id = suite, car_ids = new[] { car }, settings = new { concurrency, repeats } }, client);
+    using (var stream = await client.GetStreamAsync($"/api/runs/{run}/stream"))
     using (var reader = new StreamReader(stream))
         while (await reader.ReadLineAsync() is { } line)
             if (line.StartsWith("event: run.")) { if (line != "event: run.started") break; }
     var wall = Stopwatch.GetElapsedTime(started);
-    var list = (await http.GetFromJsonAsync<JsonElement>($"/api/runs/{run}/items")).EnumerateArray().Where(i => i.GetProperty("status").GetString() == "passed").ToList();
+    var list = (await client.GetFromJsonAsync<JsonElement>($"/api/runs/{run}/items")).EnumerateArray().Where(i => i.GetProperty("status").GetString() == "passed").ToList();
     return (list, wall);
 }
 
@@ -208,7 +237,7 @@ static double P(List<double> values, double p)
     return sorted[lo] + (sorted[hi] - sorted[lo]) * (rank - lo);
 }
 
-static JsonObject Summary(List<double> values) => new()
+static JsonObject? Summary(List<double> values) => values.Count == 0 ? null : new()
 {
     ["count"] = values.Count, ["p50"] = Math.Round(P(values, 50), 3), ["p95"] = Math.Round(P(values, 95), 3), ["p99"] = Math.Round(P(values, 99), 3), ["max"] = values.Count == 0 ? null : Math.Round(values.Max(), 3),
 };
