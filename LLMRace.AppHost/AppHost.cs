@@ -19,6 +19,9 @@ var api = builder.AddProject<Projects.LLMRace_Api>("api")
     .WithReference(sim)
     .WaitFor(sim)
     .WithEnvironment("LLMRACE_DB_PATH", Path.GetFullPath(Path.Combine(dataDir, "llmrace.db")))
+    // A chunk read off a provider's socket is timed where it lands, not after a wait in the thread pool's queue
+    // (bench: ITL error p99 0.8 -> 0.2 ms at 1 stream, 1.5 -> 0.7 ms at 16).
+    .WithEnvironment("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1")
     .WithHttpHealthCheck("/health");
 
 var uiInstall = builder.AddExecutable("ui-install", "npm", uiDir, "install", "--no-audit", "--no-fund");

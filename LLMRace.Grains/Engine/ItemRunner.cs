@@ -86,6 +86,9 @@ public sealed class ItemRunner(
             error = Describe(e);
             logger.LogInformation("Run {RunId} item {ItemId} ({Car}) failed: {Error}", runId, item.Id, car.Name, error);
         }
+        // With inline socket completions (see AppHost.cs) the stream's last read may have resumed us on the socket
+        // engine's thread; the checks and the database writes that follow belong on the thread pool.
+        await Task.Yield();
 
         if (_turns.Count == 0) _turns.Add(new Turn());
         _turns[0].Meter.QueueWait(_queueWait);

@@ -95,6 +95,7 @@ public sealed class JudgeRunner(RaceEngine engine, RunRow run, CarSnapshot judge
         var text = new StringBuilder();
         await foreach (var part in provider.ParseStreamAsync(await response.Content.ReadAsStreamAsync(limit.Token), limit.Token))
             if (part is ContentPart { Kind: ContentKind.Text } c) text.Append(c.Text);
+        await Task.Yield(); // off the socket engine's thread before the grade is parsed and stored (see ItemRunner)
         return text.ToString();
     }
 
