@@ -23,6 +23,8 @@ public sealed class Server : IAsyncDisposable
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         start.Environment["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information";
+        // The Api runs as the AppHost runs it.
+        if (project == "LLMRace.Api") start.Environment["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "1";
         foreach (var (k, v) in environment) start.Environment[k] = v;
         var process = Process.Start(start)!;
         var started = new TaskCompletionSource();

@@ -18,7 +18,7 @@ await using var api = await Server.StartAsync("LLMRace.Api", configuration, new 
 {
     ["LLMRACE_DB_PATH"] = Path.Combine(work, "bench.db"), ["LLMRACE_SIMULATOR_URL"] = sim.Address.ToString(),
     ["LLMRACE_SILO_PORT"] = "21111", ["LLMRACE_GATEWAY_PORT"] = "21112",
-});
+}.Concat(ApiEnvironment()).GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.Last().Value));
 using var http = new HttpClient { BaseAddress = api.Address, Timeout = TimeSpan.FromMinutes(30) };
 using var simHttp = new HttpClient { BaseAddress = sim.Address };
 var connection = await PostAsync("/api/connections", new { name = "bench", type = "OPENAI_COMPAT", base_url = sim.Address.ToString(), max_concurrency = 256, timeout_s = 600, max_retries = 0 });
@@ -37,7 +37,10 @@ if (scenarios.Contains("fidelity"))
     foreach (var concurrency in new[] { 1, 16, 128 })
     {
         var items = quick ? Math.Max(concurrency, 16) : Math.Max(2 * concurrency, 50);
-        var (runItems, _) = await RaceAsync("sprinter?ttft_ms=200&itl_ms=10&tokens=100", items, concurrency);
+        var (apiCpu, simCpu) = (api.CpuMs(), sim.CpuMs());
+        var (runItems, wall) = await RaceAsync("sprinter?ttft_ms=200&itl_ms=10&tokens=100", items, concurrency);
+        var apiBusy = (api.CpuMs() - apiCpu) / wall.TotalMilliseconds;
+        var simBusy = (sim.CpuMs() - simCpu) / wall.TotalMilliseconds;
         var ttftErr = new List<double>(); var itlErr = new List<double>(); var e2eErr = new List<double>();
         foreach (var item in runItems)
         {
@@ -53,10 +56,11 @@ if (scenarios.Contains("fidelity"))
         {
             ["concurrency"] = concurrency, ["items"] = runItems.Count,
             ["ttft_abs_error_ms"] = Summary(ttftErr), ["itl_abs_error_ms"] = Summary(itlErr), ["e2e_abs_error_ms"] = Summary(e2eErr),
+            ["api_cores_busy"] = Math.Round(apiBusy, 2), ["simulator_cores_busy"] = Math.Round(simBusy, 2),
         };
         fidelity.Add(row);
         table.Add(["timing fidelity", $"c={concurrency}, {runItems.Count} items × 100 tokens",
-            $"TTFT err p50 {P(ttftErr, 50):0.00} / p99 {P(ttftErr, 99):0.00} ms; ITL err p50 {P(itlErr, 50):0.00} / p99 {P(itlErr, 99):0.00} ms; E2E err p99 {P(e2eErr, 99):0.00} ms"]);
+            $"TTFT err p50 {P(ttftErr, 50):0.00} / p99 {P(ttftErr, 99):0.00} ms; ITL err p50 {P(itlErr, 50):0.00} / p99 {P(itlErr, 99):0.00} ms; E2E err p99 {P(e2eErr, 99):0.00} ms; cores busy: Api {apiBusy:0.00}, Simulator {simBusy:0.00}"]);
     }
     results["fidelity"] = fidelity;
 }
@@ -190,6 +194,40 @@ if (scenarios.Contains("queries"))
     results["queries"] = queries;
 }
 
+// Cost growth: each scenario's larger size against its smaller one. Linear growth keeps the cost per unit of work
+// (per item, per event) flat: a ratio near 1 (or below) is linear or better.
+var growth = new JsonObject();
+if (results["throughput"] is JsonArray tp && tp.Count == 4)
+{
+    foreach (var c in new[] { 1, 32 })
+    {
+        var rows = tp.Where(r => (int)r!["concurrency"]! == c).ToList();
+        var ratio = (double)rows[1]!["wall_ms_per_item"]! / (double)rows[0]!["wall_ms_per_item"]!;
+        growth[$"throughput_c{c}_wall_per_item_ratio"] = Math.Round(ratio, 2);
+        table.Add(["cost growth", $"suite throughput c={c}: {rows[0]!["items"]} → {rows[1]!["items"]} items", $"wall time per item × {ratio:0.00}"]);
+    }
+}
+if (results["memory"] is JsonArray mem && mem.Count == 2)
+{
+    double Grown(JsonNode r) => (double)r["peak_rss_mb"]! - (double)r["rss_at_start_mb"]!;
+    var items = (double)(int)mem[1]!["items"]! / (int)mem[0]!["items"]!;
+    var rss = Grown(mem[1]!) / Grown(mem[0]!);
+    var db = (double)(long)mem[1]!["db_bytes_per_1000_items"]! / (long)mem[0]!["db_bytes_per_1000_items"]!;
+    var wallRatio = (double)mem[1]!["wall_s"]! / (double)mem[0]!["wall_s"]!;
+    growth["memory_items_ratio"] = items; growth["memory_rss_growth_ratio"] = Math.Round(rss, 2); growth["db_bytes_per_item_ratio"] = Math.Round(db, 2); growth["memory_wall_ratio"] = Math.Round(wallRatio, 2);
+    table.Add(["cost growth", $"memory: {mem[0]!["items"]:N0} → {mem[1]!["items"]:N0} items (× {items:0})", $"RSS above start × {rss:0.00}; wall time × {wallRatio:0.00}; database bytes per item × {db:0.00}"]);
+}
+if (results["queries"] is JsonArray qs && qs.Count == 2)
+{
+    foreach (var name in new[] { "run list", "run list filtered by car", "scorecard", "baseline comparison" })
+    {
+        var ratio = (double)qs[1]![name]!["p95"]! / (double)qs[0]![name]!["p95"]!;
+        growth[$"query_{name.Replace(' ', '_')}_p95_ratio"] = Math.Round(ratio, 2);
+        table.Add(["cost growth", $"{name}: {qs[0]!["events"]:N0} → {qs[1]!["events"]:N0} events (× 10)", $"p95 × {ratio:0.00}"]);
+    }
+}
+if (growth.Count > 0) results["growth"] = growth;
+
 var widths = Enumerable.Range(0, 3).Select(c => table.Max(r => r[c].Length)).ToArray();
 foreach (var row in table) Console.WriteLine("| " + string.Join(" | ", row.Select((cell, c) => cell.PadRight(widths[c]))) + " |");
 var output = Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(Path.GetDirectoryName(Path.GetDirectoryName(AppContext.BaseDirectory.TrimEnd('/')))))!, "results.json");
@@ -199,6 +237,10 @@ try { Directory.Delete(work, true); } catch (IOException) { }
 return 0;
 
 string? Arg(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
+
+// --api-env NAME=VALUE (repeatable): runtime settings for the Api under test, for experiments.
+IEnumerable<KeyValuePair<string, string>> ApiEnvironment() => args.Select((a, i) => (a, i)).Where(x => x.a == "--api-env" && x.i + 1 < args.Length)
+    .Select(x => args[x.i + 1].Split('=', 2)).Select(kv => KeyValuePair.Create(kv[0], kv.Length > 1 ? kv[1] : ""));
 
 static long DbBytes(string path) => new FileInfo(path).Length + (File.Exists(path + "-wal") ? new FileInfo(path + "-wal").Length : 0);
 
