@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Mvc;
-using System.Net.ServerSentEvents;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using LLMRace.Api.Infrastructure;
@@ -189,12 +188,6 @@ public static class RunEndpoints
         }
         else if (afterSeq < 0) return Problems.Invalid("after", "must be 0 or more");
 
-        return TypedResults.ServerSentEvents(Items(reader.ReadAsync(id, afterSeq, ct)));
-
-        static async IAsyncEnumerable<SseItem<string>> Items(IAsyncEnumerable<RunEvent> events)
-        {
-            await foreach (var e in events)
-                yield return new SseItem<string>(e.Json, e.Type) { EventId = e.Seq.ToString(System.Globalization.CultureInfo.InvariantCulture) };
-        }
+        return new RunEventStreamResult(reader.ReadAsync(id, afterSeq, ct));
     }
 }

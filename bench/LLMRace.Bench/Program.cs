@@ -73,6 +73,13 @@ if (scenarios.Contains("pipeline"))
     // after the start, so every subscriber is connected and reading live (not replaying the log) when they flow.
     var pipeline = new JsonArray();
     var seconds = quick ? 2 : 4;
+    {
+        // The client's first SSE and SignalR subscriptions (JIT, negotiation) before any step is timed.
+        var car = await PostAsync("/api/cars", new { name = "pipeline warm-up", connection_id = connection, model = "instant?tokens=8" });
+        var suite = await PostAsync("/api/suites", new { name = $"pipeline {Guid.NewGuid():N}", tests = new[] { new { order_index = 1, name = "t", user_prompt = "p" } } });
+        var run = await PostAsync("/api/runs", new { suite_id = suite, car_ids = new[] { car }, settings = new { concurrency = 1, repeats = 1 } });
+        await Task.WhenAll(Received.SseAsync(http, run), Received.SignalRAsync(api.Address, run));
+    }
     foreach (var subscribers in new[] { 1, 10, 100 })
     {
         var sustained = 0.0;
@@ -82,8 +89,12 @@ if (scenarios.Contains("pipeline"))
             var tokens = seconds * 1000;
             var car = await PostAsync("/api/cars", new { name = "pipeline", connection_id = connection, model = $"instant?ttft_ms=1500&itl_ms=1&tokens={tokens}" });
             var suite = await PostAsync("/api/suites", new { name = $"pipeline {Guid.NewGuid():N}", tests = new[] { new { order_index = 1, name = "t", user_prompt = "p" } } });
+            var (apiCpu, simCpu, clientCpu, started) = (api.CpuMs(), sim.CpuMs(), Process.GetCurrentProcess().TotalProcessorTime.TotalMilliseconds, Stopwatch.GetTimestamp());
             var run = await PostAsync("/api/runs", new { suite_id = suite, car_ids = new[] { car }, settings = new { concurrency = streams, repeats = streams } });
             var done = await Task.WhenAll(Enumerable.Range(0, subscribers).Select(s => Task.Run(() => s % 2 == 0 ? Received.SseAsync(http, run) : Received.SignalRAsync(api.Address, run))));
+            var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            var busy = (Api: (api.CpuMs() - apiCpu) / elapsed, Simulator: (sim.CpuMs() - simCpu) / elapsed,
+                Client: (Process.GetCurrentProcess().TotalProcessorTime.TotalMilliseconds - clientCpu) / elapsed);
             var expected = streams * tokens;
             var lostTokens = done.Sum(d => Math.Max(0, expected - d.Chunks));
             var lost = done.Sum(d => d.Lost);
@@ -100,10 +111,11 @@ if (scenarios.Contains("pipeline"))
                 ["delivery_lag_ms_sse"] = Summary(done.Where(d => d.Transport == "sse").SelectMany(d => d.Lags).ToList()),
                 ["delivery_lag_ms_signalr"] = Summary(done.Where(d => d.Transport == "signalr").SelectMany(d => d.Lags).ToList()),
                 ["lost_events"] = lost, ["duplicated_events"] = duplicated, ["lost_tokens"] = lostTokens, ["sustained"] = ok,
+                ["cores_busy"] = new JsonObject { ["api"] = Math.Round(busy.Api, 2), ["simulator"] = Math.Round(busy.Simulator, 2), ["client"] = Math.Round(busy.Client, 2) },
             };
             pipeline.Add(row);
             table.Add(["event pipeline", $"{subscribers} subscriber(s), {streams} streams × 1,000 tok/s",
-                $"{rate:N0} tokens/s to each ({expected:N0} tokens in {frames:N0} events); lag p50 {P(lags, 50):0.0} / p99 {P(lags, 99):0.0} ms; lost {lost + lostTokens}, duplicated {duplicated}{(ok ? "" : "; not sustained")}"]);
+                $"{rate:N0} tokens/s to each ({expected:N0} tokens in {frames:N0} events); lag p50 {P(lags, 50):0.0} / p99 {P(lags, 99):0.0} ms; lost {lost + lostTokens}, duplicated {duplicated}; cores busy: Api {busy.Api:0.00}, client {busy.Client:0.00}{(ok ? "" : "; not sustained")}"]);
             failedInARow = ok ? 0 : failedInARow + 1;
             if (failedInARow == 2) break;
         }
