@@ -14,7 +14,9 @@ describe("race state", () => {
       ev("run.started", { items_total: 2, cars: [{ id: "a", name: "Alpha" }, { id: "b", name: "Beta" }] }),
       ev("item.started", { car_id: "a", test_name: "t" }, "i1"),
       ev("item.first_token", { ttft_ms: 40 }, "i1"),
-      ev("item.delta", { kind: "text", text: "hi" }, "i1"),
+      ev("item.delta", { kind: "text", text: "hi", t_ms: [40.1], len: [2] }, "i1"),
+      ev("item.delta", { kind: "text", text: " there you", t_ms: [45.2, 50.3, 55.1], len: [1, 5, 4] }, "i1"),
+      ev("item.delta", { kind: "reasoning", text: "hmm", t_ms: [56], len: [3] }, "i1"),
       ev("item.completed", { status: "passed", metrics: { decode_tokens_per_s: 100, e2e_ms: 90 } }, "i1"),
       ev("item.started", { car_id: "b", test_name: "t" }, "i2"),
       ev("item.retry", { attempt: 1 }, "i2"),
@@ -25,7 +27,7 @@ describe("race state", () => {
     for (const e of events) apply(state, e);
 
     const alpha = state.lanes.get("a")!;
-    expect(alpha.text).toBe("hi");
+    expect(alpha.text).toBe("hi there you"); // a delta of several chunks adds them all; reasoning is not shown
     expect(alpha.ttftMs).toBe(40);
     expect(progress(alpha)).toBe(100);
     expect(state.lanes.get("b")!.retries).toBe(1);
