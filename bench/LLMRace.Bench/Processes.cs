@@ -28,8 +28,15 @@ public sealed class Server : IAsyncDisposable
         foreach (var (k, v) in environment) start.Environment[k] = v;
         var process = Process.Start(start)!;
         var started = new TaskCompletionSource();
-        process.OutputDataReceived += (_, e) => { if (e.Data?.Contains("Application started") == true) started.TrySetResult(); };
-        process.ErrorDataReceived += (_, _) => { };
+        // Its warnings and errors go to a log beside the figures, for reading after a run.
+        var log = TextWriter.Synchronized(new StreamWriter(Path.Combine(Path.GetTempPath(), $"llmrace-bench-{project}-{process.Id}.log")) { AutoFlush = true });
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null) return;
+            if (e.Data.Contains("Application started")) started.TrySetResult();
+            log.WriteLine(e.Data);
+        };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) log.WriteLine(e.Data); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         await started.Task.WaitAsync(TimeSpan.FromMinutes(5));

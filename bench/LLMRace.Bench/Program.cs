@@ -36,7 +36,7 @@ if (scenarios.Contains("fidelity"))
     var fidelity = new JsonArray();
     foreach (var concurrency in new[] { 1, 16, 128 })
     {
-        var items = quick ? Math.Max(concurrency, 16) : Math.Max(4 * concurrency, 50);
+        var items = quick ? Math.Max(concurrency, 16) : concurrency == 1 ? 50 : Math.Max(4 * concurrency, 256);
         var (apiCpu, simCpu) = (api.CpuMs(), sim.CpuMs());
         var (runItems, wall) = await RaceAsync("sprinter?ttft_ms=200&itl_ms=10&tokens=100", items, concurrency);
         var apiBusy = (api.CpuMs() - apiCpu) / wall.TotalMilliseconds;
@@ -115,7 +115,7 @@ if (scenarios.Contains("pipeline"))
             };
             pipeline.Add(row);
             table.Add(["event pipeline", $"{subscribers} subscriber(s), {streams} streams × 1,000 tok/s",
-                $"{rate:N0} tokens/s to each ({expected:N0} tokens in {frames:N0} events); lag p50 {P(lags, 50):0.0} / p99 {P(lags, 99):0.0} ms; lost {lost + lostTokens}, duplicated {duplicated}; cores busy: Api {busy.Api:0.00}, client {busy.Client:0.00}{(ok ? "" : "; not sustained")}"]);
+                $"{rate:N0} tokens/s read and delivered to each ({expected:N0} tokens in {frames:N0} events); lag p50 {P(lags, 50):0.0} / p99 {P(lags, 99):0.0} ms; lost {lost + lostTokens}, duplicated {duplicated}; cores busy: Api {busy.Api:0.00}, Simulator {busy.Simulator:0.00}, client {busy.Client:0.00}{(ok ? "" : "; not sustained")}"]);
             failedInARow = ok ? 0 : failedInARow + 1;
             if (failedInARow == 2) break;
         }

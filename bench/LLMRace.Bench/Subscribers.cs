@@ -11,10 +11,12 @@ public sealed class Received(string transport)
     /// <summary>Per chunk: ms from its read off the provider (the event's ts plus the chunk's offset) to its arrival here.</summary>
     public List<double> Lags { get; } = [];
     public int Chunks { get; private set; }
-    public DateTime? First { get; private set; }
-    public DateTime? Last { get; private set; }
+    /// <summary>When the first and the last chunk were read off the provider (the event's ts plus the chunk's offset).</summary>
+    public DateTime? FirstRead { get; private set; }
+    public DateTime? LastRead { get; private set; }
 
-    public double ChunksPerSecond => First is { } f && Last is { } l && l > f ? Chunks / (l - f).TotalSeconds : 0;
+    /// <summary>The rate at which the Api took the chunks this subscriber received from the providers.</summary>
+    public double ChunksPerSecond => FirstRead is { } f && LastRead is { } l && l > f ? Chunks / (l - f).TotalSeconds : 0;
     public int Lost => Seqs.Count == 0 ? 0 : (int)(Seqs.Max() - Seqs.Distinct().Count());
     public int Duplicated => Seqs.Count - Seqs.Distinct().Count();
 
@@ -30,11 +32,12 @@ public sealed class Received(string transport)
             var t0 = times[0].GetDouble();
             foreach (var t in times.EnumerateArray())
             {
-                Lags.Add((now - ts).TotalMilliseconds - (t.GetDouble() - t0));
+                var read = ts.AddMilliseconds(t.GetDouble() - t0);
+                Lags.Add((now - read).TotalMilliseconds);
+                if (FirstRead is null || read < FirstRead) FirstRead = read;
+                if (LastRead is null || read > LastRead) LastRead = read;
                 Chunks++;
             }
-            First ??= now;
-            Last = now;
         }
         return type is "run.completed" or "run.failed" or "run.cancelled";
     }
