@@ -20,7 +20,7 @@ namespace LLMRace.Grains.Engine;
 public sealed class ItemRunner(
     RaceEngine engine, RunEventSink sink, string runId, RunItemRow item, PreparedTest prepared, CarSnapshot car, ILogger logger)
 {
-    private readonly TestSnapshot test = prepared.Snapshot;
+    private readonly TestSnapshot _test = prepared.Snapshot;
     private readonly List<Turn> _turns = [];
     private readonly List<ToolCall> _allCalls = [];
     private readonly List<ToolResult> _allResults = [];
@@ -56,8 +56,8 @@ public sealed class ItemRunner(
         sink.Emit(EventTypes.ItemStarted, item.Id, new
         {
             ordinal = item.Ordinal,
-            test_id = test.Id,
-            test_name = test.Name,
+            test_id = _test.Id,
+            test_name = _test.Name,
             car_id = car.Id,
             car_name = car.Name,
             model = car.Model,
@@ -147,7 +147,7 @@ public sealed class ItemRunner(
             ?? throw new ProviderStreamException($"connection type {car.Connection.Type} cannot be raced");
         var target = await engine.TargetOfAsync(car.Connection);
         var tools = prepared.Tools;
-        var maxTurns = tools.Count > 0 ? test.MaxToolTurns ?? ToolDefinition.DefaultMaxTurns : 1;
+        var maxTurns = tools.Count > 0 ? _test.MaxToolTurns ?? ToolDefinition.DefaultMaxTurns : 1;
         var history = new List<ToolExchange>();
 
         var queued = Stopwatch.GetTimestamp();
@@ -158,7 +158,7 @@ public sealed class ItemRunner(
         for (var turn = 1; turn <= maxTurns; turn++)
         {
             _turns.Add(new Turn());
-            var request = new ChatRequest(car.Model, test.SystemPrompt, test.UserPrompt, car.Params) { Tools = tools, History = [.. history] };
+            var request = new ChatRequest(car.Model, _test.SystemPrompt, _test.UserPrompt, car.Params) { Tools = tools, History = [.. history] };
             await StreamTurnAsync(http, provider, target, request, ct);
 
             var calls = Current.ToolCalls.Build();

@@ -9,10 +9,14 @@ namespace LLMRace.Grains.Engine;
 /// <summary>Builds an event's wire JSON: {run_id, seq, ts, type, item_id, data}.</summary>
 public static class RunEventFactory
 {
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = RaceJson.Options.Encoder };
+
     public static RunEvent Create(string runId, long seq, DateTime ts, string type, string? itemId, object? data)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
+        // The writer's encoder, not the serializer options', decides the escaping: the same as every other JSON of
+        // LLMRace (a quote stays \", non-ASCII text stays as it is, not \uXXXX at three times the bytes).
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
             writer.WriteStartObject();
             writer.WriteString("run_id", runId);

@@ -135,6 +135,15 @@ public sealed class RunEventSinkTests : IAsyncLifetime
     }
 
     [Fact]
+    public void Event_json_keeps_quotes_and_non_ascii_text_readable()
+    {
+        var e = RunEventFactory.CreateDelta("run_f", 1, DateTime.UtcNow, "item_1", "text", "Grüße, \"日本\" <b>", [1.5], [14]);
+
+        Assert.Contains("\"text\":\"Grüße, \\\"日本\\\" <b>\"", e.Json);
+        Assert.Equal("Grüße, \"日本\" <b>", JsonDocument.Parse(e.Json).RootElement.GetProperty("data").GetProperty("text").GetString());
+    }
+
+    [Fact]
     public async Task A_publish_failure_loses_nothing_from_the_log()
     {
         var store = new EventStore(_db);
