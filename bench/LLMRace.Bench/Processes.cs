@@ -12,13 +12,21 @@ public sealed class Server : IAsyncDisposable
     public Uri Address { get; }
     public int Pid => _process.Id;
 
+    /// <summary>CPUs (a taskset list such as "1") the Api is confined to; null leaves it to the OS.</summary>
+    public static string? ApiCpus { get; set; }
+
     public static async Task<Server> StartAsync(string project, string configuration, IDictionary<string, string> environment)
     {
         var root = Directory.GetCurrentDirectory();
         while (!File.Exists(Path.Combine(root, "LLMRace.sln"))) root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("run from inside the repository");
         var dll = Path.Combine(root, project, "bin", configuration, "net10.0", $"{project}.dll");
         var port = 20000 + Random.Shared.Next(5000);
-        var start = new ProcessStartInfo("dotnet", $"\"{dll}\"") { WorkingDirectory = Path.GetDirectoryName(dll)!, RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = project == "LLMRace.Api" && ApiCpus is { } cpus
+            ? new ProcessStartInfo("taskset", $"-c {cpus} dotnet \"{dll}\"")
+            : new ProcessStartInfo("dotnet", $"\"{dll}\"");
+        start.WorkingDirectory = Path.GetDirectoryName(dll)!;
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
         start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["Logging__LogLevel__Default"] = "Warning";

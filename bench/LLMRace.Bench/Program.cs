@@ -8,6 +8,8 @@ using Microsoft.Data.Sqlite;
 // dotnet run -c Release --project bench/LLMRace.Bench [-- --scenarios fidelity,throughput,memory,queries] [--quick]
 var scenarios = (Arg("--scenarios") ?? "fidelity,pipeline,throughput,memory,queries").Split(',');
 var quick = args.Contains("--quick");
+// --api-cpus 1: the Api on its own CPUs (run the benchmark itself under `taskset -c 0` so the Simulator and the client keep off them).
+Server.ApiCpus = Arg("--api-cpus");
 var configuration = AppContext.BaseDirectory.Contains("/Release/") ? "Release" : "Debug";
 var work = Directory.CreateTempSubdirectory("llmrace-bench-").FullName;
 var results = new JsonObject { ["machine"] = $"{Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1024 / 1024 / 1024} GiB, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}", ["when"] = DateTime.UtcNow.ToString("O"), ["configuration"] = configuration };
