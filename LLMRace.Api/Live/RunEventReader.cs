@@ -59,15 +59,22 @@ public sealed class RunEventReader(RunFeed feed, EventStore events, RunStore run
                 continue;
             }
 
-            // A gap, or a quiet spell: read what the log has beyond the last event sent.
-            var caughtUp = await events.ReadAsync(runId, last, Page, ct);
-            foreach (var e in caughtUp)
+            // A gap, or a quiet spell: read what the log has beyond the last event sent, page after page while full.
+            IReadOnlyList<RunEvent> caughtUp;
+            var read = 0;
+            do
             {
-                yield return e;
-                last = e.Seq;
-                if (e.IsTerminal && !await MoreToComeAsync(runId, e.Seq)) yield break;
+                caughtUp = await events.ReadAsync(runId, last, Page, ct);
+                read += caughtUp.Count;
+                foreach (var e in caughtUp)
+                {
+                    yield return e;
+                    last = e.Seq;
+                    if (e.IsTerminal && !await MoreToComeAsync(runId, e.Seq)) yield break;
+                }
             }
-            if (next is null && caughtUp.Count == 0 && !await MoreToComeAsync(runId, last)) yield break;
+            while (caughtUp.Count == Page);
+            if (next is null && read == 0 && !await MoreToComeAsync(runId, last)) yield break;
         }
     }
 

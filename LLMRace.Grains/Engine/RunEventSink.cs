@@ -71,7 +71,7 @@ public sealed class RunEventSink : IAsyncDisposable
         lock (_lock)
         {
             ThrowIfCompleted();
-            if (_open.TryGetValue(itemId, out var frame) && frame.Kind == kind && frame.Count < DeltaFrame.MaxChunks)
+            if (_open.TryGetValue(itemId, out var frame) && frame.Kind == kind && frame.Count < DeltaFrame.MaxChunks && frame.Chars < DeltaFrame.MaxChars)
             {
                 frame.Add(text, tMs);
                 return;
@@ -128,17 +128,44 @@ public sealed class RunEventSink : IAsyncDisposable
     {
         await PersistWithRetryAsync(batch);
         Interlocked.Exchange(ref _lastPersisted, batch[^1].Seq);
-        try
+        foreach (var slice in PublishSlices(batch))
         {
-            await _publisher.PublishAsync(_runId, new RunEventBatch([.. batch]));
-        }
-        catch (Exception ex)
-        {
-            // Subscribers notice the gap and read the missing events from the log.
-            _logger.LogWarning(ex, "Run {RunId}: publishing events {From}..{To} failed; subscribers will replay them from the log",
-                _runId, batch[0].Seq, batch[^1].Seq);
+            try
+            {
+                await _publisher.PublishAsync(_runId, new RunEventBatch(slice));
+            }
+            catch (Exception ex)
+            {
+                // Subscribers notice the gap and read the missing events from the log.
+                _logger.LogWarning(ex, "Run {RunId}: publishing events {From}..{To} failed; subscribers will replay them from the log",
+                    _runId, slice[0].Seq, slice[^1].Seq);
+            }
         }
     }
+
+    /// <summary>
+    /// A persisted batch cut into messages of at most <see cref="MaxPublishChars"/>: the memory stream caches each
+    /// message in blocks of 1 MB, and a larger one fails the read of its whole queue (every run's events on it).
+    /// </summary>
+    public static IEnumerable<RunEvent[]> PublishSlices(IReadOnlyList<RunEvent> batch)
+    {
+        var start = 0;
+        var chars = 0;
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (i > start && chars + batch[i].Json.Length > MaxPublishChars)
+            {
+                yield return [.. batch.Skip(start).Take(i - start)];
+                start = i;
+                chars = 0;
+            }
+            chars += batch[i].Json.Length;
+        }
+        if (start < batch.Count) yield return [.. batch.Skip(start)];
+    }
+
+    // Characters, so at most ~3 bytes each in UTF-8 (with the envelope of the message well under 1 MB).
+    public const int MaxPublishChars = 200_000;
 
     private async Task PersistWithRetryAsync(List<RunEvent> batch)
     {
@@ -164,12 +191,14 @@ public sealed class RunEventSink : IAsyncDisposable
     private sealed class DeltaFrame(long seq, DateTime ts, string itemId, string kind)
     {
         public const int MaxChunks = 512;
+        public const int MaxChars = 16 * 1024;
         private readonly System.Text.StringBuilder _text = new();
         private readonly List<double> _times = new(4);
         private readonly List<int> _lengths = new(4);
 
         public string Kind => kind;
         public int Count => _times.Count;
+        public int Chars => _text.Length;
 
         public void Add(string text, double tMs)
         {

@@ -144,6 +144,21 @@ public sealed class RunEventSinkTests : IAsyncLifetime
     }
 
     [Fact]
+    public void A_large_batch_is_published_in_slices_small_enough_for_the_stream_in_order()
+    {
+        var text = new string('x', 30_000);
+        var batch = Enumerable.Range(1, 20).Select(i => RunEventFactory.Create("run_g", i, DateTime.UtcNow, EventTypes.ItemDelta, "i", new { text })).ToList();
+        batch.Add(RunEventFactory.Create("run_g", 21, DateTime.UtcNow, EventTypes.ItemDelta, "i", new { text = new string('y', 250_000) }));
+
+        var slices = RunEventSink.PublishSlices(batch).ToList();
+
+        Assert.Equal(Enumerable.Range(1, 21).Select(i => (long)i), slices.SelectMany(s => s).Select(e => e.Seq));
+        Assert.True(slices.Count >= 4, $"{slices.Count} slices");
+        Assert.All(slices.SkipLast(1), s => Assert.True(s.Sum(e => e.Json.Length) <= RunEventSink.MaxPublishChars));
+        Assert.Single(slices[^1]); // an event larger than the limit travels alone (readers take it from the log if the stream refuses it)
+    }
+
+    [Fact]
     public async Task A_publish_failure_loses_nothing_from_the_log()
     {
         var store = new EventStore(_db);
