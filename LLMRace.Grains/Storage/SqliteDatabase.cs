@@ -60,8 +60,7 @@ public sealed class SqliteDatabase
         var connection = new SqliteConnection(ConnectionString);
         await connection.OpenAsync(ct);
         await using var pragmas = connection.CreateCommand();
-        // No automatic checkpoints: WalCheckpointer does them off the commit path.
-        pragmas.CommandText = "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000; PRAGMA wal_autocheckpoint=0;";
+        pragmas.CommandText = "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;";
         await pragmas.ExecuteNonQueryAsync(ct);
         return connection;
     }
