@@ -33,6 +33,7 @@ public static class RaceServices
         services.AddSingleton<RaceEngine>();
         services.AddSingleton<RunFeed>();
         services.AddHostedService<ProviderWarmUp>();
+        services.AddHostedService<WalCheckpointer>();
         services.AddSingleton<RunEventReader>();
 
         // Provider streams: no resilience handler and no client timeout; the engine times and retries them itself.
