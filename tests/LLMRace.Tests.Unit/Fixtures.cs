@@ -1,22 +1,17 @@
 namespace LLMRace.Tests.Unit;
 
-/// <summary>The recorded provider streams in shared/fixtures/streams, found beside the repository.</summary>
+/// <summary>
+/// The recorded provider streams: a byte-for-byte copy of shared/fixtures/streams (with its SOURCES.md) kept in
+/// Fixtures/streams, so a clone anywhere tests on them. LLMRACE_FIXTURES points at another folder of them.
+/// </summary>
 public static class Fixtures
 {
-    public static string StreamsFolder { get; } = Find();
+    public static string StreamsFolder { get; } =
+        Environment.GetEnvironmentVariable("LLMRACE_FIXTURES") is { Length: > 0 } configured
+            ? configured
+            : Path.Combine(AppContext.BaseDirectory, "Fixtures", "streams");
 
     public static byte[] Bytes(string name) => File.ReadAllBytes(Path.Combine(StreamsFolder, name));
-
-    private static string Find()
-    {
-        if (Environment.GetEnvironmentVariable("LLMRACE_FIXTURES") is { Length: > 0 } configured) return configured;
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "shared", "fixtures", "streams");
-            if (Directory.Exists(candidate)) return candidate;
-        }
-        throw new DirectoryNotFoundException("shared/fixtures/streams was not found above " + AppContext.BaseDirectory + "; set LLMRACE_FIXTURES");
-    }
 }
 
 /// <summary>A stream that hands out at most a few bytes per read, to split chunks, lines and UTF-8 sequences at every boundary.</summary>
