@@ -40,17 +40,26 @@ public sealed class RunEventSinkTests : IAsyncLifetime
         }
     }
 
-    [Fact]
-    public async Task Events_from_many_threads_get_gap_free_seqs_and_are_stored_before_they_are_published()
+    private (EventStore Store, RecordingPublisher Publisher, RunEventSink Sink) NewSink(string runId)
     {
         var store = new EventStore(_db);
         var publisher = new RecordingPublisher(store);
-        var sink = new RunEventSink("run_a", 0, store, publisher, NullLogger.Instance);
+        return (store, publisher, new RunEventSink(runId, 0, store, publisher, NullLogger.Instance));
+    }
 
-        await Task.WhenAll(Enumerable.Range(0, 8).Select(t => Task.Run(() =>
+    /// <summary>Eight threads at once, each calling <paramref name="emit"/>(thread, i) for i = 0..499 in order.</summary>
+    private static Task FromEightThreadsAsync(Action<int, int> emit) =>
+        Task.WhenAll(Enumerable.Range(0, 8).Select(t => Task.Run(() =>
         {
-            for (var i = 0; i < 500; i++) sink.Emit(EventTypes.ItemDelta, $"item_{t}", new { text = $"t{t}-{i}" });
+            for (var i = 0; i < 500; i++) emit(t, i);
         })));
+
+    [Fact]
+    public async Task Events_from_many_threads_get_gap_free_seqs_and_are_stored_before_they_are_published()
+    {
+        var (store, publisher, sink) = NewSink("run_a");
+
+        await FromEightThreadsAsync((t, i) => sink.Emit(EventTypes.ItemDelta, $"item_{t}", new { text = $"t{t}-{i}" }));
         await sink.FlushAndCompleteAsync();
 
         var stored = await store.ReadAsync("run_a", 0, 10_000);
@@ -71,18 +80,13 @@ public sealed class RunEventSinkTests : IAsyncLifetime
     [Fact]
     public async Task Deltas_that_pile_up_share_events_and_keep_every_chunk_with_its_timestamp()
     {
-        var store = new EventStore(_db);
-        var publisher = new RecordingPublisher(store);
-        var sink = new RunEventSink("run_e", 0, store, publisher, NullLogger.Instance);
+        var (store, publisher, sink) = NewSink("run_e");
 
-        await Task.WhenAll(Enumerable.Range(0, 8).Select(t => Task.Run(() =>
+        await FromEightThreadsAsync((t, i) =>
         {
-            for (var i = 0; i < 500; i++)
-            {
-                sink.EmitDelta($"item_{t}", "text", $"<{t}:{i}>", t * 1000 + i + 0.25);
-                if (i == 250) sink.Emit(EventTypes.ItemToolCall, $"item_{t}", new { marker = i });
-            }
-        })));
+            sink.EmitDelta($"item_{t}", "text", $"<{t}:{i}>", t * 1000 + i + 0.25);
+            if (i == 250) sink.Emit(EventTypes.ItemToolCall, $"item_{t}", new { marker = i });
+        });
         await sink.FlushAndCompleteAsync();
 
         var stored = await store.ReadAsync("run_e", 0, 10_000);
