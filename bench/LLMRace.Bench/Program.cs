@@ -6,7 +6,13 @@ using LLMRace.Bench;
 using Microsoft.Data.Sqlite;
 
 // dotnet run -c Release --project bench/LLMRace.Bench [-- --scenarios fidelity,throughput,memory,queries] [--quick]
-var scenarios = (Arg("--scenarios") ?? "fidelity,pipeline,throughput,memory,queries").Split(',');
+string[] known = ["fidelity", "pipeline", "throughput", "memory", "queries"];
+var scenarios = (Arg("--scenarios") ?? string.Join(',', known)).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+if (scenarios.Except(known).ToList() is { Count: > 0 } unknown || scenarios.Length == 0)
+{
+    Console.Error.WriteLine($"--scenarios: unknown {string.Join(", ", scenarios.Except(known).DefaultIfEmpty("(none given)"))}; choose from {string.Join(", ", known)}");
+    return 2;
+}
 var quick = args.Contains("--quick");
 // --api-cpus 1: the Api on its own CPUs (run the benchmark itself under `taskset -c 0` so the Simulator and the client keep off them).
 Server.ApiCpus = Arg("--api-cpus");
