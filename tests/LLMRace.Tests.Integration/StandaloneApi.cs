@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
 using System.Text;
 
 namespace LLMRace.Tests.Integration;
@@ -9,13 +11,10 @@ public sealed class StandaloneApi : IAsyncDisposable
     private readonly Process _process;
     private readonly StringBuilder _output = new();
 
-    private StandaloneApi(Process process, Uri address)
-    {
-        _process = process;
-        Address = address;
-    }
+    private StandaloneApi(Process process) => _process = process;
 
-    public Uri Address { get; }
+    /// <summary>Where it listens: the port the system gave it, read from its "Now listening on" line.</summary>
+    public Uri Address { get; private set; } = null!;
 
     public string Output { get { lock (_output) return _output.ToString(); } }
 
@@ -26,7 +25,6 @@ public sealed class StandaloneApi : IAsyncDisposable
     /// <summary>Starts the Api and waits until it says it has started; throws with its output if it exits first.</summary>
     public static async Task<StandaloneApi> StartAsync(string dataDir, IDictionary<string, string> environment, string? assembly = null, string host = "127.0.0.1")
     {
-        var port = 18000 + Random.Shared.Next(2000);
         assembly ??= BuiltAssembly;
         var start = new ProcessStartInfo("dotnet", $"\"{assembly}\"")
         {
@@ -34,14 +32,15 @@ public sealed class StandaloneApi : IAsyncDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        start.Environment["ASPNETCORE_URLS"] = $"http://{host}:{port}";
+        // Port 0: the system picks a free one, so Apis started side by side by parallel tests never collide.
+        start.Environment["ASPNETCORE_URLS"] = $"http://{host}:0";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["LLMRACE_DB_PATH"] = Path.Combine(dataDir, "llmrace.db");
         // A silo of its own on free ports, so a restart right after a kill never finds them taken.
-        start.Environment["LLMRACE_SILO_PORT"] = (21000 + Random.Shared.Next(4000)).ToString();
-        start.Environment["LLMRACE_GATEWAY_PORT"] = (25000 + Random.Shared.Next(4000)).ToString();
+        start.Environment["LLMRACE_SILO_PORT"] = FreePort().ToString();
+        start.Environment["LLMRACE_GATEWAY_PORT"] = FreePort().ToString();
         foreach (var (key, value) in environment) start.Environment[key] = value;
-        var api = new StandaloneApi(Process.Start(start)!, new Uri($"http://127.0.0.1:{port}"));
+        var api = new StandaloneApi(Process.Start(start)!);
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         api._process.OutputDataReceived += (_, e) => api.Collect(e.Data, started);
         api._process.ErrorDataReceived += (_, e) => api.Collect(e.Data, started);
@@ -50,6 +49,7 @@ public sealed class StandaloneApi : IAsyncDisposable
         var exited = api._process.WaitForExitAsync();
         var first = await Task.WhenAny(started.Task, exited).WaitAsync(TimeSpan.FromMinutes(1));
         if (first == exited) throw new StandaloneApiExited(api._process.ExitCode, api.Output);
+        if (api.Address is null) throw new InvalidOperationException($"the Api started without saying where it listens:\n{api.Output}");
         return api;
     }
 
@@ -57,7 +57,18 @@ public sealed class StandaloneApi : IAsyncDisposable
     {
         if (line is null) return;
         lock (_output) _output.AppendLine(line);
+        const string listening = "Now listening on: ";
+        var at = line.IndexOf(listening, StringComparison.Ordinal);
+        if (at >= 0) Address = new Uri($"http://127.0.0.1:{new Uri(line[(at + listening.Length)..].Trim()).Port}");
         if (line.Contains("Application started", StringComparison.Ordinal)) started.TrySetResult();
+    }
+
+    /// <summary>A port free now (the silo's ports cannot be 0): the system's pick, from its ephemeral range.</summary>
+    private static int FreePort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 
     /// <summary>Kills the process hard (SIGKILL), as a crash or an out-of-memory kill would.</summary>
