@@ -9,6 +9,7 @@ public sealed class Server : IAsyncDisposable
 
     private Server(Process process, Uri address) { _process = process; Address = address; }
 
+    /// <summary>Where it listens: the port the system gave it, read from its "Now listening on" line.</summary>
     public Uri Address { get; }
     public int Pid => _process.Id;
 
@@ -20,14 +21,14 @@ public sealed class Server : IAsyncDisposable
         var root = Directory.GetCurrentDirectory();
         while (!File.Exists(Path.Combine(root, "LLMRace.sln"))) root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("run from inside the repository");
         var dll = Path.Combine(root, project, "bin", configuration, "net10.0", $"{project}.dll");
-        var port = 20000 + Random.Shared.Next(5000);
         var start = project == "LLMRace.Api" && ApiCpus is { } cpus
             ? new ProcessStartInfo("taskset", $"-c {cpus} dotnet \"{dll}\"")
             : new ProcessStartInfo("dotnet", $"\"{dll}\"");
         start.WorkingDirectory = Path.GetDirectoryName(dll)!;
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;
-        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        // Port 0: the system picks a free one, so the Simulator and the Api never draw the same port.
+        start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         start.Environment["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information";
@@ -35,20 +36,27 @@ public sealed class Server : IAsyncDisposable
         if (project == "LLMRace.Api") start.Environment["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "1";
         foreach (var (k, v) in environment) start.Environment[k] = v;
         var process = Process.Start(start)!;
-        var started = new TaskCompletionSource();
+        var started = new TaskCompletionSource<Uri>();
+        Uri? address = null;
         // Its warnings and errors go to a log beside the figures, for reading after a run.
-        var log = TextWriter.Synchronized(new StreamWriter(Path.Combine(Path.GetTempPath(), $"llmrace-bench-{project}-{process.Id}.log")) { AutoFlush = true });
+        var logPath = Path.Combine(Path.GetTempPath(), $"llmrace-bench-{project}-{process.Id}.log");
+        var log = TextWriter.Synchronized(new StreamWriter(logPath) { AutoFlush = true });
         process.OutputDataReceived += (_, e) =>
         {
             if (e.Data is null) return;
-            if (e.Data.Contains("Application started")) started.TrySetResult();
+            const string listening = "Now listening on: ";
+            var at = e.Data.IndexOf(listening, StringComparison.Ordinal);
+            if (at >= 0) address = new Uri(e.Data[(at + listening.Length)..].Trim());
+            if (e.Data.Contains("Application started") && address is not null) started.TrySetResult(address);
             log.WriteLine(e.Data);
         };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) log.WriteLine(e.Data); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        await started.Task.WaitAsync(TimeSpan.FromMinutes(5));
-        return new Server(process, new Uri($"http://127.0.0.1:{port}"));
+        var exited = process.WaitForExitAsync();
+        if (await Task.WhenAny(started.Task, exited).WaitAsync(TimeSpan.FromMinutes(5)) == exited)
+            throw new InvalidOperationException($"{project} exited with {process.ExitCode} before it started; its output is in {logPath}");
+        return new Server(process, await started.Task);
     }
 
     /// <summary>Peak resident memory (VmHWM) in MB, from /proc.</summary>
