@@ -4,9 +4,15 @@ using LLMRace.Api.Infrastructure;
 using LLMRace.Api.Live;
 using LLMRace.Grains.Contracts;
 using LLMRace.Grains.Storage;
+using LLMRace.Grains.Limits;
 using Scalar.AspNetCore;
 
+// Before anything makes a Regex: .NET reads the default match timeout once.
+RegexLimits.UseAsProcessDefault();
+
 var builder = WebApplication.CreateBuilder(args);
+// The request line (with its query string) is the one log written before the access token is taken off a query.
+builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", level => level >= LogLevel.Warning);
 builder.AddServiceDefaults();
 builder.AddRaceSilo();
 builder.AddRaceServices();
@@ -19,23 +25,24 @@ builder.Services.ConfigureHttpJsonOptions(o =>
 });
 builder.Services.AddProblemDetails();
 builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
+builder.Services.AddExceptionHandler<ConflictExceptionHandler>();
 builder.Services.AddOpenApi();
 builder.Services.AddSignalR().AddJsonProtocol(o => o.PayloadSerializerOptions = RaceJson.Create());
-// CORS: localhost and 127.0.0.1 origins (any port), plus those listed in LLMRACE_CORS_ORIGINS.
-var corsOrigins = (builder.Configuration["LLMRACE_CORS_ORIGINS"] ?? "")
-    .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(o => o.TrimEnd('/')).ToHashSet(StringComparer.OrdinalIgnoreCase);
+// CORS: localhost, 127.0.0.1 and [::1] origins (any port), plus those listed in LLMRACE_CORS_ORIGINS.
+var trusted = new TrustedBrowsers(builder.Configuration);
+builder.Services.AddSingleton(trusted);
 builder.Services.AddCors(o => o.AddDefaultPolicy(p => p
-    .SetIsOriginAllowed(origin => corsOrigins.Contains(origin.TrimEnd('/'))
-        || (Uri.TryCreate(origin, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.Host is "localhost" or "127.0.0.1" or "[::1]"))
+    .SetIsOriginAllowed(trusted.IsAllowedOrigin)
     .AllowAnyHeader().AllowAnyMethod().AllowCredentials()));
 builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 10 * 1024 * 1024);
 
 var accessToken = builder.Configuration["LLMRACE_ACCESS_TOKEN"];
 var app = builder.Build();
-var exposed = AccessControl.NonLoopbackBindings(app.Configuration);
-if (exposed.Count > 0 && string.IsNullOrEmpty(accessToken) && !string.Equals(app.Configuration["LLMRACE_ALLOW_ANONYMOUS"], "true", StringComparison.OrdinalIgnoreCase))
+const string ExposedMessage = "LLMRace will not start: it would listen beyond this machine ({Bindings}) with no LLMRACE_ACCESS_TOKEN; set a token, or LLMRACE_ALLOW_ANONYMOUS=true to allow it knowingly";
+var mustStayLocal = ListeningGuard.IsRequired(app.Configuration);
+if (mustStayLocal && ListeningGuard.NonLoopbackConfigured(app.Configuration) is { Count: > 0 } configured)
 {
-    app.Logger.LogCritical("LLMRace will not start: it would listen beyond this machine ({Bindings}) with no LLMRACE_ACCESS_TOKEN; set a token, or LLMRACE_ALLOW_ANONYMOUS=true to allow it knowingly", string.Join(", ", exposed));
+    app.Logger.LogCritical(ExposedMessage, string.Join(", ", configured));
     return 1;
 }
 try
@@ -49,6 +56,7 @@ catch (DatabaseUnavailableException e)
 }
 
 app.UseExceptionHandler();
+app.UseBrowserGuard();
 // The built UI, when published with the Api (in development Vite serves it).
 app.UseDefaultFiles();
 app.UseStaticFiles();
@@ -56,6 +64,7 @@ app.UseRouting();
 app.UseStatusCodePages();
 app.UseCors();
 app.UseAccessToken(accessToken);
+app.UseUnicodeBodyGuard();
 
 app.MapDefaultEndpoints();
 app.MapOpenApi();
@@ -70,5 +79,12 @@ app.MapHub<RaceHub>("/hubs/race");
 // The UI's own routes fall back to its index; /api and /hubs never do, so an unknown API path stays a 404.
 app.MapFallbackToFile("{*path:nonfile:regex(^(?!api/|hubs/|openapi/).*$)}", "index.html");
 
-await app.RunAsync();
+await app.StartAsync();
+if (mustStayLocal && ListeningGuard.NonLoopbackBound(app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()) is { Count: > 0 } bound)
+{
+    app.Logger.LogCritical(ExposedMessage, string.Join(", ", bound));
+    await app.StopAsync();
+    return 1;
+}
+await app.WaitForShutdownAsync();
 return 0;

@@ -12,13 +12,19 @@ public sealed record ConnectionInput(
     string? Name, string? Type, string? BaseUrl, string? ApiKey, string? ApiKeyEnvVar,
     double? TimeoutS, int? MaxRetries, int? MaxConcurrency, double? HeadersTimeoutS = null, double? TotalTimeoutS = null);
 
-/// <summary>A connection as the API shows it: whether a key is set and a masked hint, never the key.</summary>
+/// <summary>
+/// A connection as the API shows it: whether a key (or base URL credentials) is set and a masked hint, never the
+/// secret. <see cref="Notice"/> says what a change did that the caller did not ask for in so many words.
+/// </summary>
 public sealed record ConnectionView(
-    string Id, string Name, string Type, string BaseUrl, bool ApiKeySet, string? ApiKeyHint, string? ApiKeyEnvVar,
+    string Id, string Name, string Type, string BaseUrl, bool ApiKeySet, string? ApiKeyHint, string? ApiKeyEnvVar, bool BaseUrlCredentialsSet,
     double TimeoutS, double HeadersTimeoutS, double TotalTimeoutS, int MaxRetries, int MaxConcurrency, bool Managed, string CreatedAt, string UpdatedAt)
 {
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? Notice { get; init; }
+
     public static ConnectionView From(ConnectionRow r) => new(
-        r.Id, r.Name, r.Type, r.BaseUrl, r.ApiKeyCipher is { Length: > 0 }, r.ApiKeyHint, r.ApiKeyEnvVar,
+        r.Id, r.Name, r.Type, r.BaseUrl, r.ApiKeyCipher is { Length: > 0 }, r.ApiKeyHint, r.ApiKeyEnvVar, r.BaseUrlCredentialsCipher is { Length: > 0 },
         r.TimeoutS, r.HeadersTimeoutS ?? r.TimeoutS, r.TotalTimeoutS ?? Grains.Contracts.ConnectionSnapshot.DefaultTotalTimeoutS,
         r.MaxRetries, r.MaxConcurrency, r.Managed, r.CreatedAt, r.UpdatedAt);
 }
@@ -34,22 +40,22 @@ public static partial class ConnectionEndpoints
         group.MapGet("/{id}", async Task<IResult> (string id, GarageStore garage) =>
             await garage.GetConnectionAsync(id) is { } row ? TypedResults.Ok(ConnectionView.From(row)) : Problems.NotFound("connection", id));
 
-        group.MapPost("/", async Task<IResult> (ConnectionInput input, GarageStore garage, SecretProtector secrets) =>
+        group.MapPost("/", async Task<IResult> (ConnectionInput input, GarageStore garage, SecretProtector secrets, ApiKeyEnvVars envVars) =>
         {
             var now = Clock.NowText();
             var row = new ConnectionRow { Id = Ids.New("conn"), CreatedAt = now, UpdatedAt = now };
-            if (Apply(input, row, secrets, creating: true) is { } invalid) return invalid;
+            if (Apply(input, row, secrets, envVars, creating: true, out _) is { } invalid) return invalid;
             await garage.InsertConnectionAsync(row);
             return TypedResults.Created($"/api/connections/{row.Id}", ConnectionView.From(row));
         });
 
-        group.MapPut("/{id}", async Task<IResult> (string id, ConnectionInput input, GarageStore garage, SecretProtector secrets) =>
+        group.MapPut("/{id}", async Task<IResult> (string id, ConnectionInput input, GarageStore garage, SecretProtector secrets, ApiKeyEnvVars envVars) =>
         {
             if (await garage.GetConnectionAsync(id) is not { } row) return Problems.NotFound("connection", id);
-            if (Apply(input, row, secrets, creating: false) is { } invalid) return invalid;
+            if (Apply(input, row, secrets, envVars, creating: false, out var notice) is { } invalid) return invalid;
             row.UpdatedAt = Clock.NowText();
-            await garage.UpdateConnectionAsync(row);
-            return TypedResults.Ok(ConnectionView.From(row));
+            if (!await garage.UpdateConnectionAsync(row)) return Problems.NotFound("connection", id);
+            return TypedResults.Ok(ConnectionView.From(row) with { Notice = notice });
         });
 
         group.MapDelete("/{id}", async Task<IResult> (string id, GarageStore garage) =>
@@ -90,7 +96,7 @@ public static partial class ConnectionEndpoints
             bool present;
             try
             {
-                var (s, key) = ApiKeyResolver.Resolve(row, engine.Secrets);
+                var (s, key) = ApiKeyResolver.Resolve(row, engine.Secrets, engine.EnvVars);
                 (source, present) = (s, !string.IsNullOrEmpty(key));
             }
             catch (SecretUnreadableException)
@@ -114,24 +120,45 @@ public static partial class ConnectionEndpoints
                     http_status = discovery.StatusCode,
                     latency_ms = discovery.LatencyMs,
                 },
-                hints = RuntimeDiagnostics.Hints(row, discovery, source, present),
+                hints = RuntimeDiagnostics.Hints(row, discovery, source, present, engine.EnvVars),
             });
         });
     }
 
-    private static IResult? Apply(ConnectionInput input, ConnectionRow row, SecretProtector secrets, bool creating)
+    /// <summary>
+    /// Validates the input onto the row. A key saved for one origin never follows the connection to another: when the
+    /// base URL's scheme, host or port changes and no key comes with the change, the stored key (and any credentials
+    /// the old URL had) is dropped, and <paramref name="notice"/> says so.
+    /// </summary>
+    private static IResult? Apply(ConnectionInput input, ConnectionRow row, SecretProtector secrets, ApiKeyEnvVars envVars, bool creating, out string? notice)
     {
+        notice = null;
         var errors = new Errors();
         var name = errors.Require("name", input.Name, 100);
         var type = input.Type?.Trim().ToUpperInvariant();
         if (string.IsNullOrEmpty(type)) errors.Add("type", $"required: one of {string.Join(", ", ConnectionTypes.All)}");
         else if (!ConnectionTypes.All.Contains(type)) errors.Add("type", $"'{input.Type}' is not a connection type: use one of {string.Join(", ", ConnectionTypes.All)}");
         var baseUrl = errors.Require("base_url", input.BaseUrl, 2000);
-        if (baseUrl is not null && (!Uri.TryCreate(baseUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
-            errors.Add("base_url", $"'{baseUrl}' is not an http(s) URL, e.g. http://127.0.0.1:11434");
-        if (input.ApiKey is { Length: > 4096 }) errors.Add("api_key", "is longer than 4096 characters");
+        string? credentials = null;
+        if (baseUrl is not null)
+        {
+            if (!Uri.TryCreate(baseUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+                errors.Add("base_url", $"'{BaseUrlCredentials.Split(baseUrl).Url}' is not an http(s) URL, e.g. http://127.0.0.1:11434");
+            else
+            {
+                (baseUrl, credentials) = BaseUrlCredentials.Split(baseUrl);
+                if (credentials is not null && ApiKeyResolver.HasControlCharacters(credentials))
+                    errors.Add("base_url", "its user:password holds a control character");
+            }
+        }
+        var apiKey = input.ApiKey?.Trim();
+        if (apiKey is { Length: > 4096 }) errors.Add("api_key", "is longer than 4096 characters");
+        else if (apiKey is not null && ApiKeyResolver.HasControlCharacters(apiKey))
+            errors.Add("api_key", "holds a control character (a line break or tab?): paste the key alone");
         var envVar = string.IsNullOrWhiteSpace(input.ApiKeyEnvVar) ? null : input.ApiKeyEnvVar.Trim();
         if (envVar is not null && !EnvVarName().IsMatch(envVar)) errors.Add("api_key_env_var", $"'{envVar}' is not an environment variable name");
+        else if (envVar is not null && !envVars.IsAllowed(envVar))
+            errors.Add("api_key_env_var", $"'{envVar}' is not one of the variables a key may come from: {string.Join(", ", envVars.Allowed.Order())} (an operator adds more with LLMRACE_API_KEY_ENV_VARS)");
         var timeout = errors.Range("timeout_s", input.TimeoutS, creating ? 120 : row.TimeoutS, 1, 3600);
         double? headersTimeout = input.HeadersTimeoutS is null ? (creating ? null : row.HeadersTimeoutS) : errors.Range("headers_timeout_s", input.HeadersTimeoutS, 0, 1, 3600);
         double? totalTimeout = input.TotalTimeoutS is null ? (creating ? null : row.TotalTimeoutS) : errors.Range("total_timeout_s", input.TotalTimeoutS, 0, 1, 86400);
@@ -139,6 +166,18 @@ public static partial class ConnectionEndpoints
         var concurrency = errors.Range("max_concurrency", input.MaxConcurrency, creating ? 1 : row.MaxConcurrency, 1, 256);
         if (errors.Any) return Problems.Invalid(errors.ByField);
 
+        var moved = !creating && BaseUrlCredentials.Origin(row.BaseUrl) != BaseUrlCredentials.Origin(baseUrl!);
+        if (moved)
+        {
+            var dropped = new List<string>();
+            if (apiKey is null && row.ApiKeyCipher is { Length: > 0 }) dropped.Add("API key");
+            if (credentials is null && row.BaseUrlCredentialsCipher is { Length: > 0 }) dropped.Add("base URL credentials");
+            if (apiKey is null) (row.ApiKeyCipher, row.ApiKeyHint) = (null, null);
+            row.BaseUrlCredentialsCipher = null;
+            if (dropped.Count > 0)
+                notice = $"The base URL moved to another origin, so the stored {string.Join(" and ", dropped)} (saved for {BaseUrlCredentials.Origin(row.BaseUrl)}) " +
+                    "were removed: enter the key again to use it there.";
+        }
         row.Name = name!;
         row.Type = type!;
         row.BaseUrl = baseUrl!;
@@ -148,13 +187,13 @@ public static partial class ConnectionEndpoints
         row.TotalTimeoutS = totalTimeout;
         row.MaxRetries = retries;
         row.MaxConcurrency = concurrency;
-        // api_key: absent keeps the stored key, "" removes it, a value replaces it.
-        if (input.ApiKey is not null)
+        // api_key: absent keeps the stored key, "" removes it, a value replaces it. Credentials in the URL replace the stored ones.
+        if (apiKey is not null)
         {
-            var key = input.ApiKey.Trim();
-            row.ApiKeyCipher = key.Length == 0 ? null : secrets.Protect(key);
-            row.ApiKeyHint = key.Length == 0 ? null : SecretProtector.Hint(key);
+            row.ApiKeyCipher = apiKey.Length == 0 ? null : secrets.Protect(apiKey);
+            row.ApiKeyHint = apiKey.Length == 0 ? null : SecretProtector.Hint(apiKey);
         }
+        if (credentials is not null) row.BaseUrlCredentialsCipher = secrets.Protect(credentials);
         return null;
     }
 

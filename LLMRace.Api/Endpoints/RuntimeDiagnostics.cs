@@ -10,7 +10,7 @@ namespace LLMRace.Api.Endpoints;
 /// <summary>What discovery found, with the failure classified so a person can be told what to do.</summary>
 public sealed record Discovery(IReadOnlyList<string> Models, string? Error, DiscoveryFailure Failure, int? StatusCode, double LatencyMs);
 
-public enum DiscoveryFailure { None, Refused, Unauthorized, InvalidHost, Forbidden, NotFound, Timeout, Tls, KeyUnreadable, BadResponse, Other }
+public enum DiscoveryFailure { None, Refused, Unauthorized, InvalidHost, Forbidden, NotFound, Redirect, Timeout, Tls, KeyUnreadable, BadResponse, Other }
 
 /// <summary>Model discovery and Verify Runtime: auth source, discovery, and hints for the known failures.</summary>
 public static class RuntimeDiagnostics
@@ -26,11 +26,17 @@ public static class RuntimeDiagnostics
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(TimeSpan.FromSeconds(Math.Clamp(row.TimeoutS, 1, 30)));
             using var request = provider.BuildModelListRequest(target);
-            using var response = await engine.CreateProviderClient().SendAsync(request, timeout.Token);
-            var body = await response.Content.ReadAsStringAsync(timeout.Token);
+            using var response = await engine.CreateProviderClient().SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
             var status = (int)response.StatusCode;
             if (response.IsSuccessStatusCode)
-                return new Discovery(provider.ParseModelList(body), null, DiscoveryFailure.None, status, Elapsed());
+            {
+                var list = await BoundedBody.ReadAllAsync(response.Content, engine.Limits.MaxModelListBytes, "model list", timeout.Token);
+                return new Discovery(provider.ParseModelList(list), null, DiscoveryFailure.None, status, Elapsed());
+            }
+            if (status is >= 300 and < 400)
+                return new Discovery([], $"HTTP {status}: the server redirects to {response.Headers.Location?.ToString() ?? "another address"}, and LLMRace follows no redirects",
+                    DiscoveryFailure.Redirect, status, Elapsed());
+            var body = await BoundedBody.ReadPrefixAsync(response.Content, engine.Limits.MaxErrorBodyBytes, timeout.Token);
             var failure = status switch
             {
                 401 => DiscoveryFailure.Unauthorized,
@@ -44,6 +50,10 @@ public static class RuntimeDiagnostics
         catch (SecretUnreadableException e)
         {
             return new Discovery([], e.Message, DiscoveryFailure.KeyUnreadable, null, 0);
+        }
+        catch (ProviderStreamException e)
+        {
+            return new Discovery([], e.Message, DiscoveryFailure.BadResponse, null, Elapsed());
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
@@ -67,9 +77,11 @@ public static class RuntimeDiagnostics
         }
     }
 
-    public static IReadOnlyList<string> Hints(ConnectionRow row, Discovery discovery, string authSource, bool authPresent)
+    public static IReadOnlyList<string> Hints(ConnectionRow row, Discovery discovery, string authSource, bool authPresent, ApiKeyEnvVars envVars)
     {
         var hints = new List<string>();
+        if (authSource == AuthSources.EnvVar && row.ApiKeyEnvVar is { } named && !envVars.IsAllowed(named.Trim()))
+            hints.Add($"The environment variable {named} is not one a key may come from, so no key is sent: name one of {string.Join(", ", envVars.Allowed.Order())}, or enter the key on this connection.");
         var uri = Uri.TryCreate(row.BaseUrl, UriKind.Absolute, out var u) ? u : null;
         var local = uri?.Host is "localhost" or "127.0.0.1" or "[::1]" or "::1";
         switch (discovery.Failure)
@@ -93,6 +105,9 @@ public static class RuntimeDiagnostics
             case DiscoveryFailure.NotFound:
                 hints.Add($"Nothing at that path (404): check the base URL and its API prefix. {PrefixAdvice(row.Type)}");
                 break;
+            case DiscoveryFailure.Redirect:
+                hints.Add("The server answered with a redirect: LLMRace follows none, so that a key is never carried to another address. Set the base URL to where it points (often http:// → https://).");
+                break;
             case DiscoveryFailure.Timeout:
                 hints.Add($"The server did not answer within {Math.Clamp(row.TimeoutS, 1, 30):0.#} s: it may be loading a model or overloaded; try again, or raise timeout_s.");
                 break;
@@ -100,7 +115,7 @@ public static class RuntimeDiagnostics
                 hints.Add("The TLS handshake failed: use http:// for a local server without TLS, or check the server's certificate.");
                 break;
             case DiscoveryFailure.KeyUnreadable:
-                hints.Add("The stored key cannot be decrypted with this LLMRACE_SECRET_KEY: re-save the API key on this connection.");
+                hints.Add("The stored key cannot be used (it cannot be decrypted with this LLMRACE_SECRET_KEY, or holds a control character): re-save the API key on this connection.");
                 break;
             case DiscoveryFailure.BadResponse:
                 hints.Add($"The server answered, but not as a {row.Type} server does: check the connection type. {PrefixAdvice(row.Type)}");

@@ -2,8 +2,10 @@ using LLMRace.Api.Live;
 using LLMRace.Api.Seed;
 using LLMRace.Grains.Contracts;
 using LLMRace.Grains.Engine;
+using LLMRace.Grains.Limits;
 using LLMRace.Grains.Security;
 using LLMRace.Grains.Storage;
+using System.Net;
 using Orleans.Configuration;
 
 namespace LLMRace.Api.Infrastructure;
@@ -25,6 +27,8 @@ public static class RaceServices
         services.AddSingleton<Seeder>();
         services.AddSingleton(sp => SecretProtector.Create(
             builder.Configuration["LLMRACE_SECRET_KEY"], databasePath, sp.GetRequiredService<ILoggerFactory>().CreateLogger("LLMRace.Secrets")));
+        services.AddSingleton(RaceLimitsFrom(builder.Configuration));
+        services.AddSingleton(new ApiKeyEnvVars(builder.Configuration["LLMRACE_API_KEY_ENV_VARS"]));
         services.AddSingleton<ConnectionLimiter>();
         services.AddSingleton<IRunEventPublisher, OrleansRunEventPublisher>();
         services.AddSingleton<ActiveRuns>();
@@ -40,6 +44,9 @@ public static class RaceServices
         services.AddHttpClient(RaceEngine.ProviderHttpClient, client => client.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
             {
+                // A redirect would carry the connection's key (custom headers such as x-api-key survive one) to another
+                // address: a 3xx is the answer, and the error tells the user where the server points.
+                AllowAutoRedirect = false,
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
                 MaxConnectionsPerServer = 1024,
                 AutomaticDecompression = System.Net.DecompressionMethods.None,
@@ -47,19 +54,50 @@ public static class RaceServices
         return builder;
     }
 
-    /// <summary>The Orleans silo, co-hosted. Under the AppHost its configuration comes from Aspire; run alone it is a local silo.</summary>
+    /// <summary>The limits, from LLMRACE_MAX_OUTPUT_CHARS, LLMRACE_MAX_STREAM_LINE_KIB and LLMRACE_CHECKS_BUDGET_MS where set.</summary>
+    private static RaceLimits RaceLimitsFrom(IConfiguration configuration)
+    {
+        int Setting(string name, int fallback, int min, int max)
+        {
+            var text = configuration[name];
+            if (string.IsNullOrWhiteSpace(text)) return fallback;
+            if (!int.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var value) || value < min || value > max)
+                throw new InvalidOperationException($"{name} must be a whole number from {min} to {max}, got '{text}'");
+            return value;
+        }
+        var defaults = RaceLimits.Default;
+        return defaults with
+        {
+            MaxOutputChars = Setting("LLMRACE_MAX_OUTPUT_CHARS", defaults.MaxOutputChars, 1_000, 100_000_000),
+            MaxStreamLineBytes = Setting("LLMRACE_MAX_STREAM_LINE_KIB", defaults.MaxStreamLineBytes / 1024, 16, 64 * 1024) * 1024,
+            ChecksBudget = TimeSpan.FromMilliseconds(Setting("LLMRACE_CHECKS_BUDGET_MS", (int)defaults.ChecksBudget.TotalMilliseconds, 10, 600_000)),
+        };
+    }
+
+    /// <summary>
+    /// The Orleans silo, co-hosted. Under the AppHost its configuration comes from Aspire; run alone it is a local silo.
+    /// A single silo (development or localhost clustering) talks to no other machine: it listens on loopback only,
+    /// and its client gateway is off, since the Api's own client is in the silo and Orleans' ports are unauthenticated.
+    /// </summary>
     public static WebApplicationBuilder AddRaceSilo(this WebApplicationBuilder builder)
     {
-        var configuredByAspire = !string.IsNullOrEmpty(builder.Configuration["Orleans:Clustering:ProviderType"]);
+        var provider = builder.Configuration["Orleans:Clustering:ProviderType"];
+        var configuredByAspire = !string.IsNullOrEmpty(provider);
         builder.UseOrleans(silo =>
         {
             if (configuredByAspire) return;
-            silo.UseLocalhostClustering(
-                siloPort: builder.Configuration.GetValue("LLMRACE_SILO_PORT", 11111),
-                gatewayPort: builder.Configuration.GetValue("LLMRACE_GATEWAY_PORT", 30000));
+            silo.UseLocalhostClustering(siloPort: builder.Configuration.GetValue("LLMRACE_SILO_PORT", 11111));
             silo.AddMemoryStreams(RunStreams.ProviderName);
             silo.AddMemoryGrainStorage("PubSubStore");
         });
+        if (!configuredByAspire || string.Equals(provider, "Development", StringComparison.OrdinalIgnoreCase))
+            builder.Services.PostConfigure<EndpointOptions>(endpoints =>
+            {
+                endpoints.AdvertisedIPAddress = IPAddress.Loopback;
+                endpoints.SiloListeningEndpoint = new IPEndPoint(IPAddress.Loopback, endpoints.SiloPort);
+                endpoints.GatewayPort = 0;
+                endpoints.GatewayListeningEndpoint = null;
+            });
         builder.Services.TuneRunStreams();
         return builder;
     }
@@ -88,7 +126,9 @@ public static class RaceServices
     {
         var db = app.Services.GetRequiredService<SqliteDatabase>();
         await db.InitializeAsync();
-        _ = app.Services.GetRequiredService<SecretProtector>();
+        var secrets = app.Services.GetRequiredService<SecretProtector>();
+        if (await LegacyCredentials.SealAsync(app.Services.GetRequiredService<GarageStore>(), secrets) is > 0 and var sealedCount)
+            app.Logger.LogInformation("Moved the credentials out of {Count} connection base URL(s); they are kept encrypted", sealedCount);
         await app.Services.GetRequiredService<RunRecovery>().MarkInterruptedAsync();
         await app.Services.GetRequiredService<Seeder>().SeedAsync();
         app.Logger.LogInformation("Database ready at {Path}", db.Path);

@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using LLMRace.Grains.Limits;
 using LLMRace.Grains.Measurement;
 
 namespace LLMRace.Grains.Checks;
@@ -10,7 +12,29 @@ public sealed record CheckSubject(string Output, IReadOnlyList<string> ToolNames
 
 public static class CheckEvaluator
 {
-    public static CheckResult Evaluate(Check check, CheckSubject subject)
+    /// <summary>
+    /// Runs an item's checks within <paramref name="budget"/>: each regex gets what is left of it (at most the regex
+    /// timeout), and checks still waiting when it is spent get the verdict error. The item goes on either way.
+    /// </summary>
+    public static IReadOnlyList<CheckResult> EvaluateAll(IReadOnlyList<Check> checks, CheckSubject subject, TimeSpan budget)
+    {
+        var results = new List<CheckResult>(checks.Count);
+        var started = Stopwatch.GetTimestamp();
+        foreach (var check in checks)
+        {
+            var left = budget - Stopwatch.GetElapsedTime(started);
+            results.Add(left > TimeSpan.Zero
+                ? Evaluate(check, subject, left < RegexLimits.MatchTimeout ? left : RegexLimits.MatchTimeout)
+                : new CheckResult(check.ToString(), Verdicts.Error,
+                    $"not run: this item's checks had used their budget of {budget.TotalMilliseconds:0} ms"));
+        }
+        return results;
+    }
+
+    public static CheckResult Evaluate(Check check, CheckSubject subject) => Evaluate(check, subject, RegexLimits.MatchTimeout);
+
+    /// <summary>One check's verdict. Whatever goes wrong inside a check is that check's error, never the item's or the run's.</summary>
+    public static CheckResult Evaluate(Check check, CheckSubject subject, TimeSpan regexTimeout)
     {
         var output = subject.Output;
         var arg = check.Argument;
@@ -25,7 +49,7 @@ public static class CheckEvaluator
                 "equals" => Result(check, output.Trim() == arg.Trim(), $"output is not '{arg.Trim()}'"),
                 "starts_with" => Result(check, output.TrimStart().StartsWith(arg, StringComparison.Ordinal), $"output does not start with '{arg}'"),
                 "ends_with" => Result(check, output.TrimEnd().EndsWith(arg, StringComparison.Ordinal), $"output does not end with '{arg}'"),
-                "regex" => Result(check, Regex.IsMatch(output, arg, RegexOptions.None, ConstraintParser.RegexTimeout),
+                "regex" => Result(check, Regex.IsMatch(output, arg, RegexOptions.None, regexTimeout),
                     $"output does not match /{arg}/"),
                 "max_words" => Words(check, output, (n, limit) => n <= limit, "at most"),
                 "min_words" => Words(check, output, (n, limit) => n >= limit, "at least"),
@@ -40,10 +64,14 @@ public static class CheckEvaluator
                 _ => new CheckResult(check.ToString(), Verdicts.Error, $"unknown check '{check.Keyword}'"),
             };
         }
-        catch (RegexMatchTimeoutException)
+        catch (RegexMatchTimeoutException e)
         {
             return new CheckResult(check.ToString(), Verdicts.Error,
-                $"regex took longer than {ConstraintParser.RegexTimeout.TotalMilliseconds:0} ms on this output and was stopped");
+                $"a regex took longer than {e.MatchTimeout.TotalMilliseconds:0} ms on this output and was stopped");
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return new CheckResult(check.ToString(), Verdicts.Error, $"the check could not run: {e.Message}");
         }
     }
 

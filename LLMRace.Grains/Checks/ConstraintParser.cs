@@ -10,7 +10,8 @@ namespace LLMRace.Grains.Checks;
 /// </summary>
 public static class ConstraintParser
 {
-    public static readonly TimeSpan RegexTimeout = TimeSpan.FromMilliseconds(250);
+    /// <summary>More checks than this in one test is an import error: each costs time on every item.</summary>
+    public const int MaxChecksPerTest = 100;
 
     public static readonly string[] Keywords =
     [
@@ -36,9 +37,9 @@ public static class ConstraintParser
             {
                 var trimmed = part.Trim();
                 if (trimmed.Length == 0) continue;
-                if (TryKeyword(trimmed, out var keyword, out var argument))
+                if (KeywordAt(trimmed, 0, trimmed.Length) is { } keyword)
                 {
-                    var check = new Check(keyword, argument, i + 1);
+                    var check = new Check(keyword, ArgumentOf(trimmed, keyword), i + 1);
                     if (Validate(check) is { } error) errors.Add($"line {i + 1}: {error}");
                     else checks.Add(check);
                 }
@@ -48,47 +49,50 @@ public static class ConstraintParser
                 }
             }
         }
+        if (checks.Count > MaxChecksPerTest)
+            errors.Add($"{checks.Count} checks; a test holds at most {MaxChecksPerTest} (each one runs on every item)");
         return new(checks, criteria, errors);
     }
 
-    private static IEnumerable<string> SplitOnKeywordSemicolons(string line)
+    /// <summary>The parts of a line between the ';' that are followed by a keyword. Linear: nothing is copied per ';'.</summary>
+    private static List<string> SplitOnKeywordSemicolons(string line)
     {
+        var parts = new List<string>();
+        var end = line.Length;
+        while (end > 0 && char.IsWhiteSpace(line[end - 1])) end--;
         var start = 0;
         for (var i = line.IndexOf(';'); i >= 0; i = line.IndexOf(';', i + 1))
         {
-            if (TryKeyword(line[(i + 1)..].TrimStart(), out _, out _))
+            var next = i + 1;
+            while (next < end && char.IsWhiteSpace(line[next])) next++;
+            if (KeywordAt(line, next, end) is not null)
             {
-                yield return line[start..i];
+                parts.Add(line[start..i]);
                 start = i + 1;
             }
         }
-        yield return line[start..];
+        parts.Add(line[start..]);
+        return parts;
     }
 
-    private static bool TryKeyword(string part, out string keyword, out string argument)
+    /// <summary>
+    /// The keyword that starts at <paramref name="at"/>: followed by ':', or, for a keyword without an argument, by
+    /// nothing but white space up to <paramref name="end"/> (the end of the line's text).
+    /// </summary>
+    private static string? KeywordAt(string text, int at, int end)
     {
         foreach (var k in Keywords)
         {
-            if (part.StartsWith(k, StringComparison.Ordinal))
-            {
-                var rest = part[k.Length..];
-                if (rest.StartsWith(':'))
-                {
-                    keyword = k;
-                    argument = rest[1..];
-                    return true;
-                }
-                if (rest.Trim().Length == 0 && ArgumentlessKeywords.Contains(k))
-                {
-                    keyword = k;
-                    argument = "";
-                    return true;
-                }
-            }
+            if (at + k.Length > text.Length || string.CompareOrdinal(text, at, k, 0, k.Length) != 0) continue;
+            var after = at + k.Length;
+            if (after < text.Length && text[after] == ':') return k;
+            if (ArgumentlessKeywords.Contains(k) && text.AsSpan(after, Math.Max(0, end - after)).IsWhiteSpace()) return k;
         }
-        keyword = argument = "";
-        return false;
+        return null;
     }
+
+    private static string ArgumentOf(string part, string keyword) =>
+        part.Length > keyword.Length && part[keyword.Length] == ':' ? part[(keyword.Length + 1)..] : "";
 
     private static string? Validate(Check check)
     {
@@ -99,7 +103,7 @@ public static class ConstraintParser
         {
             try
             {
-                _ = new Regex(check.Argument, RegexOptions.None, RegexTimeout);
+                _ = new Regex(check.Argument, RegexOptions.None, Limits.RegexLimits.MatchTimeout);
             }
             catch (ArgumentException e)
             {

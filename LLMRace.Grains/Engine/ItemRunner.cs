@@ -26,6 +26,7 @@ public sealed class ItemRunner(
     private readonly List<ToolResult> _allResults = [];
     private int _retries;
     private long _queueWait;
+    private long _outputChars;
 
     /// <summary>One request of the item and what it streamed.</summary>
     private sealed class Turn
@@ -102,7 +103,7 @@ public sealed class ItemRunner(
         if (error is null)
         {
             var subject = new CheckSubject(output, [.. calls.Select(t => t.Name)], metrics);
-            checks = [.. parsed.Checks.Select(c => CheckEvaluator.Evaluate(c, subject))];
+            checks = CheckEvaluator.EvaluateAll(parsed.Checks, subject, engine.Limits.ChecksBudget);
             status = checks.Any(c => c.Verdict != Verdicts.Pass) ? ItemStatus.Failed : ItemStatus.Passed;
         }
         else if (status == ItemStatus.Error)
@@ -205,8 +206,15 @@ public sealed class ItemRunner(
         }
         using (arguments)
         {
-            if (tool.Schema is { } schema && JsonSchemas.FirstProblem(schema, arguments.RootElement) is { } problem)
-                return new ToolResult(id, call.Name, Error($"the arguments do not match the tool's parameters {problem}"), true);
+            try
+            {
+                if (tool.Schema is { } schema && JsonSchemas.FirstProblem(schema, arguments.RootElement) is { } problem)
+                    return new ToolResult(id, call.Name, Error($"the arguments do not match the tool's parameters {problem}"), true);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                return new ToolResult(id, call.Name, Error($"the arguments could not be checked against the tool's parameters: {e.Message}"), true);
+            }
         }
         return new ToolResult(id, call.Name, tool.MockResult, false);
     }
@@ -269,10 +277,13 @@ public sealed class ItemRunner(
         {
             if (!response.IsSuccessStatusCode)
             {
-                var text = await response.Content.ReadAsStringAsync(attempt);
+                if ((int)response.StatusCode is >= 300 and < 400)
+                    throw new ProviderHttpException((int)response.StatusCode,
+                        $"the server redirects to {response.Headers.Location?.ToString() ?? "another address"}; LLMRace follows no redirects (a key must not follow one): set the base URL to where it points", null);
+                var text = await BoundedBody.ReadPrefixAsync(response.Content, engine.Limits.MaxErrorBodyBytes, attempt);
                 throw new ProviderHttpException((int)response.StatusCode, Excerpt.Of(text), RetryAfter(response));
             }
-            var body = await response.Content.ReadAsStreamAsync(attempt);
+            var body = new LineLimitedStream(await response.Content.ReadAsStreamAsync(attempt), engine.Limits.MaxStreamLineBytes);
             using var attemptTimeout = attempt.Register(reading.Cancel);
             parts = provider.ParseStreamAsync(body, reading.Token).GetAsyncEnumerator(reading.Token);
             while (await parts.MoveNextAsync())
@@ -301,12 +312,14 @@ public sealed class ItemRunner(
             case null:
                 return;
             case ContentPart content:
+                CountOutput(content.Text.Length);
                 var first = turn.Meter.Content(timestamp, content.Kind == ContentKind.Text);
                 if (first) EmitFirstToken(timestamp, content.Kind == ContentKind.Text ? "text" : "reasoning");
                 (content.Kind == ContentKind.Text ? turn.Text : turn.Reasoning).Append(content.Text);
                 sink.EmitDelta(item.Id, content.Kind == ContentKind.Text ? "text" : "reasoning", content.Text, SinceItemStart(timestamp));
                 return;
             case ToolCallDeltaPart call:
+                CountOutput((call.ArgumentsFragment?.Length ?? 0) + (call.Name?.Length ?? 0));
                 if (turn.Meter.Content(timestamp, false)) EmitFirstToken(timestamp, "tool_call");
                 turn.ToolCalls.Add(call);
                 return;
@@ -321,6 +334,15 @@ public sealed class ItemRunner(
                 turn.FinishReason = finish.Reason;
                 return;
         }
+    }
+
+    /// <summary>Stops the item once its output passes the limit; what came before the part that passed it is kept.</summary>
+    private void CountOutput(int chars)
+    {
+        _outputChars += chars;
+        if (_outputChars > engine.Limits.MaxOutputChars)
+            throw new ProviderStreamException(
+                $"the output passed the limit of {engine.Limits.MaxOutputChars:N0} characters per item (LLMRACE_MAX_OUTPUT_CHARS): the item was stopped there");
     }
 
     private double SinceItemStart(long timestamp) => Math.Round(StreamMeter.ToMs(timestamp - _turns[0].Meter.T0), 3);

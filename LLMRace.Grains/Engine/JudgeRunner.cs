@@ -91,10 +91,17 @@ public sealed class JudgeRunner(RaceEngine engine, RunRow run, CarSnapshot judge
         using var message = provider.BuildStreamingRequest(target, request);
         using var response = await engine.CreateProviderClient().SendAsync(message, HttpCompletionOption.ResponseHeadersRead, limit.Token);
         if (!response.IsSuccessStatusCode)
-            throw new ProviderHttpException((int)response.StatusCode, Excerpt.Of(await response.Content.ReadAsStringAsync(limit.Token)), null);
+            throw new ProviderHttpException((int)response.StatusCode,
+                Excerpt.Of(await BoundedBody.ReadPrefixAsync(response.Content, engine.Limits.MaxErrorBodyBytes, limit.Token)), null);
         var text = new StringBuilder();
-        await foreach (var part in provider.ParseStreamAsync(await response.Content.ReadAsStreamAsync(limit.Token), limit.Token))
-            if (part is ContentPart { Kind: ContentKind.Text } c) text.Append(c.Text);
+        var body = new LineLimitedStream(await response.Content.ReadAsStreamAsync(limit.Token), engine.Limits.MaxStreamLineBytes);
+        await foreach (var part in provider.ParseStreamAsync(body, limit.Token))
+        {
+            if (part is not ContentPart { Kind: ContentKind.Text } c) continue;
+            if (text.Length + c.Text.Length > engine.Limits.MaxOutputChars)
+                throw new ProviderStreamException($"the judge's reply passed the limit of {engine.Limits.MaxOutputChars:N0} characters");
+            text.Append(c.Text);
+        }
         await Task.Yield(); // off the socket engine's thread before the grade is parsed and stored (see ItemRunner)
         return text.ToString();
     }

@@ -1,4 +1,5 @@
 using LLMRace.Grains.Contracts;
+using LLMRace.Grains.Limits;
 using LLMRace.Grains.Providers;
 using LLMRace.Grains.Security;
 using LLMRace.Grains.Storage;
@@ -16,6 +17,8 @@ public sealed class RaceEngine(
     SecretProtector secrets,
     IHttpClientFactory httpClients,
     ActiveRuns active,
+    RaceLimits limits,
+    ApiKeyEnvVars envVars,
     ILoggerFactory loggers)
 {
     public const string ProviderHttpClient = "providers";
@@ -27,10 +30,13 @@ public sealed class RaceEngine(
     public ConnectionLimiter Limiter => limiter;
     public SecretProtector Secrets => secrets;
     public ActiveRuns Active => active;
+    public RaceLimits Limits => limits;
+    public ApiKeyEnvVars EnvVars => envVars;
     public HttpClient CreateProviderClient() => httpClients.CreateClient(ProviderHttpClient);
 
     /// <summary>Where and how to reach a stored connection now: its base URL and its key, read at call time.</summary>
-    public ProviderTarget TargetOf(ConnectionRow row) => new(row.Type, row.BaseUrl, ApiKeyResolver.Resolve(row, secrets).Key);
+    public ProviderTarget TargetOf(ConnectionRow row) =>
+        new(row.Type, row.BaseUrl, ApiKeyResolver.Resolve(row, secrets, envVars).Key) { BasicCredentials = ApiKeyResolver.Credentials(row, secrets) };
 
     /// <summary>
     /// The connection as a run snapshot has it, with the base URL and key it has now (the Simulator's address

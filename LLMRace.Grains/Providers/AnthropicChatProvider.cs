@@ -146,5 +146,6 @@ public sealed class AnthropicChatProvider : IChatProvider
     {
         if (!string.IsNullOrEmpty(target.ApiKey)) message.Headers.TryAddWithoutValidation("x-api-key", target.ApiKey);
         message.Headers.TryAddWithoutValidation("anthropic-version", ApiVersion);
+        target.AddBasicCredentials(message);
     }
 }

@@ -19,7 +19,20 @@ public sealed record ToolExchange(string AssistantText, IReadOnlyList<ToolCall> 
 public sealed record ToolResult(string CallId, string Name, string Content, bool IsError);
 
 /// <summary>Where and how to reach a model server.</summary>
-public sealed record ProviderTarget(string Type, string BaseUrl, string? ApiKey);
+public sealed record ProviderTarget(string Type, string BaseUrl, string? ApiKey)
+{
+    /// <summary>user:password from the base URL, sent as HTTP Basic where the protocol's own key does not take Authorization.</summary>
+    public string? BasicCredentials { get; init; }
+
+    public override string ToString() => $"{Type} {BaseUrl}";
+
+    /// <summary>Basic authentication from the base URL's credentials, unless the request already carries an Authorization.</summary>
+    public void AddBasicCredentials(HttpRequestMessage message)
+    {
+        if (BasicCredentials is { Length: > 0 } credentials && message.Headers.Authorization is null)
+            message.Headers.Authorization = new("Basic", Security.BaseUrlCredentials.Basic(credentials));
+    }
+}
 
 /// <summary>One wire protocol: builds the streaming request and parses the response body.</summary>
 public interface IChatProvider

@@ -138,5 +138,6 @@ public sealed class OllamaChatProvider : IChatProvider
     {
         // Ollama itself needs no key; one is sent for servers behind an authenticating proxy (and ollama.com).
         if (!string.IsNullOrEmpty(target.ApiKey)) message.Headers.Authorization = new("Bearer", target.ApiKey);
+        target.AddBasicCredentials(message);
     }
 }

@@ -168,6 +168,7 @@ public sealed class OpenAiChatProvider : IChatProvider
     private static void AddAuth(ProviderTarget target, HttpRequestMessage message)
     {
         if (!string.IsNullOrEmpty(target.ApiKey)) message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", target.ApiKey);
+        target.AddBasicCredentials(message);
         if (target.Type == ConnectionTypes.OpenRouter)
         {
             if (Environment.GetEnvironmentVariable("OPENROUTER_HTTP_REFERER") is { Length: > 0 } referer) message.Headers.TryAddWithoutValidation("HTTP-Referer", referer);

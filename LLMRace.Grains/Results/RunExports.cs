@@ -93,26 +93,26 @@ public static class RunExports
             {
                 var name = i.Row.RepeatIndex > 0 ? $"{i.Row.TestName} #{i.Row.RepeatIndex + 1}" : i.Row.TestName;
                 var testcase = new XElement("testcase",
-                    new XAttribute("classname", $"{run.SuiteName}.{car.First().Row.CarName}"),
-                    new XAttribute("name", name),
+                    new XAttribute("classname", XmlText($"{run.SuiteName}.{car.First().Row.CarName}")),
+                    new XAttribute("name", XmlText(name)),
                     new XAttribute("time", Seconds(i.Metrics?.E2eMs)));
                 if (i.Errored)
-                    testcase.Add(new XElement("error", new XAttribute("message", i.Row.Error ?? "error"), new XAttribute("type", "request"), i.Row.Error ?? ""));
+                    testcase.Add(new XElement("error", new XAttribute("message", XmlText(i.Row.Error ?? "error")), new XAttribute("type", "request"), XmlText(i.Row.Error ?? "")));
                 else if (i.Failed)
                 {
                     var failed = i.Checks.Where(c => c.Verdict != Checks.Verdicts.Pass).ToList();
                     testcase.Add(new XElement("failure",
-                        new XAttribute("message", string.Join("; ", failed.Select(c => $"{c.Check}: {c.Reason}"))),
+                        new XAttribute("message", XmlText(string.Join("; ", failed.Select(c => $"{c.Check}: {c.Reason}")))),
                         new XAttribute("type", "check"),
-                        string.Join("\n", failed.Select(c => $"{c.Verdict}: {c.Check}: {c.Reason}"))));
+                        XmlText(string.Join("\n", failed.Select(c => $"{c.Verdict}: {c.Check}: {c.Reason}")))));
                 }
                 else if (!i.Finished)
                     testcase.Add(new XElement("skipped", new XAttribute("message", i.Row.Status)));
-                testcase.Add(new XElement("system-out", i.Row.Output ?? ""));
+                testcase.Add(new XElement("system-out", XmlText(i.Row.Output ?? "")));
                 return testcase;
             }).ToList();
             return new XElement("testsuite",
-                new XAttribute("name", $"{run.SuiteName} / {car.First().Row.CarName}"),
+                new XAttribute("name", XmlText($"{run.SuiteName} / {car.First().Row.CarName}")),
                 new XAttribute("tests", cases.Count),
                 new XAttribute("failures", car.Count(i => i.Failed)),
                 new XAttribute("errors", car.Count(i => i.Errored)),
@@ -128,5 +128,38 @@ public static class RunExports
             new XAttribute("errors", items.Count(i => i.Errored)),
             suites);
         return new XDocument(new XDeclaration("1.0", "utf-8", null), root).Declaration + "\n" + root;
+    }
+
+    /// <summary>
+    /// Text XML 1.0 can hold: a character it cannot (a control character, a lone surrogate) is written as the
+    /// visible escape \uXXXX instead, so a model's output can never make the export fail or the file unreadable.
+    /// </summary>
+    public static string XmlText(string text)
+    {
+        var firstBad = -1;
+        for (var i = 0; i < text.Length && firstBad < 0; i++)
+            if (!IsXmlChar(text, i, out var width)) firstBad = i;
+            else i += width - 1;
+        if (firstBad < 0) return text;
+        var safe = new StringBuilder(text.Length + 16).Append(text, 0, firstBad);
+        for (var i = firstBad; i < text.Length; i++)
+        {
+            if (IsXmlChar(text, i, out var width)) safe.Append(text, i, width);
+            else safe.Append($"\\u{(int)text[i]:X4}");
+            i += width - 1;
+        }
+        return safe.ToString();
+    }
+
+    private static bool IsXmlChar(string text, int i, out int width)
+    {
+        width = 1;
+        var c = text[i];
+        if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+        {
+            width = 2;
+            return true;
+        }
+        return System.Xml.XmlConvert.IsXmlChar(c);
     }
 }

@@ -35,6 +35,7 @@ public sealed class SecretProtector
         }
         else
         {
+            OwnerOnlyFile.Ensure(keyFile, create: false);
             logger.LogWarning("LLMRACE_SECRET_KEY is not set: API keys are encrypted with the key file {KeyFile}. Set LLMRACE_SECRET_KEY in production.", keyFile);
         }
         return new SecretProtector(File.ReadAllBytes(keyFile));
@@ -73,5 +74,5 @@ public sealed class SecretProtector
     public static string Hint(string key) => key.Length >= 12 ? $"…{key[^4..]}" : "…";
 }
 
-public sealed class SecretUnreadableException()
-    : Exception("the stored API key cannot be decrypted (LLMRACE_SECRET_KEY changed since it was saved?): re-save the key on this connection");
+public sealed class SecretUnreadableException(string? message = null)
+    : Exception(message ?? "the stored API key cannot be decrypted (LLMRACE_SECRET_KEY changed since it was saved?): re-save the key on this connection");

@@ -21,9 +21,9 @@ public sealed class GarageStore(SqliteDatabase db)
     {
         await using var c = await db.OpenAsync();
         await c.ExecuteAsync("""
-            INSERT INTO connections (id, name, type, base_url, api_key_cipher, api_key_hint, api_key_env_var,
+            INSERT INTO connections (id, name, type, base_url, base_url_credentials_cipher, api_key_cipher, api_key_hint, api_key_env_var,
               timeout_s, headers_timeout_s, total_timeout_s, max_retries, max_concurrency, managed, created_at, updated_at)
-            VALUES (@Id, @Name, @Type, @BaseUrl, @ApiKeyCipher, @ApiKeyHint, @ApiKeyEnvVar,
+            VALUES (@Id, @Name, @Type, @BaseUrl, @BaseUrlCredentialsCipher, @ApiKeyCipher, @ApiKeyHint, @ApiKeyEnvVar,
               @TimeoutS, @HeadersTimeoutS, @TotalTimeoutS, @MaxRetries, @MaxConcurrency, @Managed, @CreatedAt, @UpdatedAt);
             """, row);
     }
@@ -32,7 +32,8 @@ public sealed class GarageStore(SqliteDatabase db)
     {
         await using var c = await db.OpenAsync();
         return await c.ExecuteAsync("""
-            UPDATE connections SET name = @Name, type = @Type, base_url = @BaseUrl, api_key_cipher = @ApiKeyCipher,
+            UPDATE connections SET name = @Name, type = @Type, base_url = @BaseUrl,
+              base_url_credentials_cipher = @BaseUrlCredentialsCipher, api_key_cipher = @ApiKeyCipher,
               api_key_hint = @ApiKeyHint, api_key_env_var = @ApiKeyEnvVar, timeout_s = @TimeoutS,
               headers_timeout_s = @HeadersTimeoutS, total_timeout_s = @TotalTimeoutS,
               max_retries = @MaxRetries, max_concurrency = @MaxConcurrency, managed = @Managed, updated_at = @UpdatedAt

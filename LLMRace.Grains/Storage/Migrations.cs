@@ -128,6 +128,9 @@ public static class Migrations
             CREATE INDEX runs_by_status ON runs(status, created_at DESC);
             CREATE INDEX run_events_by_item ON run_events(run_id, item_id);
             """),
+        (5, """
+            ALTER TABLE connections ADD COLUMN base_url_credentials_cipher BLOB NULL;
+            """),
     ];
 
     public static int Latest => Steps[^1].Version;

@@ -10,6 +10,8 @@ public sealed class ConnectionRow
     public string BaseUrl { get; set; } = "";
     public byte[]? ApiKeyCipher { get; set; }
     public string? ApiKeyHint { get; set; }
+    /// <summary>The user:password a base URL was given with, kept as a key is: encrypted, never shown.</summary>
+    public byte[]? BaseUrlCredentialsCipher { get; set; }
     public string? ApiKeyEnvVar { get; set; }
     /// <summary>Per attempt, to the first token; also the longest quiet spell mid-stream.</summary>
     public double TimeoutS { get; set; }

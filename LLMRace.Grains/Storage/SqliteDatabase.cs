@@ -1,4 +1,5 @@
 using Dapper;
+using LLMRace.Grains.Security;
 using Microsoft.Data.Sqlite;
 
 namespace LLMRace.Grains.Storage;
@@ -74,10 +75,18 @@ public sealed class SqliteDatabase
         try
         {
             var folder = System.IO.Path.GetDirectoryName(Path);
-            if (!string.IsNullOrEmpty(folder)) Directory.CreateDirectory(folder);
+            if (!string.IsNullOrEmpty(folder) && !Directory.Exists(folder))
+            {
+                if (OperatingSystem.IsWindows()) Directory.CreateDirectory(folder);
+                else Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+            OwnerOnlyFile.Ensure(Path, create: true);
             await using var connection = await OpenAsync(ct);
             await connection.ExecuteAsync("PRAGMA journal_mode=WAL;");
             await Migrations.ApplyAsync(connection, ct);
+            // SQLite makes the WAL and shared-memory files with the database's mode; ones left by an older version are tightened too.
+            OwnerOnlyFile.Ensure(Path + "-wal", create: false);
+            OwnerOnlyFile.Ensure(Path + "-shm", create: false);
         }
         catch (Exception e) when (e is SqliteException or IOException or UnauthorizedAccessException)
         {

@@ -42,6 +42,12 @@ public static class SuiteParser
             found.Add(new("$", $"not valid JSON{where}: {FirstSentence(e.Message)}"));
             return null;
         }
+        if (Validation.JsonUnicode.FirstInvalidString(json) is { } invalid)
+        {
+            doc.Dispose();
+            found.Add(new(invalid, Validation.JsonUnicode.Problem));
+            return null;
+        }
 
         using (doc)
         {

@@ -33,6 +33,11 @@ public static partial class ToolDefinitions
     public static IReadOnlyList<ToolDefinition>? Parse(string? json, string path, List<SuiteProblem> problems)
     {
         if (string.IsNullOrWhiteSpace(json)) return null;
+        if (Validation.JsonUnicode.FirstInvalidString(json) is { } invalid)
+        {
+            problems.Add(new(path, $"at {invalid}: {Validation.JsonUnicode.Problem}"));
+            return null;
+        }
         JsonNode? root;
         try
         {

@@ -25,7 +25,7 @@ await using var sim = await Server.StartAsync("LLMRace.Simulator", configuration
 await using var api = await Server.StartAsync("LLMRace.Api", configuration, new Dictionary<string, string>
 {
     ["LLMRACE_DB_PATH"] = Path.Combine(work, "bench.db"), ["LLMRACE_SIMULATOR_URL"] = sim.Address.ToString(),
-    ["LLMRACE_SILO_PORT"] = "21111", ["LLMRACE_GATEWAY_PORT"] = "21112",
+    ["LLMRACE_SILO_PORT"] = "21111",
 }.Concat(ApiEnvironment()).GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.Last().Value));
 using var http = new HttpClient { BaseAddress = api.Address, Timeout = TimeSpan.FromMinutes(30) };
 using var simHttp = new HttpClient { BaseAddress = sim.Address };
@@ -168,7 +168,7 @@ if (scenarios.Contains("memory"))
         var path = Path.Combine(work, $"memory-{size}.db");
         await using var fresh = await Server.StartAsync("LLMRace.Api", configuration, new Dictionary<string, string>
         {
-            ["LLMRACE_DB_PATH"] = path, ["LLMRACE_SILO_PORT"] = "21141", ["LLMRACE_GATEWAY_PORT"] = "21142",
+            ["LLMRACE_DB_PATH"] = path, ["LLMRACE_SILO_PORT"] = "21141",
         });
         using var freshHttp = new HttpClient { BaseAddress = fresh.Address, Timeout = TimeSpan.FromMinutes(30) };
         var freshConnection = await PostAsync("/api/connections", new { name = "bench", type = "OPENAI_COMPAT", base_url = sim.Address.ToString(), max_concurrency = 256, timeout_s = 600, max_retries = 0 }, freshHttp);
@@ -190,11 +190,11 @@ if (scenarios.Contains("queries"))
     foreach (var (runs, events) in quick ? new[] { (1000, 100_000) } : new[] { (1000, 100_000), (10_000, 1_000_000) })
     {
         var db = Path.Combine(work, $"scale-{runs}.db");
-        await using (var seeded = await Server.StartAsync("LLMRace.Api", configuration, new Dictionary<string, string> { ["LLMRACE_DB_PATH"] = db, ["LLMRACE_SILO_PORT"] = $"{port += 2}", ["LLMRACE_GATEWAY_PORT"] = $"{port + 1}" })) { }
+        await using (var seeded = await Server.StartAsync("LLMRace.Api", configuration, new Dictionary<string, string> { ["LLMRACE_DB_PATH"] = db, ["LLMRACE_SILO_PORT"] = $"{port += 2}" })) { }
         var filling = Stopwatch.GetTimestamp();
         var runIds = Fill(db, runs, events);
         Console.WriteLine($"filled {runs:N0} runs and {events:N0} events in {Stopwatch.GetElapsedTime(filling).TotalSeconds:0.0} s");
-        await using var scaled = await Server.StartAsync("LLMRace.Api", configuration, new Dictionary<string, string> { ["LLMRACE_DB_PATH"] = db, ["LLMRACE_SILO_PORT"] = $"{port += 2}", ["LLMRACE_GATEWAY_PORT"] = $"{port + 1}" });
+        await using var scaled = await Server.StartAsync("LLMRace.Api", configuration, new Dictionary<string, string> { ["LLMRACE_DB_PATH"] = db, ["LLMRACE_SILO_PORT"] = $"{port += 2}" });
         using var scaledHttp = new HttpClient { BaseAddress = scaled.Address };
         var row = new JsonObject { ["runs"] = runs, ["events"] = events };
         foreach (var (name, path) in new[] { ("run list", "/api/runs?limit=50"), ("run list filtered by car", "/api/runs?limit=50&car_id=car_sprinter"), ("scorecard", $"/api/runs/{runIds[^1]}/scorecard"), ("baseline comparison", $"/api/runs/{runIds[^1]}/compare?baseline={runIds[0]}") })

@@ -38,7 +38,6 @@ public sealed class StandaloneApi : IAsyncDisposable
         start.Environment["LLMRACE_DB_PATH"] = Path.Combine(dataDir, "llmrace.db");
         // A silo of its own on free ports, so a restart right after a kill never finds them taken.
         start.Environment["LLMRACE_SILO_PORT"] = FreePort().ToString();
-        start.Environment["LLMRACE_GATEWAY_PORT"] = FreePort().ToString();
         foreach (var (key, value) in environment) start.Environment[key] = value;
         var api = new StandaloneApi(Process.Start(start)!);
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
