@@ -82,23 +82,14 @@ public static class ResultEndpoints
             return TypedResults.Ok(RunComparisons.Compare(run.Id, current, against.Id, previous, tolerances));
         });
 
-        runs.MapPost("/{id}/judge", async Task<IResult> (string id, JudgeInput input, RunStore store, GarageStore garage, IGrainFactory grains) =>
+        runs.MapPost("/{id}/judge", async Task<IResult> (string id, JudgeInput input, IGrainFactory grains) =>
         {
-            if (await store.GetAsync(id) is null) return Problems.NotFound("run", id);
             var errors = new Errors();
             var carId = errors.Require("judge_car_id", input.JudgeCarId, 100);
             if (input.Rubric is { Length: > 10_000 }) errors.Add("rubric", "is longer than 10000 characters");
-            var car = carId is null ? null : await garage.GetCarAsync(carId);
-            if (carId is not null && car is null) errors.Add("judge_car_id", $"car '{carId}' does not exist");
-            var connection = car is null ? null : await garage.GetConnectionAsync(car.ConnectionId);
             if (errors.Any) return Problems.Invalid(errors.ByField);
-            var snapshot = new CarSnapshot(car!.Id, car.Name, car.Model, JsonNode.Parse(car.ParamsJson) as JsonObject ?? [],
-                new ConnectionSnapshot(connection!.Id, connection.Name, connection.Type, connection.BaseUrl, connection.TimeoutS,
-                    connection.MaxRetries, connection.MaxConcurrency, connection.HeadersTimeoutS, connection.TotalTimeoutS));
-            var refused = await grains.GetGrain<IRunGrain>(id).Judge(RaceJson.Serialize(snapshot), input.Rubric);
-            return refused is null
-                ? TypedResults.Accepted($"/api/runs/{id}/stream", new { id, judge_car_id = car.Id, status = "judging" })
-                : Problems.Conflict(refused);
+            return RunEndpoints.Answer(await grains.GetGrain<IRunGrain>(id).Judge(carId!, input.Rubric), "run", id, _ =>
+                TypedResults.Accepted($"/api/runs/{id}/stream", new { id, judge_car_id = carId, status = "judging" }));
         });
 
         app.MapGet("/api/compare", async Task<IResult> ([FromQuery(Name = "run_ids")] string? runIds, RunStore store) =>

@@ -66,12 +66,9 @@ public static class RunEndpoints
 
         group.MapPost("/", CreateAsync);
 
-        group.MapPost("/{id}/cancel", async Task<IResult> (string id, RunStore runs, IGrainFactory grains) =>
-        {
-            if (await runs.GetAsync(id) is null) return Problems.NotFound("run", id);
-            var progress = await grains.GetGrain<IRunGrain>(id).Cancel();
-            return TypedResults.Accepted($"/api/runs/{id}", new { id, status = progress.Status, items_done = progress.ItemsDone, items_total = progress.ItemsTotal });
-        });
+        group.MapPost("/{id}/cancel", async Task<IResult> (string id, IGrainFactory grains) =>
+            Answer(await grains.GetGrain<IRunGrain>(id).Cancel(), "run", id, progress =>
+                TypedResults.Accepted($"/api/runs/{id}", new { id, status = progress.Status, items_done = progress.ItemsDone, items_total = progress.ItemsTotal })));
 
         group.MapPost("/{id}/resume", ResumeAsync)
             .WithSummary("Races again the unfinished items of an interrupted, cancelled or failed run; its stream goes on from the last seq.");
@@ -82,100 +79,38 @@ public static class RunEndpoints
             .WithSummary("The run's events as Server-Sent Events: replay after Last-Event-ID (or ?after=N), then live, ending with the run's terminal event.");
     }
 
-    private static async Task<IResult> CreateAsync(RunInput input, SuiteStore suites, GarageStore garage, RunStore runs, IGrainFactory grains)
+    private static async Task<IResult> CreateAsync(RunInput input, IGrainFactory grains)
     {
-        var errors = new Errors();
-        var settings = new RunSettings(
-            errors.Range("settings.concurrency", input.Settings?.Concurrency, 1, 1, RunSettings.MaxConcurrency),
-            errors.Range("settings.repeats", input.Settings?.Repeats, 1, 1, RunSettings.MaxRepeats));
-
-        SuiteRow? suite = null;
-        IReadOnlyList<TestRow> tests = [];
-        if (string.IsNullOrWhiteSpace(input.SuiteId)) errors.Add("suite_id", "required");
-        else if ((suite = await suites.GetAsync(input.SuiteId)) is null) errors.Add("suite_id", $"suite '{input.SuiteId}' does not exist");
-        else if ((tests = await suites.GetTestsAsync(suite.Id)).Count == 0) errors.Add("suite_id", $"suite '{suite.Name}' has no tests: add a test before racing it");
-
-        var cars = new List<CarSnapshot>();
-        if (input.CarIds is null || input.CarIds.Count == 0) errors.Add("car_ids", "pick at least one car");
-        else
-        {
-            foreach (var dup in input.CarIds.GroupBy(c => c).Where(g => g.Count() > 1)) errors.Add("car_ids", $"car '{dup.Key}' is listed {dup.Count()} times");
-            foreach (var carId in input.CarIds.Distinct())
-            {
-                if (await garage.GetCarAsync(carId ?? "") is not { } car) { errors.Add("car_ids", $"car '{carId}' does not exist"); continue; }
-                if (await garage.GetConnectionAsync(car.ConnectionId) is not { } connection) { errors.Add("car_ids", $"car '{car.Name}' has no connection"); continue; }
-                cars.Add(new CarSnapshot(car.Id, car.Name, car.Model, JsonNode.Parse(car.ParamsJson) as JsonObject ?? [],
-                    new ConnectionSnapshot(connection.Id, connection.Name, connection.Type, connection.BaseUrl, connection.TimeoutS, connection.MaxRetries, connection.MaxConcurrency,
-                        connection.HeadersTimeoutS, connection.TotalTimeoutS)));
-            }
-        }
-        var itemCount = (long)tests.Count * cars.Count * settings.Repeats;
-        if (itemCount > 100_000) errors.Add("settings.repeats", $"this run would have {itemCount} items; the limit is 100000");
-        if (errors.Any) return Problems.Invalid(errors.ByField);
-
-        var snapshot = new RunSnapshot(
-            new SuiteSnapshot(suite!.Id, suite.Name, suite.Category, suite.Description,
-                [.. tests.Select(t => new TestSnapshot(t.Id, t.OrderIndex, t.Name, t.SystemPrompt, t.UserPrompt, t.ExpectedConstraints, t.ToolsSchemaJson, t.MaxToolTurns))]),
-            cars, settings);
-        var run = new RunRow
-        {
-            Id = Ids.New("run"),
-            SuiteId = suite.Id,
-            SuiteName = suite.Name,
-            Status = RunStatus.Queued,
-            SettingsJson = RaceJson.Serialize(settings),
-            SnapshotJson = RaceJson.Serialize(snapshot),
-            CarIds = string.Join(',', cars.Select(c => c.Id)),
-            ItemsTotal = (int)itemCount,
-            CreatedAt = Clock.NowText(),
-        };
-        await runs.CreateAsync(run, PlanItems(run.Id, snapshot));
-        var progress = await grains.GetGrain<IRunGrain>(run.Id).Start();
-        return TypedResults.Created($"/api/runs/{run.Id}", new { id = run.Id, status = progress.Status, items_total = run.ItemsTotal });
-    }
-
-    /// <summary>The items of a run in the original's order: by test, then car, then repeat.</summary>
-    private static List<RunItemRow> PlanItems(string runId, RunSnapshot snapshot)
-    {
-        var items = new List<RunItemRow>();
-        foreach (var test in snapshot.Suite.Tests)
-            foreach (var car in snapshot.Cars)
-                for (var r = 0; r < snapshot.Settings.Repeats; r++)
-                    items.Add(new RunItemRow
-                    {
-                        Id = Ids.New("item"), RunId = runId, Ordinal = items.Count, TestId = test.Id, TestName = test.Name,
-                        CarId = car.Id, CarName = car.Name, RepeatIndex = r, Status = ItemStatus.Pending,
-                    });
-        return items;
+        var id = Ids.New("run");
+        var request = new RunPlanRequest(input.SuiteId, input.CarIds?.ToArray(), input.Settings?.Concurrency, input.Settings?.Repeats);
+        return Answer(await grains.GetGrain<IRunGrain>(id).Create(request), "run", id, progress =>
+            TypedResults.Created($"/api/runs/{id}", new { id, status = progress.Status, items_total = progress.ItemsTotal }));
     }
 
     /// <summary>Races again what a stopped run left unfinished, in the same run: its log goes on from the last seq.</summary>
-    private static async Task<IResult> ResumeAsync(string id, RunStore runs, IGrainFactory grains)
+    private static async Task<IResult> ResumeAsync(string id, IGrainFactory grains)
     {
-        if (await runs.GetAsync(id) is not { } run) return Problems.NotFound("run", id);
-        if (run.Status is not (RunStatus.Interrupted or RunStatus.Cancelled or RunStatus.Failed))
-            return Problems.Conflict($"run '{id}' is {run.Status}: only an interrupted, cancelled or failed run can be resumed");
-        if (run.Judging) return Problems.Conflict($"a judge is grading run '{id}'");
-        var toRace = await runs.PrepareResumeAsync(id);
-        var progress = await grains.GetGrain<IRunGrain>(id).Start();
-        return TypedResults.Accepted($"/api/runs/{id}/stream", new { id, status = progress.Status, items_to_race = toRace });
+        var result = await grains.GetGrain<IRunGrain>(id).Resume();
+        return Answer(result, "run", id, progress =>
+            TypedResults.Accepted($"/api/runs/{id}/stream", new { id, status = progress.Status, items_to_race = result.ItemsToRace }));
     }
 
     /// <summary>A new run of the same suite and cars, exactly as the original raced them.</summary>
-    private static async Task<IResult> RerunAsync(string id, RunStore runs, IGrainFactory grains)
+    private static async Task<IResult> RerunAsync(string id, IGrainFactory grains)
     {
-        if (await runs.GetAsync(id) is not { } original) return Problems.NotFound("run", id);
-        var snapshot = RaceJson.Deserialize<RunSnapshot>(original.SnapshotJson)!;
-        var run = new RunRow
-        {
-            Id = Ids.New("run"), SuiteId = original.SuiteId, SuiteName = original.SuiteName, Status = RunStatus.Queued,
-            SettingsJson = original.SettingsJson, SnapshotJson = original.SnapshotJson, CarIds = original.CarIds,
-            ItemsTotal = original.ItemsTotal, CreatedAt = Clock.NowText(),
-        };
-        await runs.CreateAsync(run, PlanItems(run.Id, snapshot));
-        var progress = await grains.GetGrain<IRunGrain>(run.Id).Start();
-        return TypedResults.Created($"/api/runs/{run.Id}", new { id = run.Id, status = progress.Status, items_total = run.ItemsTotal, rerun_of = original.Id });
+        var newId = Ids.New("run");
+        return Answer(await grains.GetGrain<IRunGrain>(newId).RerunOf(id), "run", id, progress =>
+            TypedResults.Created($"/api/runs/{newId}", new { id = newId, status = progress.Status, items_total = progress.ItemsTotal, rerun_of = id }));
     }
+
+    /// <summary>A run grain's answer to a command, as HTTP: <paramref name="accepted"/> for a yes, else 400, 404 or 409 saying why.</summary>
+    public static IResult Answer(RunCommandResult result, string what, string id, Func<RunProgress, IResult> accepted) => result.Outcome switch
+    {
+        RunCommandOutcome.Accepted => accepted(result.Progress!),
+        RunCommandOutcome.Invalid => Problems.Invalid(result.Errors!.ToDictionary(e => e.Key, e => e.Value.ToList())),
+        RunCommandOutcome.NotFound => Problems.NotFound(what, id),
+        _ => Problems.Conflict(result.Message ?? "the run cannot do that now"),
+    };
 
     private static async Task<IResult> StreamAsync(string id, HttpRequest request, RunStore runs, RunEventReader reader, long? after, CancellationToken ct)
     {

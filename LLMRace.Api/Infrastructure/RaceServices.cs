@@ -21,6 +21,7 @@ public static class RaceServices
         services.AddSingleton<GarageStore>();
         services.AddSingleton<SuiteStore>();
         services.AddSingleton<RunStore>();
+        services.AddSingleton<RunPlanner>();
         services.AddSingleton<EventStore>();
         services.AddSingleton<MetaStore>();
         services.AddSingleton<RunRecovery>();

@@ -1,16 +1,25 @@
 namespace LLMRace.Grains.Contracts;
 
-/// <summary>One run: a suite raced by a set of cars. Keyed by run id.</summary>
+/// <summary>
+/// One run, keyed by its id: the one owner of its lifecycle. Planning, start, resume, cancel and judging all go
+/// through it, and a grain takes one call at a time, so no two of them can ever write the run's log at once.
+/// </summary>
 public interface IRunGrain : IGrainWithStringKey
 {
-    /// <summary>Starts the stored run and returns at once; the race goes on in the background.</summary>
-    Task<RunProgress> Start();
+    /// <summary>Plans a new run (checks the suite and cars, snapshots them, stores the items) and starts it.</summary>
+    Task<RunCommandResult> Create(RunPlanRequest request);
+
+    /// <summary>A new run (this grain's) of another run's suite and cars, exactly as that one raced them.</summary>
+    Task<RunCommandResult> RerunOf(string originalRunId);
+
+    /// <summary>Races again the unfinished items of an interrupted, cancelled or failed run; its log goes on.</summary>
+    Task<RunCommandResult> Resume();
+
+    /// <summary>Cancels the run, interrupting the items streaming now. Idempotent.</summary>
+    Task<RunCommandResult> Cancel();
+
+    /// <summary>Starts grading the finished run's items with a judge car.</summary>
+    Task<RunCommandResult> Judge(string judgeCarId, string? rubric);
 
     Task<RunProgress> GetProgress();
-
-    /// <summary>Cancels the run, interrupting the item streaming now. Idempotent.</summary>
-    Task<RunProgress> Cancel();
-
-    /// <summary>Starts grading the finished run's items with a judge car (its snapshot as JSON). Null when started, else why not.</summary>
-    Task<string?> Judge(string judgeCarSnapshotJson, string? rubric);
 }

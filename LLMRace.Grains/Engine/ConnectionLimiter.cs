@@ -18,6 +18,7 @@ public sealed class ConnectionLimiter
         {
             if (!_gates.TryGetValue(connectionId, out gate!)) _gates[connectionId] = gate = new Gate();
             gate.Limit = Math.Max(1, maxConcurrency);
+            LetIn(gate); // a raised limit first lets in those already waiting
             if (gate.Running < gate.Limit && gate.Waiting.Count == 0)
             {
                 gate.Running++;
@@ -50,12 +51,18 @@ public sealed class ConnectionLimiter
         lock (_gates)
         {
             gate.Running--;
-            while (gate.Running < gate.Limit && gate.Waiting.First is { } next)
-            {
-                gate.Waiting.RemoveFirst();
-                gate.Running++;
-                next.Value.TrySetResult();
-            }
+            LetIn(gate);
+        }
+    }
+
+    /// <summary>Lets waiting requests in, oldest first, while the gate has room. Called under the lock.</summary>
+    private static void LetIn(Gate gate)
+    {
+        while (gate.Running < gate.Limit && gate.Waiting.First is { } next)
+        {
+            gate.Waiting.RemoveFirst();
+            gate.Running++;
+            next.Value.TrySetResult();
         }
     }
 

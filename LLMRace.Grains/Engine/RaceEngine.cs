@@ -11,6 +11,7 @@ namespace LLMRace.Grains.Engine;
 public sealed class RaceEngine(
     RunStore runs,
     GarageStore garage,
+    RunPlanner planner,
     EventStore events,
     IRunEventPublisher publisher,
     ConnectionLimiter limiter,
@@ -25,6 +26,7 @@ public sealed class RaceEngine(
 
     public RunStore Runs => runs;
     public GarageStore Garage => garage;
+    public RunPlanner Planner => planner;
     public EventStore Events => events;
     public IRunEventPublisher Publisher => publisher;
     public ConnectionLimiter Limiter => limiter;

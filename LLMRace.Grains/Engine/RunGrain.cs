@@ -1,12 +1,15 @@
 using LLMRace.Grains.Contracts;
+using LLMRace.Grains.Storage;
 using Microsoft.Extensions.Logging;
 
 namespace LLMRace.Grains.Engine;
 
 /// <summary>
-/// The run grain: owns a run's executor. Start returns at once; the executor races on the thread pool
-/// while the grain keeps serving progress and cancel calls. A keep-alive timer holds the activation
-/// until the run has finished and every event is persisted and published.
+/// The run grain: the one owner of a run's lifecycle. Create, re-run, resume, cancel and judge are its calls, and a
+/// grain serves one call at a time, so each decides on the run's state with no other writer in between: a resume
+/// and a judge sent together can never both start a writer on the same log. The executor (or the judge) works on
+/// the thread pool, off the grain's turn, so the grain keeps answering progress and cancel calls; a keep-alive timer
+/// holds the activation until that work has finished and every event is persisted and published.
 /// </summary>
 public sealed class RunGrain(RaceEngine engine, ILogger<RunGrain> logger) : Grain, IRunGrain
 {
@@ -15,66 +18,99 @@ public sealed class RunGrain(RaceEngine engine, ILogger<RunGrain> logger) : Grai
     private IGrainTimer? _keepAlive;
 
     private string RunId => this.GetPrimaryKeyString();
+    private bool Racing => _executor is { Completion.IsCompleted: false };
+    private bool Judging => _judging is { IsCompleted: false };
 
-    public async Task<RunProgress> Start()
+    public async Task<RunCommandResult> Create(RunPlanRequest request)
     {
-        if (_executor is { Completion.IsCompleted: false }) return _executor.Progress;
-        var run = await engine.Runs.GetAsync(RunId) ?? throw new KeyNotFoundException($"run {RunId} does not exist");
-        if (run.Status != RunStatus.Queued) return new RunProgress(run.Id, run.Status, run.ItemsTotal, run.ItemsDone, await engine.Events.LastSeqAsync(run.Id));
+        if (await engine.Runs.GetAsync(RunId) is not null) return RunCommandResult.Conflict($"run '{RunId}' exists already");
+        var errors = new Dictionary<string, List<string>>();
+        if (await engine.Planner.PlanAsync(RunId, request, errors) is not { } plan)
+            return RunCommandResult.Invalid(errors.ToDictionary(e => e.Key, e => e.Value.ToArray()));
+        await engine.Runs.CreateAsync(plan.Run, plan.Items);
+        return RunCommandResult.Accepted(StartExecutor(plan.Run));
+    }
 
-        _executor = new RunExecutor(engine, run);
-        _executor.Start();
-        engine.Active.Add(run.Id, _executor);
-        _keepAlive = this.RegisterGrainTimer(CheckFinishedAsync, new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)) { KeepAlive = true });
-        logger.LogInformation("Run {RunId} started: {Items} items", run.Id, run.ItemsTotal);
-        return _executor.Progress;
+    public async Task<RunCommandResult> RerunOf(string originalRunId)
+    {
+        if (await engine.Runs.GetAsync(RunId) is not null) return RunCommandResult.Conflict($"run '{RunId}' exists already");
+        if (await engine.Runs.GetAsync(originalRunId) is not { } original) return RunCommandResult.NotFound($"run '{originalRunId}' does not exist");
+        var (run, items) = RunPlanner.Replan(RunId, original);
+        await engine.Runs.CreateAsync(run, items);
+        return RunCommandResult.Accepted(StartExecutor(run));
+    }
+
+    public async Task<RunCommandResult> Resume()
+    {
+        if (await engine.Runs.GetAsync(RunId) is not { } run) return RunCommandResult.NotFound($"run '{RunId}' does not exist");
+        if (Racing) return RunCommandResult.Conflict($"run '{RunId}' is racing: only an interrupted, cancelled or failed run can be resumed");
+        if (Judging || run.Judging) return RunCommandResult.Conflict($"a judge is grading run '{RunId}'");
+        if (run.Status is not (RunStatus.Interrupted or RunStatus.Cancelled or RunStatus.Failed))
+            return RunCommandResult.Conflict($"run '{RunId}' is {run.Status}: only an interrupted, cancelled or failed run can be resumed");
+        var toRace = await engine.Runs.PrepareResumeAsync(RunId);
+        run = await engine.Runs.GetAsync(RunId) ?? throw new KeyNotFoundException($"run {RunId} vanished while it was resumed");
+        return RunCommandResult.Accepted(StartExecutor(run), toRace);
+    }
+
+    public async Task<RunCommandResult> Cancel()
+    {
+        if (await engine.Runs.GetAsync(RunId) is not { } run) return RunCommandResult.NotFound($"run '{RunId}' does not exist");
+        if (_executor is null)
+        {
+            // Not started in this activation: a queued run is started only to end it as cancelled.
+            if (run.Status != RunStatus.Queued) return RunCommandResult.Accepted(await StoredProgressAsync(run));
+            StartExecutor(run);
+        }
+        _executor!.Cancel();
+        return RunCommandResult.Accepted(_executor.Progress);
+    }
+
+    public async Task<RunCommandResult> Judge(string judgeCarId, string? rubric)
+    {
+        if (await engine.Runs.GetAsync(RunId) is not { } run) return RunCommandResult.NotFound($"run '{RunId}' does not exist");
+        if (await engine.Planner.SnapshotOfCarAsync(judgeCarId) is not { } judge)
+            return RunCommandResult.Invalid(new() { ["judge_car_id"] = [$"car '{judgeCarId}' does not exist"] });
+        if (Racing) return RunCommandResult.Conflict("the run is still racing: judge it when it has finished");
+        if (Judging || run.Judging) return RunCommandResult.Conflict("a judge is already grading this run");
+        if (!RunStatus.IsFinished(run.Status)) return RunCommandResult.Conflict($"the run is {run.Status}: judge it when it has finished");
+        // Set before the first judge event, so readers at the run's end know more is coming.
+        await engine.Runs.SetJudgingAsync(run.Id, true);
+        var runner = new JudgeRunner(engine, run, judge, rubric);
+        _judging = Task.Run(runner.RunAsync);
+        KeepAlive();
+        logger.LogInformation("Run {RunId}: judge {Judge} started", run.Id, judge.Name);
+        return RunCommandResult.Accepted(await StoredProgressAsync(run));
     }
 
     public async Task<RunProgress> GetProgress()
     {
         if (_executor is not null) return _executor.Progress;
         var run = await engine.Runs.GetAsync(RunId) ?? throw new KeyNotFoundException($"run {RunId} does not exist");
-        return new RunProgress(run.Id, run.Status, run.ItemsTotal, run.ItemsDone, await engine.Events.LastSeqAsync(run.Id));
+        return await StoredProgressAsync(run);
     }
 
-    public async Task<RunProgress> Cancel()
+    private async Task<RunProgress> StoredProgressAsync(RunRow run) =>
+        new(run.Id, run.Status, run.ItemsTotal, run.ItemsDone, await engine.Events.LastSeqAsync(run.Id));
+
+    private RunProgress StartExecutor(RunRow run)
     {
-        if (_executor is null)
-        {
-            // Not started in this activation: a queued run is started only to end it as cancelled.
-            var run = await engine.Runs.GetAsync(RunId) ?? throw new KeyNotFoundException($"run {RunId} does not exist");
-            if (run.Status != RunStatus.Queued) return await GetProgress();
-            await Start();
-        }
-        _executor!.Cancel();
+        _executor = new RunExecutor(engine, run);
+        _executor.Start();
+        engine.Active.Add(run.Id, _executor);
+        KeepAlive();
+        logger.LogInformation("Run {RunId} started: {Items} items", run.Id, run.ItemsTotal);
         return _executor.Progress;
     }
 
-    public async Task<string?> Judge(string judgeCarSnapshotJson, string? rubric)
-    {
-        if (_executor is { Completion.IsCompleted: false }) return "the run is still racing: judge it when it has finished";
-        if (_judging is { IsCompleted: false }) return "a judge is already grading this run";
-        var run = await engine.Runs.GetAsync(RunId) ?? throw new KeyNotFoundException($"run {RunId} does not exist");
-        if (!RunStatus.IsFinished(run.Status)) return $"the run is {run.Status}: judge it when it has finished";
-        var judge = RaceJson.Deserialize<CarSnapshot>(judgeCarSnapshotJson)!;
-        // Set before the first judge event, so readers at the run's end know more is coming.
-        await engine.Runs.SetJudgingAsync(run.Id, true);
-        var runner = new JudgeRunner(engine, run, judge, rubric);
-        _judging = Task.Run(runner.RunAsync);
+    private void KeepAlive() =>
         _keepAlive ??= this.RegisterGrainTimer(CheckFinishedAsync, new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)) { KeepAlive = true });
-        logger.LogInformation("Run {RunId}: judge {Judge} started", run.Id, judge.Name);
-        return null;
-    }
 
     private Task CheckFinishedAsync(CancellationToken ct)
     {
-        if (_judging is { IsCompleted: false }) return Task.CompletedTask;
-        if (_executor is null || _executor.Completion.IsCompleted)
-        {
-            if (_executor?.Completion.Exception is { } e) logger.LogError(e, "Run {RunId} ended with an unexpected error", RunId);
-            _keepAlive?.Dispose();
-            _keepAlive = null;
-        }
+        if (Racing || Judging) return Task.CompletedTask;
+        if (_executor?.Completion.Exception is { } e) logger.LogError(e, "Run {RunId} ended with an unexpected error", RunId);
+        _keepAlive?.Dispose();
+        _keepAlive = null;
         return Task.CompletedTask;
     }
 }

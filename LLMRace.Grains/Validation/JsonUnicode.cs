@@ -47,8 +47,9 @@ public static class JsonUnicode
                 }
             }
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
+            // Not JSON, or not UTF-8: the endpoint's own reading refuses it with its own words.
             return null;
         }
         return null;

@@ -75,7 +75,7 @@ public sealed class GarageTests(RaceAppFixture fixture)
     [Fact]
     public async Task An_env_var_key_is_read_at_call_time_and_reported_as_such()
     {
-        var id = (await _client.PostAsync("/api/connections", new { name = "legacy", type = "OPENAI_COMPAT", base_url = Sim(), api_key_env_var = "LLMRACE_TEST_UNSET_KEY" })).GetProperty("id").GetString()!;
+        var id = (await _client.PostAsync("/api/connections", new { name = "legacy", type = "OPENAI_COMPAT", base_url = Sim(), api_key_env_var = "LLAMACPP_API_KEY" })).GetProperty("id").GetString()!;
 
         var verify = await VerifyAsync(id);
 
@@ -159,6 +159,27 @@ public sealed class GarageTests(RaceAppFixture fixture)
         var errors = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
         foreach (var field in new[] { "name", "type", "base_url", "timeout_s", "api_key_env_var" })
             Assert.True(errors.TryGetProperty(field, out _), $"{field} is named");
+    }
+
+    [Fact]
+    public async Task Deleting_a_connection_while_a_car_is_added_to_it_is_a_conflict_never_a_500()
+    {
+        var outcomes = new List<(HttpStatusCode Delete, HttpStatusCode Car)>();
+        for (var i = 0; i < 60; i++)
+        {
+            var id = await ConnectionAsync("OPENAI_COMPAT", Sim());
+            var delete = _client.Http.DeleteAsync($"/api/connections/{id}");
+            var car = _client.Http.PostAsJsonAsync("/api/cars", new { name = "racing the delete", connection_id = id, model = "m" });
+            using var deleted = await delete;
+            using var created = await car;
+            outcomes.Add((deleted.StatusCode, created.StatusCode));
+        }
+
+        Assert.All(outcomes, o => Assert.True(
+            o.Delete is HttpStatusCode.NoContent or HttpStatusCode.Conflict && o.Car is HttpStatusCode.Created or HttpStatusCode.BadRequest or HttpStatusCode.Conflict,
+            $"delete {(int)o.Delete}, car {(int)o.Car}"));
+        // Never both: a car on a connection that is gone.
+        Assert.DoesNotContain(outcomes, o => o.Delete == HttpStatusCode.NoContent && o.Car == HttpStatusCode.Created);
     }
 
     private static async Task<byte[]> ReadSharedAsync(string path)

@@ -139,6 +139,103 @@ public sealed class HostileInputTests(RaceAppFixture fixture)
         Assert.Contains("larger than 5 MiB", await suite.Content.ReadAsStringAsync());
     }
 
+    /// <summary>Text that is not Unicode (lone surrogates, as JSON escapes) and control characters that are.</summary>
+    private static readonly string[] HostileText = ["\\ud800", "a\\udc00b", "x\\ud83d", "\\ud800\\ud800", "\\u0000", "a\\u0001b", "\\u001b[2J", "\\u007f\\u0085"];
+
+    /// <summary>Every write endpoint with a valid body and the JSON paths of its strings (property names included, as "{key}").</summary>
+    private async Task<List<(string Method, string Path, JsonObject Body, string[] Fields)>> WritesAsync()
+    {
+        var connection = await _client.SimulatorConnectionAsync();
+        var car = await _client.CarAsync("Hostile text", "instant?tokens=2");
+        var suite = await _client.SuiteAsync("Hostile text", ("t", "hello", null));
+        var run = await _client.StartRunAsync(suite, car);
+        await _client.ReadStreamAsync(run);
+        JsonObject Connection() => new() { ["name"] = "c", ["type"] = "OPENAI_COMPAT", ["base_url"] = "http://127.0.0.1:9", ["api_key"] = "sk-0123456789ab", ["api_key_env_var"] = "OPENAI_API_KEY" };
+        var spare = (await _client.PostAsync("/api/connections", Connection())).GetProperty("id").GetString()!;
+        JsonObject Car() => new() { ["name"] = "c", ["connection_id"] = connection, ["model"] = "m", ["params"] = new JsonObject { ["stop"] = "x", ["temperature"] = 0.5 } };
+        JsonObject Suite() => new()
+        {
+            ["name"] = "s", ["category"] = "c", ["description"] = "d",
+            ["tests"] = new JsonArray(new JsonObject
+            {
+                ["name"] = "t", ["system_prompt"] = "s", ["user_prompt"] = "u", ["expected_constraints"] = "contains:u",
+                ["tools_schema_json"] = "[{\"type\":\"function\",\"function\":{\"name\":\"f\",\"description\":\"HOSTILE\"}}]",
+            }),
+        };
+        string[] connectionFields = ["name", "type", "base_url", "api_key", "api_key_env_var", "{key}"];
+        string[] suiteFields = ["name", "category", "description", "tests[0].name", "tests[0].system_prompt", "tests[0].user_prompt", "tests[0].expected_constraints", "{key}"];
+        return
+        [
+            ("POST", "/api/connections", Connection(), connectionFields),
+            ("PUT", $"/api/connections/{spare}", Connection(), connectionFields),
+            ("POST", "/api/cars", Car(), ["name", "connection_id", "model", "params.stop", "{key}"]),
+            ("PUT", $"/api/cars/{car}", Car(), ["name", "connection_id", "model", "params.stop", "{key}"]),
+            ("POST", "/api/runs", new JsonObject { ["suite_id"] = suite, ["car_ids"] = new JsonArray(car) }, ["suite_id", "car_ids[0]", "{key}"]),
+            ("POST", $"/api/runs/{run}/judge", new JsonObject { ["judge_car_id"] = car, ["rubric"] = "r" }, ["judge_car_id", "rubric", "{key}"]),
+            ("POST", "/api/suites", Suite(), [.. suiteFields, "tests[0].tools_schema_json"]),
+            ("PUT", $"/api/suites/{suite}", Suite(), [.. suiteFields, "tests[0].tools_schema_json"]),
+        ];
+    }
+
+    [Fact]
+    public async Task Lone_surrogates_and_control_characters_in_every_string_of_every_write_endpoint_never_get_a_5xx()
+    {
+        var writes = await WritesAsync();
+        var refusedNamingThePath = 0;
+        foreach (var (method, path, body, fields) in writes)
+        {
+            foreach (var field in fields)
+            {
+                foreach (var text in HostileText)
+                {
+                    var json = Inject(body, field, text);
+                    using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
+                    using var response = await _client.Http.SendAsync(request);
+                    var answer = await response.Content.ReadAsStringAsync();
+                    Assert.True((int)response.StatusCode < 500, $"{method} {path} with {text} in {field} -> {(int)response.StatusCode}: {answer}");
+                    if (text.Contains("\\ud8", StringComparison.Ordinal) || text.Contains("\\udc", StringComparison.Ordinal))
+                    {
+                        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+                        var named = JsonDocument.Parse(answer).RootElement.GetProperty("errors").EnumerateObject().Single().Name;
+                        Assert.Contains(field == "{key}" ? "(a property name)" : field.Split('.')[^1].Split('[')[0], named);
+                        refusedNamingThePath++;
+                    }
+                }
+            }
+        }
+        Assert.True(refusedNamingThePath > 100);
+
+        // Whatever was accepted is served and exported without a fault.
+        foreach (var list in new[] { "/api/connections", "/api/cars", "/api/suites", "/api/runs?limit=500" })
+            Assert.Equal(HttpStatusCode.OK, (await _client.Http.GetAsync(list)).StatusCode);
+        foreach (var suite in (await _client.GetAsync("/api/suites")).EnumerateArray())
+        {
+            Assert.Equal(HttpStatusCode.OK, (await _client.Http.GetAsync($"/api/suites/{suite.GetProperty("id").GetString()}")).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await _client.Http.GetAsync($"/api/suites/{suite.GetProperty("id").GetString()}/export")).StatusCode);
+        }
+    }
+
+    /// <summary>The body as JSON text with <paramref name="rawEscape"/> (JSON escape text) put in one string, or in a property name for "{key}".</summary>
+    private static string Inject(JsonObject body, string field, string rawEscape)
+    {
+        const string Marker = "HOSTILE_TEXT_MARKER";
+        var copy = body.DeepClone().AsObject();
+        if (field == "{key}") copy[Marker] = "x";
+        else
+        {
+            JsonNode node = copy;
+            var steps = field.Replace("[", ".[").Split('.');
+            for (var i = 0; i < steps.Length - 1; i++) node = steps[i].StartsWith('[') ? node[int.Parse(steps[i][1..^1])]! : node[steps[i]]!;
+            var last = steps[^1];
+            if (last.StartsWith('[')) node[int.Parse(last[1..^1])] = Marker;
+            else if (field.EndsWith("tools_schema_json", StringComparison.Ordinal)) node[last] = node[last]!.GetValue<string>().Replace("HOSTILE", Marker);
+            else node[last] = Marker;
+        }
+        // In tools_schema_json the marker sits in JSON inside a JSON string: its escape must be escaped once more.
+        var escape = field.EndsWith("tools_schema_json", StringComparison.Ordinal) ? rawEscape.Replace("\\", "\\\\") : rawEscape;
+        return copy.ToJsonString().Replace(Marker, escape);
+    }
+
     private async Task<string> Snapshot() => string.Join("\n",
         await _client.Http.GetStringAsync("/api/connections"), await _client.Http.GetStringAsync("/api/cars"),
         await _client.Http.GetStringAsync("/api/suites"), (await _client.GetAsync("/api/runs?limit=500")).GetArrayLength());

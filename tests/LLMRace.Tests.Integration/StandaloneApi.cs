@@ -18,6 +18,8 @@ public sealed class StandaloneApi : IAsyncDisposable
 
     public string Output { get { lock (_output) return _output.ToString(); } }
 
+    public int ProcessId => _process.Id;
+
     /// <summary>The Api built beside these tests, in the same configuration.</summary>
     public static string BuiltAssembly =>
         Path.Combine(Repo.Root, "LLMRace.Api", "bin", new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name, "net10.0", "LLMRace.Api.dll");
@@ -63,7 +65,7 @@ public sealed class StandaloneApi : IAsyncDisposable
     }
 
     /// <summary>A port free now (the silo's ports cannot be 0): the system's pick, from its ephemeral range.</summary>
-    private static int FreePort()
+    public static int FreePort()
     {
         using var probe = new TcpListener(IPAddress.Loopback, 0);
         probe.Start();

@@ -23,13 +23,14 @@ public sealed class PublishTests : IDisposable
         const string token = "pit-wall-token-42";
         await using var api = await StandaloneApi.StartAsync(Path.Combine(_folder, "data"), new Dictionary<string, string> { ["LLMRACE_ACCESS_TOKEN"] = token }, Path.Combine(output, "LLMRace.Api.dll"));
         using var http = new HttpClient { BaseAddress = api.Address };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
 
         var index = await http.GetStringAsync("/");
         Assert.Contains("<title>LLMRace</title>", index);
         Assert.Equal(index, await http.GetStringAsync("/history"));   // a UI route falls back to the index
-        using var unknownApi = await http.GetAsync($"/api/no-such-thing?access_token={token}");
+        using var unknownApi = await http.GetAsync("/api/no-such-thing");
         Assert.Equal(HttpStatusCode.NotFound, unknownApi.StatusCode); // an API path never does
-        using var suites = await http.GetAsync($"/api/suites?access_token={token}");
+        using var suites = await http.GetAsync("/api/suites");
         Assert.Equal(HttpStatusCode.OK, suites.StatusCode);
         var script = System.Text.RegularExpressions.Regex.Match(index, "/assets/index-[^\"]+\\.js").Value;
         using var asset = await http.GetAsync(script);
