@@ -93,12 +93,7 @@ public sealed class BoundsTests(RaceAppFixture fixture)
     [Fact]
     public async Task An_error_body_that_never_ends_is_read_only_so_far()
     {
-        await using var server = await HostileServer.StartAsync(http =>
-            HostileServer.Endless(http, 500, "application/json", "{\"error\":\"overloaded ", "and overloaded "));
-        var connection = (await _client.PostAsync("/api/connections",
-            new { name = "endless error", type = "OPENAI_COMPAT", base_url = server.Address.ToString(), max_retries = 0, timeout_s = 3600, total_timeout_s = 3600 })).GetProperty("id").GetString()!;
-
-        var item = await RaceOneAsync("m", "hello", null, connection);
+        var item = await RaceAgainstAsync(http => HostileServer.Endless(http, 500, "application/json", "{\"error\":\"overloaded ", "and overloaded "));
 
         Assert.Equal("error", item.GetProperty("status").GetString());
         Assert.StartsWith("HTTP 500: {\"error\":\"overloaded and", item.GetProperty("error").GetString());
@@ -107,15 +102,19 @@ public sealed class BoundsTests(RaceAppFixture fixture)
     [Fact]
     public async Task A_stream_line_that_never_ends_ends_the_item_with_an_error()
     {
-        await using var server = await HostileServer.StartAsync(http =>
-            HostileServer.Endless(http, 200, "text/event-stream", "data: {\"choices\":[{\"delta\":{\"content\":\"", "xxxxxxxxxxxxxxxx"));
-        var connection = (await _client.PostAsync("/api/connections",
-            new { name = "endless line", type = "OPENAI_COMPAT", base_url = server.Address.ToString(), max_retries = 0, timeout_s = 3600, total_timeout_s = 3600 })).GetProperty("id").GetString()!;
-
-        var item = await RaceOneAsync("m", "hello", null, connection);
+        var item = await RaceAgainstAsync(http => HostileServer.Endless(http, 200, "text/event-stream", "data: {\"choices\":[{\"delta\":{\"content\":\"", "xxxxxxxxxxxxxxxx"));
 
         Assert.Equal("error", item.GetProperty("status").GetString());
         Assert.Contains("stream line longer than 1024 KiB", item.GetProperty("error").GetString());
+    }
+
+    /// <summary>One item raced against a server answering as <paramref name="answer"/>, with no retry and no timeout to end it first.</summary>
+    private async Task<JsonElement> RaceAgainstAsync(Func<Microsoft.AspNetCore.Http.HttpContext, Task> answer)
+    {
+        await using var server = await HostileServer.StartAsync(answer);
+        var connection = (await _client.PostAsync("/api/connections",
+            new { name = "hostile", type = "OPENAI_COMPAT", base_url = server.Address.ToString(), max_retries = 0, timeout_s = 3600, total_timeout_s = 3600 })).GetProperty("id").GetString()!;
+        return await RaceOneAsync("m", "hello", null, connection);
     }
 
     [Fact]

@@ -1,11 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace LLMRace.Tests.Integration;
 
@@ -30,19 +25,14 @@ public sealed class HostileServer : IAsyncDisposable
     /// <summary>Starts a server whose every request is answered by <paramref name="answer"/>.</summary>
     public static async Task<HostileServer> StartAsync(Func<HttpContext, Task> answer)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        var app = builder.Build();
-        var server = new HostileServer(app);
-        app.Run(async http =>
+        HostileServer? server = null;
+        var (app, address) = await LoopbackServer.StartAsync(app => app.Run(async http =>
         {
-            server._received.Enqueue(new ReceivedRequest(http.Request.Method, http.Request.Path + http.Request.QueryString,
+            server!._received.Enqueue(new ReceivedRequest(http.Request.Method, http.Request.Path + http.Request.QueryString,
                 http.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase)));
             await answer(http);
-        });
-        await app.StartAsync();
-        server.Address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single());
+        }));
+        server = new HostileServer(app) { Address = address };
         return server;
     }
 

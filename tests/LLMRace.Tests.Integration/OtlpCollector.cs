@@ -2,12 +2,7 @@ using System.Collections.Concurrent;
 using System.Text;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace LLMRace.Tests.Integration;
 
@@ -30,22 +25,16 @@ public sealed class OtlpCollector : IAsyncDisposable
 
     public static async Task<OtlpCollector> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        var app = builder.Build();
-        var collector = new OtlpCollector(app);
-        app.MapPost("/{**signal}", async (HttpRequest request) =>
+        OtlpCollector? collector = null;
+        var (app, address) = await LoopbackServer.StartAsync(app => app.MapPost("/{**signal}", async (HttpRequest request) =>
         {
             using var body = new MemoryStream();
             await request.Body.CopyToAsync(body);
-            collector._payloads.Enqueue((request.Path.Value!, body.ToArray()));
+            collector!._payloads.Enqueue((request.Path.Value!, body.ToArray()));
             collector._arrivals.Writer.TryWrite(true);
             return Results.Ok();
-        });
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        collector.Address = new Uri(address);
+        }));
+        collector = new OtlpCollector(app) { Address = address };
         return collector;
     }
 
