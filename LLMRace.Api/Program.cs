@@ -13,9 +13,19 @@ RegexLimits.UseAsProcessDefault();
 var builder = WebApplication.CreateBuilder(args);
 // The request line (with its query string) is the one log written before the access token is taken off a query.
 builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", level => level >= LogLevel.Warning);
+RaceSettings settings;
+try
+{
+    settings = RaceSettings.From(builder.Configuration);
+}
+catch (InvalidSettingsException e)
+{
+    await Console.Error.WriteLineAsync($"LLMRace cannot start: {e.Message}");
+    return 1;
+}
 builder.AddServiceDefaults();
-builder.AddRaceSilo();
-builder.AddRaceServices();
+builder.AddRaceSilo(settings);
+builder.AddRaceServices(settings);
 
 builder.Services.ConfigureHttpJsonOptions(o =>
 {
@@ -29,18 +39,16 @@ builder.Services.AddExceptionHandler<ConflictExceptionHandler>();
 builder.Services.AddOpenApi();
 builder.Services.AddSignalR().AddJsonProtocol(o => o.PayloadSerializerOptions = RaceJson.Create());
 // CORS: localhost, 127.0.0.1 and [::1] origins (any port), plus those listed in LLMRACE_CORS_ORIGINS.
-var trusted = new TrustedBrowsers(builder.Configuration);
+var trusted = new TrustedBrowsers(settings);
 builder.Services.AddSingleton(trusted);
 builder.Services.AddCors(o => o.AddDefaultPolicy(p => p
     .SetIsOriginAllowed(trusted.IsAllowedOrigin)
     .AllowAnyHeader().AllowAnyMethod().AllowCredentials()));
 builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 10 * 1024 * 1024);
 
-var accessToken = builder.Configuration["LLMRACE_ACCESS_TOKEN"];
 var app = builder.Build();
 const string ExposedMessage = "LLMRace will not start: it would listen beyond this machine ({Bindings}) with no LLMRACE_ACCESS_TOKEN; set a token, or LLMRACE_ALLOW_ANONYMOUS=true to allow it knowingly";
-var mustStayLocal = ListeningGuard.IsRequired(app.Configuration);
-if (mustStayLocal && ListeningGuard.NonLoopbackConfigured(app.Configuration) is { Count: > 0 } configured)
+if (settings.MustStayLocal && ListeningGuard.NonLoopbackConfigured(app.Configuration) is { Count: > 0 } configured)
 {
     app.Logger.LogCritical(ExposedMessage, string.Join(", ", configured));
     return 1;
@@ -63,7 +71,7 @@ app.UseStaticFiles();
 app.UseRouting();
 app.UseStatusCodePages();
 app.UseCors();
-app.UseAccessToken(accessToken);
+app.UseAccessToken(settings.AccessToken);
 app.UseUnicodeBodyGuard();
 
 app.MapDefaultEndpoints();
@@ -80,7 +88,7 @@ app.MapHub<RaceHub>("/hubs/race");
 app.MapFallbackToFile("{*path:nonfile:regex(^(?!api/|hubs/|openapi/).*$)}", "index.html");
 
 await app.StartAsync();
-if (mustStayLocal && ListeningGuard.NonLoopbackBound(app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()) is { Count: > 0 } bound)
+if (settings.MustStayLocal && ListeningGuard.NonLoopbackBound(app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()) is { Count: > 0 } bound)
 {
     app.Logger.LogCritical(ExposedMessage, string.Join(", ", bound));
     await app.StopAsync();

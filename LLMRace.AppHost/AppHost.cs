@@ -1,3 +1,5 @@
+using LLMRace.Grains.Contracts;
+
 var builder = DistributedApplication.CreateBuilder(args);
 
 // Where the SQLite database lives; tests point this at a folder of their own.
@@ -6,8 +8,8 @@ var uiDir = Path.Combine(builder.AppHostDirectory, "..", "LLMRace.Ui");
 
 var orleans = builder.AddOrleans("race")
     .WithDevelopmentClustering()
-    .WithMemoryStreaming("RaceStreams")
-    .WithMemoryGrainStorage("PubSubStore");
+    .WithMemoryStreaming(OrleansNames.RunStreams)
+    .WithMemoryGrainStorage(OrleansNames.PubSubStore);
 
 // Not proxied: the Api reaches the Simulator directly, so no proxy sits inside the streams it times.
 var sim = builder.AddProject<Projects.LLMRace_Simulator>("sim")

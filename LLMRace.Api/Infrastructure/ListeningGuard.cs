@@ -11,10 +11,6 @@ namespace LLMRace.Api.Infrastructure;
 /// </summary>
 public static class ListeningGuard
 {
-    public static bool IsRequired(IConfiguration configuration) =>
-        string.IsNullOrEmpty(configuration["LLMRACE_ACCESS_TOKEN"])
-        && !string.Equals(configuration["LLMRACE_ALLOW_ANONYMOUS"], "true", StringComparison.OrdinalIgnoreCase);
-
     /// <summary>
     /// The configured addresses reachable from other machines: ASPNETCORE_URLS / --urls, ASPNETCORE_HTTP(S)_PORTS
     /// (which bind every interface) and Kestrel:Endpoints:*:Url.

@@ -13,10 +13,11 @@ namespace LLMRace.Api.Infrastructure;
 public static class RaceServices
 {
     /// <summary>The database, stores, race engine and live feed.</summary>
-    public static WebApplicationBuilder AddRaceServices(this WebApplicationBuilder builder)
+    public static WebApplicationBuilder AddRaceServices(this WebApplicationBuilder builder, RaceSettings settings)
     {
-        var databasePath = builder.Configuration["LLMRACE_DB_PATH"] is { Length: > 0 } path ? path : Path.Combine("data", "llmrace.db");
+        var databasePath = settings.DbPath;
         var services = builder.Services;
+        services.AddSingleton(settings);
         services.AddSingleton(new SqliteDatabase(databasePath));
         services.AddSingleton<GarageStore>();
         services.AddSingleton<SuiteStore>();
@@ -27,9 +28,9 @@ public static class RaceServices
         services.AddSingleton<RunRecovery>();
         services.AddSingleton<Seeder>();
         services.AddSingleton(sp => SecretProtector.Create(
-            builder.Configuration["LLMRACE_SECRET_KEY"], databasePath, sp.GetRequiredService<ILoggerFactory>().CreateLogger("LLMRace.Secrets")));
-        services.AddSingleton(RaceLimitsFrom(builder.Configuration));
-        services.AddSingleton(new ApiKeyEnvVars(builder.Configuration["LLMRACE_API_KEY_ENV_VARS"]));
+            settings.SecretKey, databasePath, sp.GetRequiredService<ILoggerFactory>().CreateLogger("LLMRace.Secrets")));
+        services.AddSingleton(settings.Limits);
+        services.AddSingleton(new ApiKeyEnvVars(settings.ApiKeyEnvVars));
         services.AddSingleton<ConnectionLimiter>();
         services.AddSingleton<IRunEventPublisher, OrleansRunEventPublisher>();
         services.AddSingleton<ActiveRuns>();
@@ -55,41 +56,21 @@ public static class RaceServices
         return builder;
     }
 
-    /// <summary>The limits, from LLMRACE_MAX_OUTPUT_CHARS, LLMRACE_MAX_STREAM_LINE_KIB and LLMRACE_CHECKS_BUDGET_MS where set.</summary>
-    private static RaceLimits RaceLimitsFrom(IConfiguration configuration)
-    {
-        int Setting(string name, int fallback, int min, int max)
-        {
-            var text = configuration[name];
-            if (string.IsNullOrWhiteSpace(text)) return fallback;
-            if (!int.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var value) || value < min || value > max)
-                throw new InvalidOperationException($"{name} must be a whole number from {min} to {max}, got '{text}'");
-            return value;
-        }
-        var defaults = RaceLimits.Default;
-        return defaults with
-        {
-            MaxOutputChars = Setting("LLMRACE_MAX_OUTPUT_CHARS", defaults.MaxOutputChars, 1_000, 100_000_000),
-            MaxStreamLineBytes = Setting("LLMRACE_MAX_STREAM_LINE_KIB", defaults.MaxStreamLineBytes / 1024, 16, 64 * 1024) * 1024,
-            ChecksBudget = TimeSpan.FromMilliseconds(Setting("LLMRACE_CHECKS_BUDGET_MS", (int)defaults.ChecksBudget.TotalMilliseconds, 10, 600_000)),
-        };
-    }
-
     /// <summary>
     /// The Orleans silo, co-hosted. Under the AppHost its configuration comes from Aspire; run alone it is a local silo.
     /// A single silo (development or localhost clustering) talks to no other machine: it listens on loopback only,
     /// and its client gateway is off, since the Api's own client is in the silo and Orleans' ports are unauthenticated.
     /// </summary>
-    public static WebApplicationBuilder AddRaceSilo(this WebApplicationBuilder builder)
+    public static WebApplicationBuilder AddRaceSilo(this WebApplicationBuilder builder, RaceSettings settings)
     {
         var provider = builder.Configuration["Orleans:Clustering:ProviderType"];
         var configuredByAspire = !string.IsNullOrEmpty(provider);
         builder.UseOrleans(silo =>
         {
             if (configuredByAspire) return;
-            silo.UseLocalhostClustering(siloPort: builder.Configuration.GetValue("LLMRACE_SILO_PORT", 11111));
+            silo.UseLocalhostClustering(siloPort: settings.SiloPort);
             silo.AddMemoryStreams(RunStreams.ProviderName);
-            silo.AddMemoryGrainStorage("PubSubStore");
+            silo.AddMemoryGrainStorage(OrleansNames.PubSubStore);
         });
         if (!configuredByAspire || string.Equals(provider, "Development", StringComparison.OrdinalIgnoreCase))
             builder.Services.PostConfigure<EndpointOptions>(endpoints =>

@@ -13,12 +13,11 @@ public sealed class TrustedBrowsers
     private readonly HashSet<string> _origins;
     private readonly HashSet<string> _hosts;
 
-    public TrustedBrowsers(IConfiguration configuration)
+    public TrustedBrowsers(RaceSettings settings)
     {
-        _origins = List(configuration["LLMRACE_CORS_ORIGINS"]).Select(o => o.TrimEnd('/')).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        _hosts = [.. LoopbackHosts, .. List(configuration["LLMRACE_ALLOWED_HOSTS"])];
-        _hosts = _hosts.ToHashSet(StringComparer.OrdinalIgnoreCase);
-        AnyHost = !ListeningGuard.IsRequired(configuration);
+        _origins = RaceSettings.List(settings.CorsOrigins).Select(o => o.TrimEnd('/')).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        _hosts = new HashSet<string>([.. LoopbackHosts, .. RaceSettings.List(settings.AllowedHosts)], StringComparer.OrdinalIgnoreCase);
+        AnyHost = !settings.MustStayLocal;
     }
 
     /// <summary>
@@ -48,6 +47,4 @@ public sealed class TrustedBrowsers
         host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
         || (IPAddress.TryParse(host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip));
 
-    private static IEnumerable<string> List(string? text) =>
-        (text ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 }

@@ -1,4 +1,5 @@
 using LLMRace.Api.Endpoints;
+using LLMRace.Api.Infrastructure;
 using LLMRace.Grains.Providers;
 using LLMRace.Grains.Storage;
 
@@ -9,12 +10,12 @@ namespace LLMRace.Api.Seed;
 /// tools) and the example suites, so a race can start at once. On every start: the Simulator connection follows the
 /// Simulator's current address.
 /// </summary>
-public sealed class Seeder(GarageStore garage, SuiteStore suites, MetaStore meta, IConfiguration configuration, ILogger<Seeder> logger)
+public sealed class Seeder(GarageStore garage, SuiteStore suites, MetaStore meta, RaceSettings settings, IConfiguration configuration, ILogger<Seeder> logger)
 {
     public const string SimulatorConnectionId = "conn_simulator";
 
     public string SimulatorUrl =>
-        configuration["LLMRACE_SIMULATOR_URL"] ?? configuration["services:sim:http:0"] ?? "http://127.0.0.1:8100";
+        settings.SimulatorUrl ?? configuration["services:sim:http:0"] ?? "http://127.0.0.1:8100";
 
     public async Task SeedAsync()
     {
@@ -35,7 +36,7 @@ public sealed class Seeder(GarageStore garage, SuiteStore suites, MetaStore meta
                 if (row is null) logger.LogError("Example suite {File} is not valid: {Problems}", file, string.Join("; ", problems.Select(p => $"{p.Path}: {p.Message}")));
             }
             await meta.SetAsync("seeded", now);
-            logger.LogInformation("Seeded the Simulator connection ({Url}), two cars and the example suites", SimulatorUrl);
+            logger.LogInformation("Seeded the Simulator connection ({Url}), three cars and the example suites", SimulatorUrl);
             return;
         }
 

@@ -46,6 +46,6 @@ public static class EventTypes
 
 public static class RunStreams
 {
-    public const string ProviderName = "RaceStreams";
+    public const string ProviderName = OrleansNames.RunStreams;
     public const string Namespace = "run";
 }

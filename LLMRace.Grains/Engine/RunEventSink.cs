@@ -44,10 +44,6 @@ public sealed class RunEventSink : IAsyncDisposable
     /// <summary>The seq of the last event emitted (not necessarily persisted yet).</summary>
     public long LastSeq { get { lock (_lock) return _lastSeq; } }
 
-    /// <summary>The seq of the last event persisted and published.</summary>
-    public long LastPersistedSeq => Interlocked.Read(ref _lastPersisted);
-    private long _lastPersisted;
-
     public RunEvent Emit(string type, string? itemId, object? data)
     {
         // Seq assignment and enqueue happen under one lock so the queue is in seq order.
@@ -127,7 +123,6 @@ public sealed class RunEventSink : IAsyncDisposable
     private async Task PersistAndPublishAsync(List<RunEvent> batch)
     {
         await PersistWithRetryAsync(batch);
-        Interlocked.Exchange(ref _lastPersisted, batch[^1].Seq);
         foreach (var slice in PublishSlices(batch))
         {
             try

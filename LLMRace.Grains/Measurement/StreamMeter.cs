@@ -57,7 +57,6 @@ public sealed class StreamMeter
 
     public int ContentChunks => _contentTimestamps.Count;
 
-    public double MillisecondsSinceStart(long timestamp) => ToMs(timestamp - _t0);
 
     public ItemMetrics Finish(int? reportedOutputTokens, int? inputTokens, int retries)
     {

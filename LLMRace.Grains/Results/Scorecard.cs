@@ -3,7 +3,7 @@ namespace LLMRace.Grains.Results;
 /// <summary>How one car did in one run.</summary>
 public sealed record CarScore(
     string CarId, string CarName, int Items, int Passed, int Failed, int Errors, int Unfinished,
-    double PassRate, double ErrorRate, double Goodput, int Retries,
+    double PassRate, double ErrorRate, double? Goodput, int Retries,
     Distribution TtftMs, Distribution ItlMs, Distribution TpotMs, Distribution E2eMs, Distribution DecodeTokensPerS,
     int Repeats, double? PassAllRepeatsRate, double? JudgeMean, int Judged);
 
@@ -11,7 +11,9 @@ public static class Scorecards
 {
     /// <summary>
     /// Per car. Rates are over every item the car was given, so failed and errored requests count against it,
-    /// never silently dropped. Goodput is the share of items that passed every check (latency checks included).
+    /// never silently dropped. Goodput, as vLLM defines it and extended with content, is a rate: the items that met
+    /// every check (latency checks, LLMRace's SLOs, included) per second of the car's racing, from its first item's
+    /// start to its last one's finish; null when that span is not known.
     /// With repeats, pass^N is the share of tests that passed in every repeat.
     /// </summary>
     public static IReadOnlyList<CarScore> For(IReadOnlyList<ItemResult> items)
@@ -27,7 +29,7 @@ public static class Scorecards
             return new CarScore(
                 car.Key, all[0].Row.CarName, n,
                 all.Count(i => i.Passed), all.Count(i => i.Failed), all.Count(i => i.Errored), all.Count(i => !i.Finished),
-                Rate(all.Count(i => i.Passed), n), Rate(all.Count(i => i.Errored), n), Rate(all.Count(i => i.Passed), n),
+                Rate(all.Count(i => i.Passed), n), Rate(all.Count(i => i.Errored), n), Goodput(all),
                 all.Sum(i => i.Row.Retries),
                 Distribution.Of(measured.Select(i => i.Metrics!.TtftMs).OfType<double>()),
                 Distribution.Of(measured.SelectMany(i => i.Metrics!.ItlMs)),
@@ -42,4 +44,16 @@ public static class Scorecards
     }
 
     public static double Rate(int count, int total) => total == 0 ? 0 : Math.Round((double)count / total, 4);
+
+    /// <summary>Items that passed every check, per second from the first item's start to the last one's finish.</summary>
+    public static double? Goodput(IReadOnlyList<ItemResult> items)
+    {
+        var starts = items.Select(i => i.Row.StartedAt).OfType<string>().Select(Parse).ToList();
+        var finishes = items.Select(i => i.Row.FinishedAt).OfType<string>().Select(Parse).ToList();
+        if (starts.Count == 0 || finishes.Count == 0) return null;
+        var seconds = (finishes.Max() - starts.Min()).TotalSeconds;
+        return seconds > 0 ? Math.Round(items.Count(i => i.Passed) / seconds, 4) : null;
+
+        static DateTime Parse(string text) => DateTime.Parse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AdjustToUniversal);
+    }
 }

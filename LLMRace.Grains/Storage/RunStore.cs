@@ -1,4 +1,5 @@
 using Dapper;
+using LLMRace.Grains.Contracts;
 
 namespace LLMRace.Grains.Storage;
 
@@ -29,8 +30,6 @@ public sealed class RunStore(SqliteDatabase db)
         await using var c = await db.OpenAsync();
         return await c.QuerySingleOrDefaultAsync<RunRow>("SELECT * FROM runs WHERE id = @id;", new { id });
     }
-
-    public async Task<IReadOnlyList<RunRow>> ListAsync(int limit, int offset) => (await ListAsync(new RunFilter(), limit, offset)).Runs;
 
     /// <summary>A page of the history, newest first, and how many runs match in all.</summary>
     public async Task<(IReadOnlyList<RunRow> Runs, int Total)> ListAsync(RunFilter filter, int limit, int offset)
@@ -96,7 +95,7 @@ public sealed class RunStore(SqliteDatabase db)
     {
         await using var writer = await db.OpenWriterAsync();
         var c = writer.Connection;
-        await c.ExecuteAsync("UPDATE runs SET status = 'running', started_at = @startedAt WHERE id = @runId;", new { runId, startedAt });
+        await c.ExecuteAsync("UPDATE runs SET status = @running, started_at = @startedAt WHERE id = @runId;", new { runId, startedAt, running = RunStatus.Running });
     }
 
     public async Task MarkFinishedAsync(string runId, string status, string? error, string finishedAt)
@@ -106,8 +105,8 @@ public sealed class RunStore(SqliteDatabase db)
         await using var tx = await c.BeginTransactionAsync();
         // Items that never ran end with the run; none is left pending or running.
         await c.ExecuteAsync(
-            "UPDATE run_items SET status = 'cancelled', finished_at = @finishedAt WHERE run_id = @runId AND status IN ('pending', 'running');",
-            new { runId, finishedAt }, tx);
+            "UPDATE run_items SET status = @cancelled, finished_at = @finishedAt WHERE run_id = @runId AND status IN (@pending, @running);",
+            new { runId, finishedAt, cancelled = ItemStatus.Cancelled, pending = ItemStatus.Pending, running = ItemStatus.Running }, tx);
         await c.ExecuteAsync(
             "UPDATE runs SET status = @status, error = @error, finished_at = @finishedAt WHERE id = @runId;",
             new { runId, status, error, finishedAt }, tx);
@@ -123,15 +122,15 @@ public sealed class RunStore(SqliteDatabase db)
         await using var c = await db.OpenAsync();
         await using var tx = await c.BeginTransactionAsync();
         var reset = await c.ExecuteAsync("""
-            UPDATE run_items SET status = 'pending', output = NULL, reasoning = NULL, tool_calls_json = NULL, error = NULL,
+            UPDATE run_items SET status = @pending, output = NULL, reasoning = NULL, tool_calls_json = NULL, error = NULL,
               metrics_json = NULL, checks_json = NULL, server_timings_json = NULL, retries = 0, started_at = NULL, finished_at = NULL
-            WHERE run_id = @runId AND status IN ('pending', 'running', 'cancelled');
-            """, new { runId }, tx);
+            WHERE run_id = @runId AND status IN (@pending, @running, @cancelled);
+            """, new { runId, pending = ItemStatus.Pending, running = ItemStatus.Running, cancelled = ItemStatus.Cancelled }, tx);
         await c.ExecuteAsync("""
-            UPDATE runs SET status = 'queued', error = NULL, finished_at = NULL,
-              items_done = (SELECT COUNT(*) FROM run_items WHERE run_id = @runId AND status IN ('passed', 'failed', 'error'))
+            UPDATE runs SET status = @queued, error = NULL, finished_at = NULL,
+              items_done = (SELECT COUNT(*) FROM run_items WHERE run_id = @runId AND status IN (@passed, @failed, @error))
             WHERE id = @runId;
-            """, new { runId }, tx);
+            """, new { runId, queued = RunStatus.Queued, passed = ItemStatus.Passed, failed = ItemStatus.Failed, error = ItemStatus.Error }, tx);
         await tx.CommitAsync();
         return reset;
     }
@@ -140,7 +139,7 @@ public sealed class RunStore(SqliteDatabase db)
     {
         await using var writer = await db.OpenWriterAsync();
         var c = writer.Connection;
-        await c.ExecuteAsync("UPDATE run_items SET status = 'running', started_at = @startedAt WHERE id = @itemId;", new { itemId, startedAt });
+        await c.ExecuteAsync("UPDATE run_items SET status = @running, started_at = @startedAt WHERE id = @itemId;", new { itemId, startedAt, running = ItemStatus.Running });
     }
 
     /// <summary>Stores an item's outcome and counts it done on its run, in one transaction.</summary>
@@ -155,7 +154,7 @@ public sealed class RunStore(SqliteDatabase db)
               retries = @Retries, finished_at = @FinishedAt
             WHERE id = @Id;
             """, item, tx);
-        if (item.Status != "cancelled") await c.ExecuteAsync("UPDATE runs SET items_done = items_done + 1 WHERE id = @RunId;", item, tx);
+        if (item.Status != ItemStatus.Cancelled) await c.ExecuteAsync("UPDATE runs SET items_done = items_done + 1 WHERE id = @RunId;", item, tx);
         await tx.CommitAsync();
     }
 
@@ -163,7 +162,8 @@ public sealed class RunStore(SqliteDatabase db)
     public async Task<IReadOnlyList<RunRow>> ListUnfinishedAsync()
     {
         await using var c = await db.OpenAsync();
-        return [.. await c.QueryAsync<RunRow>("SELECT * FROM runs WHERE status IN ('queued', 'running') OR judging = 1;")];
+        return [.. await c.QueryAsync<RunRow>("SELECT * FROM runs WHERE status IN (@queued, @running) OR judging = 1;",
+            new { queued = RunStatus.Queued, running = RunStatus.Running })];
     }
 }
 

@@ -43,7 +43,7 @@ export interface RunItem {
 export interface Distribution { count: number; mean: number | null; min: number | null; p50: number | null; p90: number | null; p95: number | null; p99: number | null; max: number | null; std_dev: number | null }
 export interface CarScore {
   car_id: string; car_name: string; items: number; passed: number; failed: number; errors: number; pass_rate: number; error_rate: number;
-  goodput: number; retries: number; ttft_ms: Distribution; itl_ms: Distribution; tpot_ms: Distribution; e2e_ms: Distribution;
+  goodput: number | null; retries: number; ttft_ms: Distribution; itl_ms: Distribution; tpot_ms: Distribution; e2e_ms: Distribution;
   decode_tokens_per_s: Distribution; repeats: number; pass_all_repeats_rate: number | null; judge_mean: number | null; judged: number;
 }
 export interface MetricDelta { baseline: number | null; current: number | null; delta: number | null; delta_pct: number | null; regression: boolean }

@@ -55,6 +55,29 @@ public class ResultMathTests
     }
 
     [Fact]
+    public void Goodput_is_the_rate_of_items_that_met_every_check_over_the_cars_racing_time()
+    {
+        static ItemResult Timed(string status, string started, string finished)
+        {
+            var item = Item("a", started, 0, status, 1, 2);
+            item.Row.StartedAt = started;
+            item.Row.FinishedAt = finished;
+            return item;
+        }
+
+        var card = Assert.Single(Scorecards.For(
+        [
+            Timed(ItemStatus.Passed, "2026-12-02T10:00:00.000Z", "2026-12-02T10:00:01.000Z"),
+            Timed(ItemStatus.Failed, "2026-12-02T10:00:01.000Z", "2026-12-02T10:00:02.500Z"),
+            Timed(ItemStatus.Passed, "2026-12-02T10:00:02.500Z", "2026-12-02T10:00:04.000Z"),
+        ]));
+
+        Assert.Equal(0.6667, card.PassRate);
+        Assert.Equal(0.5, card.Goodput); // 2 good items in 4 s, not the pass rate it used to repeat
+        Assert.Null(Assert.Single(Scorecards.For([Item("b", "t", 0, ItemStatus.Passed, 1, 2)])).Goodput);
+    }
+
+    [Fact]
     public void With_repeats_pass_n_counts_the_tests_that_passed_every_time()
     {
         var card = Assert.Single(Scorecards.For(

@@ -1,0 +1,81 @@
+using System.ComponentModel.DataAnnotations;
+using LLMRace.Grains.Limits;
+
+namespace LLMRace.Api.Infrastructure;
+
+/// <summary>
+/// Everything the Api reads from LLMRACE_* settings (environment variables, or any configuration source), bound and
+/// checked once at start: a value out of range stops the start with one line naming it. The README's configuration
+/// table documents these properties.
+/// </summary>
+public sealed class RaceSettings
+{
+    [ConfigurationKeyName("LLMRACE_DB_PATH")]
+    public string DbPath { get; set; } = Path.Combine("data", "llmrace.db");
+
+    [ConfigurationKeyName("LLMRACE_SECRET_KEY")]
+    public string? SecretKey { get; set; }
+
+    [ConfigurationKeyName("LLMRACE_ACCESS_TOKEN")]
+    public string? AccessToken { get; set; }
+
+    [ConfigurationKeyName("LLMRACE_ALLOW_ANONYMOUS")]
+    public bool AllowAnonymous { get; set; }
+
+    [ConfigurationKeyName("LLMRACE_CORS_ORIGINS")]
+    public string? CorsOrigins { get; set; }
+
+    [ConfigurationKeyName("LLMRACE_ALLOWED_HOSTS")]
+    public string? AllowedHosts { get; set; }
+
+    [ConfigurationKeyName("LLMRACE_API_KEY_ENV_VARS")]
+    public string? ApiKeyEnvVars { get; set; }
+
+    [ConfigurationKeyName("LLMRACE_SIMULATOR_URL")]
+    public string? SimulatorUrl { get; set; }
+
+    [ConfigurationKeyName("LLMRACE_SILO_PORT"), Range(1, 65535, ErrorMessage = "LLMRACE_SILO_PORT must be from {1} to {2}")]
+    public int SiloPort { get; set; } = 11111;
+
+    [ConfigurationKeyName("LLMRACE_MAX_OUTPUT_CHARS"), Range(1_000, 100_000_000, ErrorMessage = "LLMRACE_MAX_OUTPUT_CHARS must be from {1} to {2}")]
+    public int MaxOutputChars { get; set; } = RaceLimits.Default.MaxOutputChars;
+
+    [ConfigurationKeyName("LLMRACE_MAX_STREAM_LINE_KIB"), Range(16, 64 * 1024, ErrorMessage = "LLMRACE_MAX_STREAM_LINE_KIB must be from {1} to {2}")]
+    public int MaxStreamLineKib { get; set; } = RaceLimits.Default.MaxStreamLineBytes / 1024;
+
+    [ConfigurationKeyName("LLMRACE_CHECKS_BUDGET_MS"), Range(10, 600_000, ErrorMessage = "LLMRACE_CHECKS_BUDGET_MS must be from {1} to {2}")]
+    public int ChecksBudgetMs { get; set; } = (int)RaceLimits.Default.ChecksBudget.TotalMilliseconds;
+
+    /// <summary>Without a token (and unless told otherwise), the Api stays on this machine and answers to loopback names only.</summary>
+    public bool MustStayLocal => string.IsNullOrEmpty(AccessToken) && !AllowAnonymous;
+
+    public RaceLimits Limits => RaceLimits.Default with
+    {
+        MaxOutputChars = MaxOutputChars,
+        MaxStreamLineBytes = MaxStreamLineKib * 1024,
+        ChecksBudget = TimeSpan.FromMilliseconds(ChecksBudgetMs),
+    };
+
+    public static IReadOnlyList<string> List(string? commaSeparated) =>
+        (commaSeparated ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    /// <summary>Binds and checks the settings; throws <see cref="InvalidSettingsException"/> naming every bad one.</summary>
+    public static RaceSettings From(IConfiguration configuration)
+    {
+        RaceSettings settings;
+        try
+        {
+            settings = configuration.Get<RaceSettings>() ?? new RaceSettings();
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new InvalidSettingsException([e.Message]);
+        }
+        var results = new List<ValidationResult>();
+        if (!Validator.TryValidateObject(settings, new ValidationContext(settings), results, validateAllProperties: true))
+            throw new InvalidSettingsException([.. results.Select(r => r.ErrorMessage!)]);
+        return settings;
+    }
+}
+
+public sealed class InvalidSettingsException(IReadOnlyList<string> problems) : Exception(string.Join("; ", problems));
