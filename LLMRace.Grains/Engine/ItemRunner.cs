@@ -19,30 +19,17 @@ namespace LLMRace.Grains.Engine;
 /// </summary>
 public sealed class ItemRunner(
     RaceEngine engine, RunEventSink sink, string runId, RunItemRow item, PreparedTest prepared, CarSnapshot car, ILogger logger)
+    : IStreamObserver
 {
     private readonly TestSnapshot _test = prepared.Snapshot;
-    private readonly List<Turn> _turns = [];
+    private readonly List<RaceTurn> _turns = [];
     private readonly List<ToolCall> _allCalls = [];
     private readonly List<ToolResult> _allResults = [];
     private int _retries;
     private long _queueWait;
     private long _outputChars;
 
-    /// <summary>One request of the item and what it streamed.</summary>
-    private sealed class Turn
-    {
-        public StreamMeter Meter { get; } = new();
-        public StringBuilder Text { get; } = new();
-        public StringBuilder Reasoning { get; } = new();
-        public ToolCallAssembler ToolCalls { get; } = new();
-        public int? InputTokens { get; set; }
-        public int? OutputTokens { get; set; }
-        public string? FinishReason { get; set; }
-        public JsonElement? ServerTimings { get; set; }
-        public string? ServerRequestId { get; set; }
-    }
-
-    private Turn Current => _turns[^1];
+    private RaceTurn Current => _turns[^1];
 
     public async Task<string> RunAsync(CancellationToken runCancel)
     {
@@ -91,54 +78,8 @@ public sealed class ItemRunner(
         // engine's thread; the checks and the database writes that follow belong on the thread pool.
         await Task.Yield();
 
-        if (_turns.Count == 0) _turns.Add(new Turn());
-        _turns[0].Meter.QueueWait(_queueWait);
-        var metrics = TurnMetrics.Combine([.. _turns.Select(t => new MeasuredTurn(t.Meter, t.OutputTokens, t.InputTokens))], _retries)
-            with { ServerRequestId = _turns[0].ServerRequestId };
-        var output = string.Concat(_turns.Select(t => t.Text.ToString()));
-        var reasoning = string.Concat(_turns.Select(t => t.Reasoning.ToString()));
-        var calls = _allCalls;
-        IReadOnlyList<CheckResult> checks = [];
-        var parsed = prepared.Constraints;
-        if (error is null)
-        {
-            var subject = new CheckSubject(output, [.. calls.Select(t => t.Name)], metrics);
-            checks = CheckEvaluator.EvaluateAll(parsed.Checks, subject, engine.Limits.ChecksBudget);
-            status = checks.Any(c => c.Verdict != Verdicts.Pass) ? ItemStatus.Failed : ItemStatus.Passed;
-        }
-        else if (status == ItemStatus.Error)
-        {
-            sink.Emit(EventTypes.ItemError, item.Id, new { message = error, retries = _retries });
-        }
-
-        var serverTimings = _turns.Select(t => t.ServerTimings).LastOrDefault(t => t is not null);
-        item.Status = status;
-        item.Output = output;
-        item.Reasoning = reasoning.Length > 0 ? reasoning : null;
-        item.ToolCallsJson = calls.Count > 0
-            ? RaceJson.Serialize(calls.Select(c => new { c.Index, c.Id, c.Name, c.Arguments, result = _allResults.FirstOrDefault(r => r.CallId == ToolJson.CallId(c)) }))
-            : null;
-        item.Error = error;
-        item.MetricsJson = RaceJson.Serialize(metrics);
-        item.ChecksJson = RaceJson.Serialize(new { checks, criteria = parsed.Criteria });
-        item.ServerTimingsJson = serverTimings?.GetRawText();
-        item.Retries = _retries;
-        item.FinishedAt = Clock.NowText();
-        await engine.Runs.CompleteItemAsync(item);
-
-        sink.Emit(EventTypes.ItemCompleted, item.Id, new
-        {
-            status,
-            error,
-            finish_reason = _turns[^1].FinishReason,
-            output_chars = output.Length,
-            metrics,
-            checks,
-            criteria = parsed.Criteria,
-            server_timings = serverTimings,
-        });
-        Record(metrics, status, error, activity);
-        return status;
+        return await new ItemOutcome(engine, sink, item, prepared, car)
+            .StoreAsync(new RacedItem(_turns, _allCalls, _allResults, _retries, _queueWait), status, error, activity);
     }
 
     /// <summary>One request, or, for a test with tools, one per turn until the model stops calling them.</summary>
@@ -154,13 +95,13 @@ public sealed class ItemRunner(
         var queued = Stopwatch.GetTimestamp();
         using var slot = await engine.Limiter.AcquireAsync(car.Connection.Id, car.Connection.MaxConcurrency, ct);
         _queueWait = Stopwatch.GetTimestamp() - queued;
-        var http = engine.CreateProviderClient();
+        var client = engine.CreateStreamClient();
 
         for (var turn = 1; turn <= maxTurns; turn++)
         {
-            _turns.Add(new Turn());
+            _turns.Add(new RaceTurn());
             var request = new ChatRequest(car.Model, _test.SystemPrompt, _test.UserPrompt, car.Params) { Tools = tools, History = [.. history] };
-            await StreamTurnAsync(http, provider, target, request, ct);
+            await client.StreamAsync(provider, target, request, car.Connection, this, ct);
 
             var calls = Current.ToolCalls.Build();
             if (calls.Count == 0) break;
@@ -179,7 +120,7 @@ public sealed class ItemRunner(
             {
                 _allCalls.Add(call);
                 sink.Emit(EventTypes.ItemToolCall, item.Id, new { turn, index = call.Index, id = call.Id, name = call.Name, arguments = call.Arguments });
-                var result = Answer(call, tools);
+                var result = ToolAnswers.Answer(call, tools);
                 results.Add(result);
                 _allResults.Add(result);
                 sink.Emit(EventTypes.ItemToolResult, item.Id, new { turn, id = result.CallId, name = result.Name, content = result.Content, is_error = result.IsError });
@@ -188,129 +129,23 @@ public sealed class ItemRunner(
         }
     }
 
-    /// <summary>A call answered with the tool's mock; a call to an unknown tool, or with arguments that fail its schema, gets an error result.</summary>
-    private static ToolResult Answer(ToolCall call, IReadOnlyList<ToolDefinition> tools)
+    void IStreamObserver.Sending(long timestamp) => Current.Meter.Start(timestamp);
+
+    void IStreamObserver.Headers(long timestamp, HttpResponseMessage response)
     {
-        var id = ToolJson.CallId(call);
-        static string Error(string message) => RaceJson.Serialize(new { error = message });
-        if (tools.FirstOrDefault(t => t.Name == call.Name) is not { } tool)
-            return new ToolResult(id, call.Name, Error($"unknown tool '{call.Name}': the tools are {string.Join(", ", tools.Select(t => t.Name))}"), true);
-        JsonDocument arguments;
-        try
-        {
-            arguments = JsonDocument.Parse(string.IsNullOrWhiteSpace(call.Arguments) ? "{}" : call.Arguments);
-        }
-        catch (JsonException)
-        {
-            return new ToolResult(id, call.Name, Error($"the arguments are not valid JSON: {Excerpt.Of(call.Arguments, 100)}"), true);
-        }
-        using (arguments)
-        {
-            try
-            {
-                if (tool.Schema is { } schema && JsonSchemas.FirstProblem(schema, arguments.RootElement) is { } problem)
-                    return new ToolResult(id, call.Name, Error($"the arguments do not match the tool's parameters {problem}"), true);
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                return new ToolResult(id, call.Name, Error($"the arguments could not be checked against the tool's parameters: {e.Message}"), true);
-            }
-        }
-        return new ToolResult(id, call.Name, tool.MockResult, false);
+        Current.Meter.Headers(timestamp);
+        Current.ServerRequestId = ProviderStreamClient.RequestId(response);
     }
 
-    private async Task StreamTurnAsync(HttpClient http, IChatProvider provider, ProviderTarget target, ChatRequest request, CancellationToken ct)
-    {
-        var idleTimeout = car.Connection.FirstTokenTimeout;
-        var pipeline = ProviderPipeline.Build(car.Connection, idleTimeout, OnRetry);
-        await using var stream = await pipeline.ExecuteAsync(
-            async attempt => await OpenStreamAsync(http, provider, target, request, ct, attempt), ct);
+    void IStreamObserver.Part(StreamPart part, long timestamp) => Consume(part, timestamp);
 
-        // Past the first token nothing is retried: a retry would restart the clock mid-measurement.
-        var reading = stream.Reading;
-        reading.CancelAfter(idleTimeout);
-        Consume(stream.First, stream.FirstTimestamp);
-        while (true)
-        {
-            bool more;
-            try
-            {
-                more = await stream.Parts.MoveNextAsync();
-            }
-            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-            {
-                throw new TimeoutException($"no data from the server for {idleTimeout.TotalSeconds:0.#} s mid-stream");
-            }
-            if (!more) break;
-            reading.CancelAfter(idleTimeout);
-            Consume(stream.Parts.Current, Stopwatch.GetTimestamp());
-        }
-    }
+    void IStreamObserver.Retrying(int attempt, TimeSpan delay, Exception? reason) => OnRetry(attempt, delay, reason);
 
-    /// <summary>Sends the request and reads up to the first content part: the span Polly may retry.</summary>
-    private async Task<OpenStream> OpenStreamAsync(
-        HttpClient http, IChatProvider provider, ProviderTarget target, ChatRequest request, CancellationToken ct, CancellationToken attempt)
-    {
-        using var message = provider.BuildStreamingRequest(target, request);
-        Current.Meter.Start(Stopwatch.GetTimestamp());
-        HttpResponseMessage response;
-        using (var headers = CancellationTokenSource.CreateLinkedTokenSource(attempt))
-        {
-            headers.CancelAfter(car.Connection.HeadersTimeout);
-            try
-            {
-                response = await http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, headers.Token);
-            }
-            catch (OperationCanceledException) when (headers.IsCancellationRequested && !attempt.IsCancellationRequested)
-            {
-                throw new TimeoutException($"no response headers within {car.Connection.HeadersTimeout.TotalSeconds:0.#} s");
-            }
-        }
-        Current.Meter.Headers(Stopwatch.GetTimestamp());
-        foreach (var name in (ReadOnlySpan<string>)["x-request-id", "request-id", "x-sim-request-id"])
-            if (response.Headers.TryGetValues(name, out var ids)) { Current.ServerRequestId = ids.FirstOrDefault(); break; }
-        // Reads of the body are cancelled through this source: by a cancelled run, a quiet server, or (before the
-        // first token) the attempt's timeout. A read is never left pending when the stream is disposed.
-        var reading = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        IAsyncEnumerator<StreamPart>? parts = null;
-        try
-        {
-            if (!response.IsSuccessStatusCode)
-            {
-                if ((int)response.StatusCode is >= 300 and < 400)
-                    throw new ProviderHttpException((int)response.StatusCode,
-                        $"the server redirects to {response.Headers.Location?.ToString() ?? "another address"}; LLMRace follows no redirects (a key must not follow one): set the base URL to where it points", null);
-                var text = await BoundedBody.ReadPrefixAsync(response.Content, engine.Limits.MaxErrorBodyBytes, attempt);
-                throw new ProviderHttpException((int)response.StatusCode, Excerpt.Of(text), RetryAfter(response));
-            }
-            var body = new LineLimitedStream(await response.Content.ReadAsStreamAsync(attempt), engine.Limits.MaxStreamLineBytes);
-            using var attemptTimeout = attempt.Register(reading.Cancel);
-            parts = provider.ParseStreamAsync(body, reading.Token).GetAsyncEnumerator(reading.Token);
-            while (await parts.MoveNextAsync())
-            {
-                var now = Stopwatch.GetTimestamp();
-                if (parts.Current.IsContent) return new OpenStream(response, reading, parts, parts.Current, now);
-                Consume(parts.Current, now);
-            }
-            // A stream that ends without content is a complete (empty) answer, not a failure to retry.
-            return new OpenStream(response, reading, parts, null, 0);
-        }
-        catch
-        {
-            if (parts is not null) await parts.DisposeAsync();
-            response.Dispose();
-            reading.Dispose();
-            throw;
-        }
-    }
-
-    private void Consume(StreamPart? part, long timestamp)
+    private void Consume(StreamPart part, long timestamp)
     {
         var turn = Current;
         switch (part)
         {
-            case null:
-                return;
             case ContentPart content:
                 CountOutput(content.Text.Length);
                 var first = turn.Meter.Content(timestamp, content.Kind == ContentKind.Text);
@@ -374,14 +209,6 @@ public sealed class ItemRunner(
         });
     }
 
-    private static TimeSpan? RetryAfter(HttpResponseMessage response)
-    {
-        var header = response.Headers.RetryAfter;
-        if (header?.Delta is { } delta) return delta;
-        if (header?.Date is { } date) return date - DateTimeOffset.UtcNow;
-        return null;
-    }
-
     private static string Describe(Exception e) => e switch
     {
         ProviderHttpException or ProviderStreamException or TimeoutException or Security.SecretUnreadableException => e.Message,
@@ -392,38 +219,4 @@ public sealed class ItemRunner(
         IOException io => $"the connection broke mid-stream: {io.Message}",
         _ => $"{e.GetType().Name}: {e.Message}",
     };
-
-    private void Record(ItemMetrics metrics, string status, string? error, Activity? activity)
-    {
-        var model = new KeyValuePair<string, object?>("gen_ai.request.model", car.Model);
-        var provider = new KeyValuePair<string, object?>("gen_ai.provider.name", car.Connection.Type);
-        var operation = new KeyValuePair<string, object?>("gen_ai.operation.name", "chat");
-        if (metrics.E2eMs is { } e2e) RaceTelemetry.OperationDuration.Record(e2e / 1000, operation, provider, model);
-        if (metrics.TtftMs is { } ttft) RaceTelemetry.TimeToFirstToken.Record(ttft / 1000, operation, provider, model);
-        if (metrics.TpotMs is { } tpot) RaceTelemetry.TimePerOutputToken.Record(tpot / 1000, operation, provider, model);
-        if (metrics.InputTokens is { } input)
-            RaceTelemetry.TokenUsage.Record(input, operation, provider, model, new("gen_ai.token.type", "input"));
-        if (metrics.ContentChunks > 0)
-            RaceTelemetry.TokenUsage.Record(metrics.OutputTokens, operation, provider, model, new("gen_ai.token.type", "output"));
-        RaceTelemetry.ItemsFinished.Add(1, new KeyValuePair<string, object?>("llmrace.item.status", status), model);
-        activity?.SetTag("llmrace.item.status", status);
-        if (error is not null) activity?.SetStatus(ActivityStatusCode.Error, error);
-    }
-
-    private sealed class OpenStream(
-        HttpResponseMessage response, CancellationTokenSource reading, IAsyncEnumerator<StreamPart> parts, StreamPart? first, long firstTimestamp)
-        : IAsyncDisposable
-    {
-        public CancellationTokenSource Reading => reading;
-        public IAsyncEnumerator<StreamPart> Parts => parts;
-        public StreamPart? First => first;
-        public long FirstTimestamp => firstTimestamp;
-
-        public async ValueTask DisposeAsync()
-        {
-            await parts.DisposeAsync();
-            response.Dispose();
-            reading.Dispose();
-        }
-    }
 }

@@ -81,29 +81,37 @@ public sealed class JudgeRunner(RaceEngine engine, RunRow run, CarSnapshot judge
         }
     }
 
-    /// <summary>The judge's whole reply text, streamed like any race request (no retries: a judge's request is not measured).</summary>
+    /// <summary>The judge's whole reply text, streamed through the races' client (with no retries: a judge's request is not measured).</summary>
     private async Task<string> CompleteAsync(ChatRequest request)
     {
         var provider = ConnectionTypes.ProviderFor(judge.Connection.Type)!;
         var target = await engine.TargetOfAsync(judge.Connection);
         using var limit = new CancellationTokenSource(judge.Connection.TotalTimeout);
         using var slot = await engine.Limiter.AcquireAsync(judge.Connection.Id, judge.Connection.MaxConcurrency, limit.Token);
-        using var message = provider.BuildStreamingRequest(target, request);
-        using var response = await engine.CreateProviderClient().SendAsync(message, HttpCompletionOption.ResponseHeadersRead, limit.Token);
-        if (!response.IsSuccessStatusCode)
-            throw new ProviderHttpException((int)response.StatusCode,
-                Excerpt.Of(await BoundedBody.ReadPrefixAsync(response.Content, engine.Limits.MaxErrorBodyBytes, limit.Token)), null);
-        var text = new StringBuilder();
-        var body = new LineLimitedStream(await response.Content.ReadAsStreamAsync(limit.Token), engine.Limits.MaxStreamLineBytes);
-        await foreach (var part in provider.ParseStreamAsync(body, limit.Token))
-        {
-            if (part is not ContentPart { Kind: ContentKind.Text } c) continue;
-            if (text.Length + c.Text.Length > engine.Limits.MaxOutputChars)
-                throw new ProviderStreamException($"the judge's reply passed the limit of {engine.Limits.MaxOutputChars:N0} characters");
-            text.Append(c.Text);
-        }
+        var reply = new ReplyText(engine.Limits.MaxOutputChars);
+        await engine.CreateStreamClient().StreamAsync(provider, target, request, judge.Connection with { MaxRetries = 0 }, reply, limit.Token);
         await Task.Yield(); // off the socket engine's thread before the grade is parsed and stored (see ItemRunner)
-        return text.ToString();
+        return reply.ToString();
+    }
+
+    /// <summary>The text of a reply, up to the output limit.</summary>
+    private sealed class ReplyText(int maxChars) : IStreamObserver
+    {
+        private readonly StringBuilder _text = new();
+
+        public void Sending(long timestamp) => _text.Clear();
+        public void Headers(long timestamp, HttpResponseMessage response) { }
+        public void Retrying(int attempt, TimeSpan delay, Exception? reason) { }
+
+        public void Part(StreamPart part, long timestamp)
+        {
+            if (part is not ContentPart { Kind: ContentKind.Text } content) return;
+            if (_text.Length + content.Text.Length > maxChars)
+                throw new ProviderStreamException($"the judge's reply passed the limit of {maxChars:N0} characters");
+            _text.Append(content.Text);
+        }
+
+        public override string ToString() => _text.ToString();
     }
 
     /// <summary>Reads {score, verdict, rationale} from a reply, tolerating a ```json fence around it.</summary>

@@ -36,6 +36,9 @@ public sealed class RaceEngine(
     public ApiKeyEnvVars EnvVars => envVars;
     public HttpClient CreateProviderClient() => httpClients.CreateClient(ProviderHttpClient);
 
+    /// <summary>The one way a provider stream is sent and read, for races and the judge alike.</summary>
+    public ProviderStreamClient CreateStreamClient() => new(CreateProviderClient(), limits);
+
     /// <summary>Where and how to reach a stored connection now: its base URL and its key, read at call time.</summary>
     public ProviderTarget TargetOf(ConnectionRow row) =>
         new(row.Type, row.BaseUrl, ApiKeyResolver.Resolve(row, secrets, envVars).Key) { BasicCredentials = ApiKeyResolver.Credentials(row, secrets) };

@@ -57,42 +57,9 @@ public sealed class StreamMeter
 
     public int ContentChunks => _contentTimestamps.Count;
 
-
-    public ItemMetrics Finish(int? reportedOutputTokens, int? inputTokens, int retries)
-    {
-        double? Since(long? ts) => ts is null ? null : ToMs(ts.Value - _t0);
-
-        var gaps = new double[Math.Max(0, _contentTimestamps.Count - 1)];
-        for (var i = 1; i < _contentTimestamps.Count; i++) gaps[i - 1] = ToMs(_contentTimestamps[i] - _contentTimestamps[i - 1]);
-
-        var ttft = _contentTimestamps.Count > 0 ? ToMs(_contentTimestamps[0] - _t0) : (double?)null;
-        var e2e = _contentTimestamps.Count > 0 ? ToMs(_contentTimestamps[^1] - _t0) : (double?)null;
-        var estimated = reportedOutputTokens is null;
-        var outputTokens = reportedOutputTokens ?? _contentTimestamps.Count;
-        double? tpot = ttft is not null && e2e is not null && outputTokens > 1 ? (e2e - ttft) / (outputTokens - 1) : null;
-        var sortedGaps = gaps.Order().ToArray();
-
-        return new ItemMetrics
-        {
-            QueueWaitMs = _queueWait is null ? 0 : Math.Round(ToMs(_queueWait.Value), 3),
-            TtfbMs = Round(Since(_headers)),
-            TtftMs = Round(ttft),
-            TtftTextMs = Round(Since(_firstText)),
-            E2eMs = Round(e2e),
-            TpotMs = Round(tpot),
-            DecodeTokensPerS = tpot is > 0 ? Round(1000 / tpot.Value) : null,
-            ItlMs = [.. gaps.Select(g => Round(g)!.Value)],
-            ItlP50Ms = Round(Percentiles.Of(sortedGaps, 50)),
-            ItlP99Ms = Round(Percentiles.Of(sortedGaps, 99)),
-            OutputTokens = outputTokens,
-            OutputTokensEstimated = estimated,
-            InputTokens = inputTokens,
-            ContentChunks = _contentTimestamps.Count,
-            Retries = retries,
-        };
-    }
+    /// <summary>The metrics of this one stream, by the same formulas as an item of several turns.</summary>
+    public ItemMetrics Finish(int? reportedOutputTokens, int? inputTokens, int retries) =>
+        TurnMetrics.Combine([new MeasuredTurn(this, reportedOutputTokens, inputTokens)], retries);
 
     public static double ToMs(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
-
-    private static double? Round(double? ms) => ms is null ? null : Math.Round(ms.Value, 3);
 }

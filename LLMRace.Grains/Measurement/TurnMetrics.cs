@@ -9,11 +9,11 @@ public static class TurnMetrics
     /// An item's metrics over its turns. TTFB and TTFT come from the first turn (time to the first tool-call
     /// delta, say); time to first text and E2E run from the first turn's t0 to the first text and the last
     /// content chunk of any turn. ITL pools the gaps within turns (the wait for a tool is not a token gap);
-    /// TPOT is the decode time of all turns over their tokens after each turn's first.
+    /// TPOT is the decode time of all turns over their tokens after each turn's first. With one turn these are the
+    /// definitions of BRIEF section 4 as they stand: TPOT = (E2E - TTFT) / (output tokens - 1).
     /// </summary>
     public static ItemMetrics Combine(IReadOnlyList<MeasuredTurn> turns, int retries)
     {
-        if (turns.Count == 1) return turns[0].Meter.Finish(turns[0].ReportedOutputTokens, turns[0].InputTokens, retries);
         var first = turns[0].Meter;
         var t0 = first.T0;
         double? Since(long? ts) => ts is null ? null : Math.Round(StreamMeter.ToMs(ts.Value - t0), 3);

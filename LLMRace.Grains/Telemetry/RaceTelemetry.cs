@@ -34,4 +34,20 @@ public static class RaceTelemetry
     public static readonly Counter<long> RunsFinished = Meter.CreateCounter<long>("llmrace.runs.finished", "{run}", "Runs finished, by llmrace.run.status.");
     public static readonly Counter<long> ItemsFinished = Meter.CreateCounter<long>("llmrace.items.finished", "{item}", "Items finished, by llmrace.item.status.");
     public static readonly Counter<long> Retries = Meter.CreateCounter<long>("llmrace.items.retries", "{retry}", "Requests retried before their first token.");
+
+    /// <summary>A finished item on the GenAI instruments, and its status on its trace.</summary>
+    public static void RecordItem(Measurement.ItemMetrics metrics, string status, string? error, string model, string providerType, Activity? activity)
+    {
+        var modelTag = new KeyValuePair<string, object?>("gen_ai.request.model", model);
+        var provider = new KeyValuePair<string, object?>("gen_ai.provider.name", providerType);
+        var operation = new KeyValuePair<string, object?>("gen_ai.operation.name", "chat");
+        if (metrics.E2eMs is { } e2e) OperationDuration.Record(e2e / 1000, operation, provider, modelTag);
+        if (metrics.TtftMs is { } ttft) TimeToFirstToken.Record(ttft / 1000, operation, provider, modelTag);
+        if (metrics.TpotMs is { } tpot) TimePerOutputToken.Record(tpot / 1000, operation, provider, modelTag);
+        if (metrics.InputTokens is { } input) TokenUsage.Record(input, operation, provider, modelTag, new("gen_ai.token.type", "input"));
+        if (metrics.ContentChunks > 0) TokenUsage.Record(metrics.OutputTokens, operation, provider, modelTag, new("gen_ai.token.type", "output"));
+        ItemsFinished.Add(1, new KeyValuePair<string, object?>("llmrace.item.status", status), modelTag);
+        activity?.SetTag("llmrace.item.status", status);
+        if (error is not null) activity?.SetStatus(ActivityStatusCode.Error, error);
+    }
 }

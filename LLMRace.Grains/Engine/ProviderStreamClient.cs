@@ -1,0 +1,138 @@
+using System.Diagnostics;
+using LLMRace.Grains.Contracts;
+using LLMRace.Grains.Limits;
+using LLMRace.Grains.Providers;
+
+namespace LLMRace.Grains.Engine;
+
+/// <summary>
+/// Sends one streaming request to a model server and reads it to its end: the one path races, the judge and (next)
+/// load tests share. Timeouts: to the response headers, to the first content (per attempt, and the longest quiet
+/// spell mid-stream), and whatever ends <c>ct</c> (a total limit, a cancel). A failure before the first content is
+/// retried (Polly.Core, honouring Retry-After), never one after it: a retry would restart the clock mid-measurement.
+/// A status that is not success is a <see cref="ProviderHttpException"/> (a redirect is never followed: a key must not
+/// follow one), and what the server sends is read only within <see cref="RaceLimits"/>.
+/// </summary>
+public sealed class ProviderStreamClient(HttpClient http, RaceLimits limits)
+{
+    private static readonly string[] RequestIdHeaders = ["x-request-id", "request-id", "x-sim-request-id"];
+
+    /// <summary>The server's id for the request, from the response headers, when it gives one.</summary>
+    public static string? RequestId(HttpResponseMessage response)
+    {
+        foreach (var name in RequestIdHeaders)
+            if (response.Headers.TryGetValues(name, out var ids)) return ids.FirstOrDefault();
+        return null;
+    }
+
+    public async Task StreamAsync(
+        IChatProvider provider, ProviderTarget target, ChatRequest request, ConnectionSnapshot connection, IStreamObserver observer, CancellationToken ct)
+    {
+        var idleTimeout = connection.FirstTokenTimeout;
+        var pipeline = ProviderPipeline.Build(connection, idleTimeout, observer.Retrying);
+        await using var stream = await pipeline.ExecuteAsync(
+            async attempt => await OpenAsync(provider, target, request, connection, observer, ct, attempt), ct);
+
+        var reading = stream.Reading;
+        reading.CancelAfter(idleTimeout);
+        if (stream.First is { } first) observer.Part(first, stream.FirstTimestamp);
+        while (true)
+        {
+            bool more;
+            try
+            {
+                more = await stream.Parts.MoveNextAsync();
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                throw new TimeoutException($"no data from the server for {idleTimeout.TotalSeconds:0.#} s mid-stream");
+            }
+            if (!more) break;
+            reading.CancelAfter(idleTimeout);
+            observer.Part(stream.Parts.Current, Stopwatch.GetTimestamp());
+        }
+    }
+
+    /// <summary>Sends the request and reads up to the first content part: the span Polly may retry.</summary>
+    private async Task<OpenStream> OpenAsync(IChatProvider provider, ProviderTarget target, ChatRequest request, ConnectionSnapshot connection,
+        IStreamObserver observer, CancellationToken ct, CancellationToken attempt)
+    {
+        using var message = provider.BuildStreamingRequest(target, request);
+        observer.Sending(Stopwatch.GetTimestamp());
+        HttpResponseMessage response;
+        using (var headers = CancellationTokenSource.CreateLinkedTokenSource(attempt))
+        {
+            headers.CancelAfter(connection.HeadersTimeout);
+            try
+            {
+                response = await http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, headers.Token);
+            }
+            catch (OperationCanceledException) when (headers.IsCancellationRequested && !attempt.IsCancellationRequested)
+            {
+                throw new TimeoutException($"no response headers within {connection.HeadersTimeout.TotalSeconds:0.#} s");
+            }
+        }
+        // Reads of the body are cancelled through this source: by a cancelled run, a quiet server, or (before the
+        // first token) the attempt's timeout. A read is never left pending when the stream is disposed.
+        var reading = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        IAsyncEnumerator<StreamPart>? parts = null;
+        try
+        {
+            observer.Headers(Stopwatch.GetTimestamp(), response);
+            if (!response.IsSuccessStatusCode) throw await FailureAsync(response, attempt);
+            var body = new LineLimitedStream(await response.Content.ReadAsStreamAsync(attempt), limits.MaxStreamLineBytes);
+            using var attemptTimeout = attempt.Register(reading.Cancel);
+            parts = provider.ParseStreamAsync(body, reading.Token).GetAsyncEnumerator(reading.Token);
+            while (await parts.MoveNextAsync())
+            {
+                var now = Stopwatch.GetTimestamp();
+                if (parts.Current.IsContent) return new OpenStream(response, reading, parts, parts.Current, now);
+                observer.Part(parts.Current, now);
+            }
+            // A stream that ends without content is a complete (empty) answer, not a failure to retry.
+            return new OpenStream(response, reading, parts, null, 0);
+        }
+        catch
+        {
+            if (parts is not null) await parts.DisposeAsync();
+            response.Dispose();
+            reading.Dispose();
+            throw;
+        }
+    }
+
+    private async Task<ProviderHttpException> FailureAsync(HttpResponseMessage response, CancellationToken ct)
+    {
+        var status = (int)response.StatusCode;
+        if (status is >= 300 and < 400)
+            return new ProviderHttpException(status,
+                $"the server redirects to {response.Headers.Location?.ToString() ?? "another address"}; LLMRace follows no redirects (a key must not follow one): set the base URL to where it points", null);
+        var text = await BoundedBody.ReadPrefixAsync(response.Content, limits.MaxErrorBodyBytes, ct);
+        return new ProviderHttpException(status, Excerpt.Of(text), RetryAfter(response));
+    }
+
+    private static TimeSpan? RetryAfter(HttpResponseMessage response)
+    {
+        var header = response.Headers.RetryAfter;
+        if (header?.Delta is { } delta) return delta;
+        if (header?.Date is { } date) return date - DateTimeOffset.UtcNow;
+        return null;
+    }
+
+    private sealed class OpenStream(
+        HttpResponseMessage response, CancellationTokenSource reading, IAsyncEnumerator<StreamPart> parts, StreamPart? first, long firstTimestamp)
+        : IAsyncDisposable
+    {
+        public CancellationTokenSource Reading => reading;
+        public IAsyncEnumerator<StreamPart> Parts => parts;
+        public StreamPart? First => first;
+        public long FirstTimestamp => firstTimestamp;
+
+        public async ValueTask DisposeAsync()
+        {
+            await parts.DisposeAsync();
+            response.Dispose();
+            reading.Dispose();
+        }
+    }
+}
