@@ -34,6 +34,9 @@ builder.Services.ConfigureHttpJsonOptions(o =>
     o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
 });
 builder.Services.AddProblemDetails();
+builder.Services.AddAuthentication(AccessTokenHandler.SchemeName)
+    .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, AccessTokenHandler>(AccessTokenHandler.SchemeName, null);
+builder.Services.AddAuthorization();
 builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
 builder.Services.AddExceptionHandler<ConflictExceptionHandler>();
 builder.Services.AddOpenApi();
@@ -65,25 +68,29 @@ catch (DatabaseUnavailableException e)
 
 app.UseExceptionHandler();
 app.UseBrowserGuard();
+app.UseQueryTokenRemoval();
 // The built UI, when published with the Api (in development Vite serves it).
 app.UseDefaultFiles();
 app.UseStaticFiles();
 app.UseRouting();
 app.UseStatusCodePages();
 app.UseCors();
-app.UseAccessToken(settings.AccessToken);
+app.UseAuthentication();
+app.UseAuthorization();
 app.UseUnicodeBodyGuard();
 
+// /health and /alive stay open (orchestrators probe them); everything else needs the access token when one is set.
 app.MapDefaultEndpoints();
-app.MapOpenApi();
-app.MapScalarApiReference("/api/docs", o => o.WithTitle("LLMRace API"));
-app.MapGet("/api/health", () => TypedResults.Ok(new { status = "ok", service = "llmrace-api" })).WithTags("Health");
-app.MapConnectionEndpoints();
-app.MapCarEndpoints();
-app.MapSuiteEndpoints();
-app.MapRunEndpoints();
-app.MapResultEndpoints();
-app.MapHub<RaceHub>("/hubs/race");
+var secured = app.MapGroup("").RequireAuthorization();
+secured.MapOpenApi();
+secured.MapScalarApiReference("/api/docs", o => o.WithTitle("LLMRace API"));
+secured.MapGet("/api/health", () => TypedResults.Ok(new { status = "ok", service = "llmrace-api" })).WithTags("Health");
+secured.MapConnectionEndpoints();
+secured.MapCarEndpoints();
+secured.MapSuiteEndpoints();
+secured.MapRunEndpoints();
+secured.MapResultEndpoints();
+secured.MapHub<RaceHub>("/hubs/race");
 // The UI's own routes fall back to its index; /api and /hubs never do, so an unknown API path stays a 404.
 app.MapFallbackToFile("{*path:nonfile:regex(^(?!api/|hubs/|openapi/).*$)}", "index.html");
 
