@@ -90,6 +90,7 @@ secured.MapCarEndpoints();
 secured.MapSuiteEndpoints();
 secured.MapRunEndpoints();
 secured.MapResultEndpoints();
+secured.MapMetaEndpoints();
 secured.MapHub<RaceHub>("/hubs/race");
 // The UI's own routes fall back to its index; /api and /hubs never do, so an unknown API path stays a 404.
 app.MapFallbackToFile("{*path:nonfile:regex(^(?!api/|hubs/|openapi/).*$)}", "index.html");

@@ -40,19 +40,20 @@ public static partial class ConnectionEndpoints
         group.MapGet("/{id}", async Task<IResult> (string id, GarageStore garage) =>
             await garage.GetConnectionAsync(id) is { } row ? TypedResults.Ok(ConnectionView.From(row)) : Problems.NotFound("connection", id));
 
-        group.MapPost("/", async Task<IResult> (ConnectionInput input, GarageStore garage, SecretProtector secrets, ApiKeyEnvVars envVars) =>
+        group.MapPost("/", async Task<IResult> (ConnectionInput input, GarageStore garage, SecretProtector secrets, ApiKeyEnvVars envVars, ConnectionTypeRegistry types) =>
         {
             var now = Clock.NowText();
             var row = new ConnectionRow { Id = Ids.New("conn"), CreatedAt = now, UpdatedAt = now };
-            if (Apply(input, row, secrets, envVars, creating: true, out _) is { } invalid) return invalid;
+            if (Apply(input, row, secrets, envVars, types, creating: true, out _) is { } invalid) return invalid;
             await garage.InsertConnectionAsync(row);
             return TypedResults.Created($"/api/connections/{row.Id}", ConnectionView.From(row));
         });
 
-        group.MapPut("/{id}", async Task<IResult> (string id, ConnectionInput input, GarageStore garage, SecretProtector secrets, ApiKeyEnvVars envVars) =>
+        group.MapPut("/{id}", async Task<IResult> (string id, ConnectionInput input, GarageStore garage, SecretProtector secrets, ApiKeyEnvVars envVars,
+            ConnectionTypeRegistry types) =>
         {
             if (await garage.GetConnectionAsync(id) is not { } row) return Problems.NotFound("connection", id);
-            if (Apply(input, row, secrets, envVars, creating: false, out var notice) is { } invalid) return invalid;
+            if (Apply(input, row, secrets, envVars, types, creating: false, out var notice) is { } invalid) return invalid;
             row.UpdatedAt = Clock.NowText();
             if (!await garage.UpdateConnectionAsync(row)) return Problems.NotFound("connection", id);
             return TypedResults.Ok(ConnectionView.From(row) with { Notice = notice });
@@ -120,7 +121,7 @@ public static partial class ConnectionEndpoints
                     http_status = discovery.StatusCode,
                     latency_ms = discovery.LatencyMs,
                 },
-                hints = RuntimeDiagnostics.Hints(row, discovery, source, present, engine.EnvVars),
+                hints = RuntimeDiagnostics.Hints(row, discovery, source, present, engine),
             });
         });
     }
@@ -130,14 +131,15 @@ public static partial class ConnectionEndpoints
     /// base URL's scheme, host or port changes and no key comes with the change, the stored key (and any credentials
     /// the old URL had) is dropped, and <paramref name="notice"/> says so.
     /// </summary>
-    private static IResult? Apply(ConnectionInput input, ConnectionRow row, SecretProtector secrets, ApiKeyEnvVars envVars, bool creating, out string? notice)
+    private static IResult? Apply(ConnectionInput input, ConnectionRow row, SecretProtector secrets, ApiKeyEnvVars envVars, ConnectionTypeRegistry types,
+        bool creating, out string? notice)
     {
         notice = null;
         var errors = new Errors();
         var name = errors.Require("name", input.Name, 100);
         var type = input.Type?.Trim().ToUpperInvariant();
-        if (string.IsNullOrEmpty(type)) errors.Add("type", $"required: one of {string.Join(", ", ConnectionTypes.All)}");
-        else if (!ConnectionTypes.All.Contains(type)) errors.Add("type", $"'{input.Type}' is not a connection type: use one of {string.Join(", ", ConnectionTypes.All)}");
+        if (string.IsNullOrEmpty(type)) errors.Add("type", $"required: one of {string.Join(", ", types.Keys)}");
+        else if (types.Find(type) is null) errors.Add("type", $"'{input.Type}' is not a connection type: use one of {string.Join(", ", types.Keys)}");
         var baseUrl = errors.Require("base_url", input.BaseUrl, 2000);
         string? credentials = null;
         if (baseUrl is not null)

@@ -17,7 +17,7 @@ public static class RuntimeDiagnostics
 {
     public static async Task<Discovery> DiscoverAsync(ConnectionRow row, RaceEngine engine, CancellationToken ct)
     {
-        var provider = ConnectionTypes.ProviderFor(row.Type)!;
+        var provider = engine.ConnectionTypes.ProviderFor(row.Type);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         double Elapsed() => Math.Round(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, 1);
         try
@@ -77,8 +77,10 @@ public static class RuntimeDiagnostics
         }
     }
 
-    public static IReadOnlyList<string> Hints(ConnectionRow row, Discovery discovery, string authSource, bool authPresent, ApiKeyEnvVars envVars)
+    public static IReadOnlyList<string> Hints(ConnectionRow row, Discovery discovery, string authSource, bool authPresent, RaceEngine engine)
     {
+        var advice = engine.ConnectionTypes.Find(row.Type)?.BaseUrlAdvice ?? "";
+        var envVars = engine.EnvVars;
         var hints = new List<string>();
         if (authSource == AuthSources.EnvVar && row.ApiKeyEnvVar is { } named && !envVars.IsAllowed(named.Trim()))
             hints.Add($"The environment variable {named} is not one a key may come from, so no key is sent: name one of {string.Join(", ", envVars.Allowed.Order())}, or enter the key on this connection.");
@@ -103,7 +105,7 @@ public static class RuntimeDiagnostics
                 hints.Add("The server forbids this request (403): check the key's permissions or the server's access settings.");
                 break;
             case DiscoveryFailure.NotFound:
-                hints.Add($"Nothing at that path (404): check the base URL and its API prefix. {PrefixAdvice(row.Type)}");
+                hints.Add($"Nothing at that path (404): check the base URL and its API prefix. {advice}");
                 break;
             case DiscoveryFailure.Redirect:
                 hints.Add("The server answered with a redirect: LLMRace follows none, so that a key is never carried to another address. Set the base URL to where it points (often http:// → https://).");
@@ -118,7 +120,7 @@ public static class RuntimeDiagnostics
                 hints.Add("The stored key cannot be used (it cannot be decrypted with this LLMRACE_SECRET_KEY, or holds a control character): re-save the API key on this connection.");
                 break;
             case DiscoveryFailure.BadResponse:
-                hints.Add($"The server answered, but not as a {row.Type} server does: check the connection type. {PrefixAdvice(row.Type)}");
+                hints.Add($"The server answered, but not as a {row.Type} server does: check the connection type. {advice}");
                 break;
         }
         if (discovery.Failure == DiscoveryFailure.None && discovery.Models.Count == 0)
@@ -127,12 +129,4 @@ public static class RuntimeDiagnostics
             hints.Add("Model discovery is optional: a car can always name its model by hand.");
         return hints;
     }
-
-    private static string PrefixAdvice(string type) => type switch
-    {
-        ConnectionTypes.Ollama => "Ollama serves at its root, e.g. http://127.0.0.1:11434 (no /v1; for its OpenAI API use OPENAI_COMPAT with /v1).",
-        ConnectionTypes.OpenRouter => "OpenRouter's base URL is https://openrouter.ai (LLMRace adds /api/v1).",
-        ConnectionTypes.Anthropic => "Anthropic's base URL is https://api.anthropic.com (LLMRace adds /v1).",
-        _ => "OpenAI-compatible servers answer under /v1 (LLMRace adds it when the base URL lacks it), e.g. http://127.0.0.1:1337 for Jan, :1234 for LM Studio, :8080 for llama.cpp.",
-    };
 }

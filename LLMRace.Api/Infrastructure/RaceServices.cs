@@ -2,6 +2,7 @@ using LLMRace.Api.Live;
 using LLMRace.Api.Seed;
 using LLMRace.Grains.Contracts;
 using LLMRace.Grains.Engine;
+using LLMRace.Grains.Providers;
 using LLMRace.Grains.Limits;
 using LLMRace.Grains.Security;
 using LLMRace.Grains.Storage;
@@ -31,6 +32,8 @@ public static class RaceServices
             settings.SecretKey, databasePath, sp.GetRequiredService<ILoggerFactory>().CreateLogger("LLMRace.Secrets")));
         services.AddSingleton(settings.Limits);
         services.AddSingleton(new ApiKeyEnvVars(settings.ApiKeyEnvVars));
+        services.AddBuiltInConnectionTypes();
+        services.AddSingleton<ConnectionTypeRegistry>();
         services.AddSingleton<ConnectionLimiter>();
         services.AddSingleton<IRunEventPublisher, OrleansRunEventPublisher>();
         services.AddSingleton<ActiveRuns>();

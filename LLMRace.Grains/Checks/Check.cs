@@ -3,7 +3,8 @@ namespace LLMRace.Grains.Checks;
 /// <summary>One deterministic check parsed from a test's expected_constraints.</summary>
 public sealed record Check(string Keyword, string Argument, int Line)
 {
-    public override string ToString() => Argument.Length == 0 && Keyword is "is_json" or "no_tool_call" ? Keyword : $"{Keyword}:{Argument}";
+    public override string ToString() =>
+        Argument.Length == 0 && CheckCatalog.Find(Keyword)?.Argument == CheckArgument.None ? Keyword : $"{Keyword}:{Argument}";
 }
 
 /// <summary>The constraints of one test: checks to run, free-text criteria for the judge, and problems found.</summary>

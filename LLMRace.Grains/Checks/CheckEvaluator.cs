@@ -36,33 +36,11 @@ public static class CheckEvaluator
     /// <summary>One check's verdict. Whatever goes wrong inside a check is that check's error, never the item's or the run's.</summary>
     public static CheckResult Evaluate(Check check, CheckSubject subject, TimeSpan regexTimeout)
     {
-        var output = subject.Output;
-        var arg = check.Argument;
         try
         {
-            return check.Keyword switch
-            {
-                "contains" => Result(check, output.Contains(arg, StringComparison.Ordinal), $"output does not contain '{arg}'"),
-                "icontains" => Result(check, CultureInfo.InvariantCulture.CompareInfo.IndexOf(output, arg, CompareOptions.IgnoreCase) >= 0,
-                    $"output does not contain '{arg}' (ignoring case)"),
-                "not_contains" => Result(check, !output.Contains(arg, StringComparison.Ordinal), $"output contains '{arg}'"),
-                "equals" => Result(check, output.Trim() == arg.Trim(), $"output is not '{arg.Trim()}'"),
-                "starts_with" => Result(check, output.TrimStart().StartsWith(arg, StringComparison.Ordinal), $"output does not start with '{arg}'"),
-                "ends_with" => Result(check, output.TrimEnd().EndsWith(arg, StringComparison.Ordinal), $"output does not end with '{arg}'"),
-                "regex" => Result(check, Regex.IsMatch(output, arg, RegexOptions.None, regexTimeout),
-                    $"output does not match /{arg}/"),
-                "max_words" => Words(check, output, (n, limit) => n <= limit, "at most"),
-                "min_words" => Words(check, output, (n, limit) => n >= limit, "at least"),
-                "is_json" => Result(check, IsJson(output), "output is not valid JSON"),
-                "json_schema" => MatchesSchema(check, output),
-                "max_ttft_ms" => Limit(check, subject.Metrics.TtftMs, (v, l) => v <= l, "TTFT", "ms", "at most"),
-                "max_latency_ms" => Limit(check, subject.Metrics.E2eMs, (v, l) => v <= l, "latency", "ms", "at most"),
-                "min_tokens_per_s" => Limit(check, subject.Metrics.DecodeTokensPerS, (v, l) => v >= l, "decode speed", "tokens/s", "at least"),
-                "tool_called" => Result(check, subject.ToolNamesCalled.Contains(arg.Trim()),
-                    subject.ToolNamesCalled.Count == 0 ? $"no tool was called, expected '{arg.Trim()}'" : $"'{arg.Trim()}' was not called (called: {string.Join(", ", subject.ToolNamesCalled)})"),
-                "no_tool_call" => Result(check, subject.ToolNamesCalled.Count == 0, $"tools were called: {string.Join(", ", subject.ToolNamesCalled)}"),
-                _ => new CheckResult(check.ToString(), Verdicts.Error, $"unknown check '{check.Keyword}'"),
-            };
+            return CheckCatalog.Find(check.Keyword) is { } definition
+                ? definition.Evaluate(check, subject, regexTimeout)
+                : new CheckResult(check.ToString(), Verdicts.Error, $"unknown check '{check.Keyword}'");
         }
         catch (RegexMatchTimeoutException e)
         {
@@ -78,14 +56,14 @@ public static class CheckEvaluator
     public static int CountWords(string text) =>
         text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length;
 
-    private static CheckResult Words(Check check, string output, Func<int, double, bool> ok, string bound)
+    internal static CheckResult Words(Check check, string output, Func<int, double, bool> ok, string bound)
     {
         var limit = double.Parse(check.Argument.Trim(), CultureInfo.InvariantCulture);
         var n = CountWords(output);
         return Result(check, ok(n, limit), $"expected {bound} {limit:0.##} words, got {n}");
     }
 
-    private static CheckResult Limit(Check check, double? value, Func<double, double, bool> ok, string what, string unit, string bound)
+    internal static CheckResult Limit(Check check, double? value, Func<double, double, bool> ok, string what, string unit, string bound)
     {
         var limit = double.Parse(check.Argument.Trim(), CultureInfo.InvariantCulture);
         if (value is null) return new CheckResult(check.ToString(), Verdicts.Fail, $"no {what} was measured (no content arrived)");
@@ -94,7 +72,7 @@ public static class CheckEvaluator
 
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Check, Tuple<Json.Schema.JsonSchema?, string?>> CompiledSchemas = [];
 
-    private static CheckResult MatchesSchema(Check check, string output)
+    internal static CheckResult MatchesSchema(Check check, string output)
     {
         // The Check instances of a run's tests are made once per run, so each schema is compiled once per run.
         var (schema, error) = CompiledSchemas.GetValue(check, c => Tuple.Create(JsonSchemas.Compile(c.Argument.Trim(), out var e), e));
@@ -115,7 +93,7 @@ public static class CheckEvaluator
         }
     }
 
-    private static bool IsJson(string output)
+    internal static bool IsJson(string output)
     {
         try
         {
@@ -128,6 +106,6 @@ public static class CheckEvaluator
         }
     }
 
-    private static CheckResult Result(Check check, bool passed, string failure) =>
+    internal static CheckResult Result(Check check, bool passed, string failure) =>
         new(check.ToString(), passed ? Verdicts.Pass : Verdicts.Fail, passed ? "ok" : failure);
 }

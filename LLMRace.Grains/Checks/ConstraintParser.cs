@@ -13,15 +13,9 @@ public static class ConstraintParser
     /// <summary>More checks than this in one test is an import error: each costs time on every item.</summary>
     public const int MaxChecksPerTest = 100;
 
-    public static readonly string[] Keywords =
-    [
-        "contains", "icontains", "not_contains", "regex", "max_words", "min_words",
-        "equals", "starts_with", "ends_with", "is_json", "json_schema", "max_ttft_ms", "max_latency_ms", "min_tokens_per_s",
-        "tool_called", "no_tool_call",
-    ];
+    public static readonly string[] Keywords = [.. CheckCatalog.All.Select(d => d.Keyword)];
 
-    private static readonly string[] NumericKeywords = ["max_words", "min_words", "max_ttft_ms", "max_latency_ms", "min_tokens_per_s"];
-    private static readonly string[] ArgumentlessKeywords = ["is_json", "no_tool_call"];
+    private static readonly string[] ArgumentlessKeywords = [.. CheckCatalog.All.Where(d => d.Argument == CheckArgument.None).Select(d => d.Keyword)];
 
     public static ParsedConstraints Parse(string? text)
     {
@@ -94,25 +88,5 @@ public static class ConstraintParser
     private static string ArgumentOf(string part, string keyword) =>
         part.Length > keyword.Length && part[keyword.Length] == ':' ? part[(keyword.Length + 1)..] : "";
 
-    private static string? Validate(Check check)
-    {
-        if (NumericKeywords.Contains(check.Keyword)
-            && !double.TryParse(check.Argument.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out _))
-            return $"{check.Keyword} needs a number, got '{check.Argument}'";
-        if (check.Keyword == "regex")
-        {
-            try
-            {
-                _ = new Regex(check.Argument, RegexOptions.None, Limits.RegexLimits.MatchTimeout);
-            }
-            catch (ArgumentException e)
-            {
-                return $"regex '{check.Argument}' does not compile: {e.Message}";
-            }
-        }
-        if (check.Keyword is "tool_called" && check.Argument.Trim().Length == 0) return "tool_called needs a tool name";
-        if (check.Keyword is "json_schema" && JsonSchemas.Compile(check.Argument.Trim(), out var schemaError) is null)
-            return $"json_schema {schemaError} (write the schema on one line)";
-        return null;
-    }
+    private static string? Validate(Check check) => CheckCatalog.Problem(check, CheckCatalog.Find(check.Keyword)!);
 }

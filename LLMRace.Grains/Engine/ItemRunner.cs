@@ -85,8 +85,7 @@ public sealed class ItemRunner(
     /// <summary>One request, or, for a test with tools, one per turn until the model stops calling them.</summary>
     private async Task RaceTurnsAsync(CancellationToken ct)
     {
-        var provider = ConnectionTypes.ProviderFor(car.Connection.Type)
-            ?? throw new ProviderStreamException($"connection type {car.Connection.Type} cannot be raced");
+        var provider = engine.ConnectionTypes.ProviderFor(car.Connection.Type);
         var target = await engine.TargetOfAsync(car.Connection);
         var tools = prepared.Tools;
         var maxTurns = tools.Count > 0 ? _test.MaxToolTurns ?? ToolDefinition.DefaultMaxTurns : 1;

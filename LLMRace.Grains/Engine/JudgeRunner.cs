@@ -84,7 +84,7 @@ public sealed class JudgeRunner(RaceEngine engine, RunRow run, CarSnapshot judge
     /// <summary>The judge's whole reply text, streamed through the races' client (with no retries: a judge's request is not measured).</summary>
     private async Task<string> CompleteAsync(ChatRequest request)
     {
-        var provider = ConnectionTypes.ProviderFor(judge.Connection.Type)!;
+        var provider = engine.ConnectionTypes.ProviderFor(judge.Connection.Type);
         var target = await engine.TargetOfAsync(judge.Connection);
         using var limit = new CancellationTokenSource(judge.Connection.TotalTimeout);
         using var slot = await engine.Limiter.AcquireAsync(judge.Connection.Id, judge.Connection.MaxConcurrency, limit.Token);

@@ -20,6 +20,7 @@ public sealed class RaceEngine(
     ActiveRuns active,
     RaceLimits limits,
     ApiKeyEnvVars envVars,
+    ConnectionTypeRegistry connectionTypes,
     ILoggerFactory loggers)
 {
     public const string ProviderHttpClient = "providers";
@@ -34,6 +35,7 @@ public sealed class RaceEngine(
     public ActiveRuns Active => active;
     public RaceLimits Limits => limits;
     public ApiKeyEnvVars EnvVars => envVars;
+    public ConnectionTypeRegistry ConnectionTypes => connectionTypes;
     public HttpClient CreateProviderClient() => httpClients.CreateClient(ProviderHttpClient);
 
     /// <summary>The one way a provider stream is sent and read, for races and the judge alike.</summary>

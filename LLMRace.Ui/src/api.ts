@@ -89,7 +89,14 @@ const post = <T>(path: string, body?: unknown) => request<T>(path, { method: "PO
 const put = <T>(path: string, body: unknown) => request<T>(path, { method: "PUT", body: JSON.stringify(body) });
 const del = (path: string) => request<void>(path, { method: "DELETE" });
 
+/** What the Api knows: its connection types and check keywords (GET /api/meta), the one source of the UI's lists. */
+export interface Meta {
+  connection_types: { type: string; example_base_url: string }[];
+  checks: { keyword: string; argument: string; meaning: string }[];
+}
+
 export const api = {
+  meta: () => request<Meta>("/api/meta"),
   connections: () => request<Connection[]>("/api/connections"),
   createConnection: (input: ConnectionInput) => post<Connection>("/api/connections", input),
   updateConnection: (id: string, input: ConnectionInput) => put<Connection>(`/api/connections/${id}`, input),

@@ -1,4 +1,4 @@
-// The original description's connection presets.
+// The original description's connection presets (the connection types themselves come from the Api: GET /api/meta).
 
 export interface Preset { label: string; type: string; base_url: string; api_key_env_var?: string; note?: string }
 
@@ -12,5 +12,3 @@ export const presets: Preset[] = [
   { label: "OpenRouter", type: "OPENROUTER", base_url: "https://openrouter.ai" },
   { label: "LLMRace Simulator", type: "SIMULATOR", base_url: "http://127.0.0.1:8100" },
 ];
-
-export const connectionTypes = ["OLLAMA", "OPENAI_COMPAT", "LLAMACPP_OPENAI", "OPENAI", "ANTHROPIC", "OPENROUTER", "SIMULATOR"];

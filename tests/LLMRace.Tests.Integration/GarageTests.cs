@@ -152,6 +152,27 @@ public sealed class GarageTests(RaceAppFixture fixture)
     }
 
     [Fact]
+    public async Task Meta_lists_every_connection_type_and_check_the_api_accepts()
+    {
+        var meta = await _client.GetAsync("/api/meta");
+
+        var types = meta.GetProperty("connection_types").EnumerateArray().Select(t => t.GetProperty("type").GetString()!).ToList();
+        Assert.Equal(["OLLAMA", "OPENAI_COMPAT", "LLAMACPP_OPENAI", "OPENAI", "ANTHROPIC", "OPENROUTER", "SIMULATOR"], types);
+        foreach (var type in types) await ConnectionAsync(type, Sim()); // each is accepted
+        var checks = meta.GetProperty("checks").EnumerateArray().ToDictionary(c => c.GetProperty("keyword").GetString()!, c => c.GetProperty("argument").GetString());
+        Assert.Equal(16, checks.Count);
+        Assert.Equal("number", checks["max_words"]);
+        Assert.Equal("none", checks["is_json"]);
+        // Every keyword listed is one a suite may use.
+        var constraints = string.Join('\n', checks.Select(c => c.Value switch
+        {
+            "none" => c.Key, "number" => $"{c.Key}:5", "regex" => $"{c.Key}:^a", "json_schema" => $"{c.Key}:{{\"type\":\"object\"}}", _ => $"{c.Key}:x",
+        }));
+        var suite = await _client.GetAsync($"/api/suites/{await _client.SuiteAsync("Every check", ("All", "x", constraints))}");
+        Assert.Equal(16, suite.GetProperty("tests")[0].GetProperty("checks").GetArrayLength());
+    }
+
+    [Fact]
     public async Task Bad_connection_input_is_refused_naming_each_field()
     {
         using var response = await _client.Http.PostAsJsonAsync("/api/connections", new { name = "", type = "CARRIER_PIGEON", base_url = "ftp://x", timeout_s = 0, api_key_env_var = "1BAD" });

@@ -43,7 +43,7 @@ public sealed class SimulatorTests(RaceAppFixture fixture)
 
         var tools = new ToolCallAssembler();
         string? finish = null;
-        await foreach (var part in ConnectionTypes.ProviderFor(type)!.ParseStreamAsync(await response.Content.ReadAsStreamAsync(), CancellationToken.None))
+        await foreach (var part in BuiltIn.ProviderFor(type).ParseStreamAsync(await response.Content.ReadAsStreamAsync(), CancellationToken.None))
         {
             if (part is ToolCallDeltaPart call) tools.Add(call);
             if (part is FinishPart f) finish = f.Reason;
@@ -54,4 +54,14 @@ public sealed class SimulatorTests(RaceAppFixture fixture)
         Assert.Equal("""{"city":"Paris","days":1}""", assembled.Arguments);
         Assert.Contains(finish, new[] { "tool_calls", "tool_use", "stop" });
     }
+}
+
+/// <summary>The connection types as the Api registers them, for tests that parse a protocol directly.</summary>
+internal static class BuiltIn
+{
+    private static readonly ConnectionTypeRegistry Types = new(
+        new Microsoft.Extensions.DependencyInjection.ServiceCollection().AddBuiltInConnectionTypes()
+            .Select(d => d.ImplementationInstance).OfType<ConnectionType>());
+
+    public static IChatProvider ProviderFor(string type) => Types.ProviderFor(type);
 }

@@ -1,11 +1,12 @@
 import { api, ApiError, type Connection } from "../api";
 import { empty, field, h, status } from "../dom";
 import { ms } from "../format";
-import { connectionTypes, presets } from "../presets";
+import { presets } from "../presets";
 
 /** Garage: connections (with presets, Test, Verify Runtime, discovery) and cars. */
 export async function garagePage(root: HTMLElement): Promise<void> {
-  const [connections, cars] = await Promise.all([api.connections(), api.cars()]);
+  const [connections, cars, meta] = await Promise.all([api.connections(), api.cars(), api.meta()]);
+  const connectionTypes = meta.connection_types.map((t) => t.type);
   const rerender = () => void garagePage(root);
 
   const connectionCards = connections.map((c) => connectionCard(c, rerender));
@@ -21,7 +22,7 @@ export async function garagePage(root: HTMLElement): Promise<void> {
     h("section", { class: "panel" },
       h("h2", {}, "Connections"),
       connections.length ? h("div", { class: "cards" }, connectionCards) : empty("No connections yet: pick a preset below to add one."),
-      connectionForm(rerender)),
+      connectionForm(connectionTypes, rerender)),
     h("section", { class: "panel" },
       h("h2", {}, "Cars"),
       h("p", { class: "muted" }, "A car is a model profile: a connection, a model name and its parameters."),
@@ -64,7 +65,7 @@ function connectionCard(c: Connection, rerender: () => void): HTMLElement {
     result);
 }
 
-function connectionForm(rerender: () => void): HTMLElement {
+function connectionForm(connectionTypes: string[], rerender: () => void): HTMLElement {
   const preset = h("select", { name: "preset" }, h("option", { value: "" }, "Choose a preset…"), presets.map((p, i) => h("option", { value: String(i) }, p.label)));
   const name = h("input", { name: "name", required: true, placeholder: "My Ollama" });
   const type = h("select", { name: "type" }, connectionTypes.map((t) => h("option", { value: t }, t)));
