@@ -70,7 +70,7 @@ public sealed class FaultMatrixTests(RaceAppFixture fixture)
                 Assert.Equal("no first token within 2 s", error);       // the configured limit, per attempt
                 Assert.Single(retries);
                 var took = DateTime.Parse(item.GetProperty("finished_at").GetString()!) - DateTime.Parse(item.GetProperty("started_at").GetString()!);
-                Assert.InRange(took.TotalSeconds, 4, 30);
+                Assert.True(took.TotalSeconds >= 4, $"two attempts of 2 s each took {took.TotalSeconds:0.0} s");
                 break;
             case "refused":
                 Assert.StartsWith("cannot reach the server", error);

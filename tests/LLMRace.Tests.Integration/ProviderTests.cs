@@ -54,7 +54,9 @@ public sealed class ProviderTests(RaceAppFixture fixture)
         Assert.Equal(6, metrics.GetProperty("output_tokens").GetInt32());
         Assert.False(metrics.GetProperty("output_tokens_estimated").GetBoolean(), "the server's usage was read");
         Assert.True(metrics.GetProperty("input_tokens").GetInt32() > 0);
-        Assert.InRange(metrics.GetProperty("ttft_ms").GetDouble(), 30, 30 + 250);
+        // Causality, not speed: no content can be seen before the Simulator's 30 ms, nor the last before the first.
+        Assert.True(metrics.GetProperty("ttft_ms").GetDouble() >= 30);
+        Assert.True(metrics.GetProperty("e2e_ms").GetDouble() >= metrics.GetProperty("ttft_ms").GetDouble());
         Assert.Single(events, e => e.Type == "item.first_token");
         if (type == "OLLAMA") Assert.Equal(6, item.GetProperty("server_timings").GetProperty("eval_count").GetInt32());
         if (type == "LLAMACPP_OPENAI") Assert.Equal(6, item.GetProperty("server_timings").GetProperty("predicted_n").GetInt32());
@@ -142,6 +144,6 @@ public sealed class ProviderTests(RaceAppFixture fixture)
         var itemB = (await _client.GetAsync($"/api/runs/{runB}/items"))[0];
         var waits = new[] { itemA, itemB }.Select(i => i.GetProperty("metrics").GetProperty("queue_wait_ms").GetDouble()).Order().ToList();
         Assert.True(waits[1] >= 90, $"the second request waited for the first one's slot (waits: {string.Join(", ", waits)})");
-        Assert.All(new[] { itemA, itemB }, i => Assert.InRange(i.GetProperty("metrics").GetProperty("ttft_ms").GetDouble(), 100, 350));
+        Assert.All(new[] { itemA, itemB }, i => Assert.True(i.GetProperty("metrics").GetProperty("ttft_ms").GetDouble() >= 100));
     }
 }
