@@ -24,8 +24,26 @@ public sealed class StandaloneApi : IAsyncDisposable
     public static string BuiltAssembly =>
         Path.Combine(Repo.Root, "LLMRace.Api", "bin", new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name, "net10.0", "LLMRace.Api.dll");
 
-    /// <summary>Starts the Api and waits until it says it has started; throws with its output if it exits first.</summary>
+    /// <summary>
+    /// Starts the Api and waits until it says it has started; throws with its output if it exits first. The silo's port
+    /// is probed free, then taken by the new process: should another process take it in between, the start is tried
+    /// again on another port rather than failing the test.
+    /// </summary>
     public static async Task<StandaloneApi> StartAsync(string dataDir, IDictionary<string, string> environment, string? assembly = null, string host = "127.0.0.1")
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartOnceAsync(dataDir, environment, assembly, host);
+            }
+            catch (StandaloneApiExited e) when (attempt < 3 && e.Output.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            {
+            }
+        }
+    }
+
+    private static async Task<StandaloneApi> StartOnceAsync(string dataDir, IDictionary<string, string> environment, string? assembly, string host)
     {
         assembly ??= BuiltAssembly;
         var start = new ProcessStartInfo("dotnet", $"\"{assembly}\"")

@@ -48,7 +48,11 @@ public sealed class BrowserApp : IAsyncLifetime
     }
 }
 
-[CollectionDefinition(Name)]
+/// <summary>
+/// The browser flows run on their own, after the other classes: a page driven step by step is the one kind of test
+/// whose waits (Playwright's, five seconds each) a machine busy with other apps can outlast.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class BrowserCollection : ICollectionFixture<BrowserApp>
 {
     public const string Name = "browser";
