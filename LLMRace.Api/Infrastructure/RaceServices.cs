@@ -36,9 +36,6 @@ public static class RaceServices
         services.AddSingleton<ConnectionTypeRegistry>();
         services.AddSingleton<ConnectionLimiter>();
         services.AddSingleton<IRunEventPublisher, OrleansRunEventPublisher>();
-        services.AddSingleton<ActiveRuns>();
-        // Registered after the silo, so it stops first: running runs close their logs while the silo still serves.
-        services.AddHostedService(sp => sp.GetRequiredService<ActiveRuns>());
         services.AddSingleton<RaceEngine>();
         services.AddSingleton<RunFeed>();
         services.AddHostedService<ProviderWarmUp>();

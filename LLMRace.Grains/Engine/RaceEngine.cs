@@ -17,7 +17,6 @@ public sealed class RaceEngine(
     ConnectionLimiter limiter,
     SecretProtector secrets,
     IHttpClientFactory httpClients,
-    ActiveRuns active,
     RaceLimits limits,
     ApiKeyEnvVars envVars,
     ConnectionTypeRegistry connectionTypes,
@@ -32,7 +31,6 @@ public sealed class RaceEngine(
     public IRunEventPublisher Publisher => publisher;
     public ConnectionLimiter Limiter => limiter;
     public SecretProtector Secrets => secrets;
-    public ActiveRuns Active => active;
     public RaceLimits Limits => limits;
     public ApiKeyEnvVars EnvVars => envVars;
     public ConnectionTypeRegistry ConnectionTypes => connectionTypes;

@@ -82,6 +82,25 @@ public sealed class RunGrain(RaceEngine engine, ILogger<RunGrain> logger) : Grai
         return RunCommandResult.Accepted(await StoredProgressAsync(run));
     }
 
+    /// <summary>
+    /// The keep-alive timer holds the activation while the run races, so a deactivation then means the silo is
+    /// stopping: the run ends interrupted (resumable), its log closed, while the silo still serves its streams.
+    /// </summary>
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken ct)
+    {
+        if (_executor is not { Completion.IsCompleted: false } running) return;
+        logger.LogWarning("Run {RunId} is interrupted: its grain is deactivating ({Reason})", RunId, reason.Description);
+        running.Interrupt();
+        try
+        {
+            await running.Completion.WaitAsync(ct);
+        }
+        catch (OperationCanceledException)
+        {
+            logger.LogWarning("Run {RunId} was still closing when its grain had to go; the next start marks it interrupted", RunId);
+        }
+    }
+
     public async Task<RunProgress> GetProgress()
     {
         if (_executor is not null) return _executor.Progress;
@@ -96,7 +115,6 @@ public sealed class RunGrain(RaceEngine engine, ILogger<RunGrain> logger) : Grai
     {
         _executor = new RunExecutor(engine, run);
         _executor.Start();
-        engine.Active.Add(run.Id, _executor);
         KeepAlive();
         logger.LogInformation("Run {RunId} started: {Items} items", run.Id, run.ItemsTotal);
         return _executor.Progress;
