@@ -29,7 +29,7 @@ public static class RunExports
                 ["created_at"] = run.CreatedAt, ["started_at"] = run.StartedAt, ["finished_at"] = run.FinishedAt,
             },
             ["suite"] = snapshot["suite"]?.DeepClone(),
-            ["cars"] = snapshot["cars"]?.DeepClone(),
+            ["cars"] = WithoutUrlCredentials(snapshot["cars"]?.DeepClone()),
             ["scorecard"] = JsonNode.Parse(RaceJson.Serialize(Scorecards.For(items))),
             ["items"] = new JsonArray([.. items.Select(i => (JsonNode)new JsonObject
             {
@@ -42,6 +42,14 @@ public static class RunExports
             })]),
             ["events"] = new JsonArray([.. events.Select(e => JsonNode.Parse(e.Json))]),
         };
+    }
+
+    /// <summary>Runs raced before base URL credentials were sealed kept them in their snapshot's URLs: never exported.</summary>
+    private static JsonNode? WithoutUrlCredentials(JsonNode? cars)
+    {
+        foreach (var connection in (cars as JsonArray ?? []).Select(c => c?["connection"]).OfType<JsonObject>())
+            if (connection["base_url"]?.GetValue<string>() is { } url) connection["base_url"] = Security.BaseUrlCredentials.Split(url).Url;
+        return cars;
     }
 
     public static readonly string[] CsvColumns =
