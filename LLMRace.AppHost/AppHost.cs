@@ -11,9 +11,15 @@ var orleans = builder.AddOrleans("race")
     .WithMemoryStreaming(OrleansNames.RunStreams)
     .WithMemoryGrainStorage(OrleansNames.PubSubStore);
 
-// Not proxied: the Api reaches the Simulator directly, so no proxy sits inside the streams it times.
+// Not proxied: the Api reaches the Simulator directly, so no proxy sits inside the streams it times. Its port is the
+// launch profile's (8100) unless LLMRACE_SIM_PORT says otherwise, as tests running several apps at once do.
+var simPort = int.TryParse(builder.Configuration["LLMRACE_SIM_PORT"], out var port) ? port : (int?)null;
 var sim = builder.AddProject<Projects.LLMRace_Simulator>("sim")
-    .WithEndpoint("http", endpoint => endpoint.IsProxied = false)
+    .WithEndpoint("http", endpoint =>
+    {
+        endpoint.IsProxied = false;
+        if (simPort is { } chosen) (endpoint.Port, endpoint.TargetPort) = (chosen, chosen);
+    })
     .WithHttpHealthCheck("/health");
 
 var api = builder.AddProject<Projects.LLMRace_Api>("api")

@@ -45,7 +45,9 @@ public sealed class RaceApp : IAsyncDisposable
     {
         using var cts = new CancellationTokenSource(StartLimit);
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.LLMRace_AppHost>(
-            [$"LLMRACE_DATA_DIR={DataDir}"],
+            // A port of its own for the Simulator (not proxied, so not randomised by the testing builder): apps of
+            // test classes running side by side would otherwise all take the launch profile's 8100.
+            [$"LLMRACE_DATA_DIR={DataDir}", $"LLMRACE_SIM_PORT={StandaloneApi.FreePort()}"],
             (options, _) => options.DisableDashboard = true,
             cts.Token);
         if (!_withUi)
