@@ -34,8 +34,7 @@ public static class RuntimeDiagnostics
                 return new Discovery(provider.ParseModelList(list), null, DiscoveryFailure.None, status, Elapsed());
             }
             if (status is >= 300 and < 400)
-                return new Discovery([], $"HTTP {status}: the server redirects to {response.Headers.Location?.ToString() ?? "another address"}, and LLMRace follows no redirects",
-                    DiscoveryFailure.Redirect, status, Elapsed());
+                return new Discovery([], ProviderHttpException.Redirect(response).Message, DiscoveryFailure.Redirect, status, Elapsed());
             var body = await BoundedBody.ReadPrefixAsync(response.Content, engine.Limits.MaxErrorBodyBytes, timeout.Token);
             var failure = status switch
             {
@@ -85,7 +84,7 @@ public static class RuntimeDiagnostics
         if (authSource == AuthSources.EnvVar && row.ApiKeyEnvVar is { } named && !envVars.IsAllowed(named.Trim()))
             hints.Add($"The environment variable {named} is not one a key may come from, so no key is sent: name one of {string.Join(", ", envVars.Allowed.Order())}, or enter the key on this connection.");
         var uri = Uri.TryCreate(row.BaseUrl, UriKind.Absolute, out var u) ? u : null;
-        var local = uri?.Host is "localhost" or "127.0.0.1" or "[::1]" or "::1";
+        var local = uri is not null && Infrastructure.LoopbackHost.Is(uri.Host);
         switch (discovery.Failure)
         {
             case DiscoveryFailure.Refused:

@@ -1,4 +1,3 @@
-using System.Net;
 
 namespace LLMRace.Api.Infrastructure;
 
@@ -28,7 +27,7 @@ public sealed class TrustedBrowsers
 
     public bool IsAllowedOrigin(string origin) =>
         _origins.Contains(origin.TrimEnd('/'))
-        || (Uri.TryCreate(origin, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && IsLoopbackName(uri.Host));
+        || (Uri.TryCreate(origin, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && LoopbackHost.Is(uri.Host));
 
     /// <summary>
     /// A request's Host, checked against DNS rebinding: a page of another site whose name was made to resolve to
@@ -43,8 +42,5 @@ public sealed class TrustedBrowsers
 
     private static string HostName(HostString host) => host.Host.StartsWith('[') || !host.Host.Contains(':') ? host.Host : $"[{host.Host}]";
 
-    private static bool IsLoopbackName(string host) =>
-        host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
-        || (IPAddress.TryParse(host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip));
 
 }

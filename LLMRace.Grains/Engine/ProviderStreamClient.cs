@@ -104,9 +104,7 @@ public sealed class ProviderStreamClient(HttpClient http, RaceLimits limits)
     private async Task<ProviderHttpException> FailureAsync(HttpResponseMessage response, CancellationToken ct)
     {
         var status = (int)response.StatusCode;
-        if (status is >= 300 and < 400)
-            return new ProviderHttpException(status,
-                $"the server redirects to {response.Headers.Location?.ToString() ?? "another address"}; LLMRace follows no redirects (a key must not follow one): set the base URL to where it points", null);
+        if (status is >= 300 and < 400) return ProviderHttpException.Redirect(response);
         var text = await BoundedBody.ReadPrefixAsync(response.Content, limits.MaxErrorBodyBytes, ct);
         return new ProviderHttpException(status, Excerpt.Of(text), RetryAfter(response));
     }

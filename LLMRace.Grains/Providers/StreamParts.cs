@@ -38,6 +38,13 @@ public sealed class ProviderHttpException(int statusCode, string bodyExcerpt, Ti
 {
     public int StatusCode { get; } = statusCode;
     public TimeSpan? RetryAfter { get; } = retryAfter;
+    /// <summary>
+    /// A redirect, refused: the provider client follows none, so a key never travels to the address it points at.
+    /// </summary>
+    public static ProviderHttpException Redirect(HttpResponseMessage response) => new((int)response.StatusCode,
+        $"the server redirects to {response.Headers.Location?.ToString() ?? "another address"}; LLMRace follows no redirects " +
+        "(a key must not follow one): set the base URL to where it points", null);
+
     /// <summary>Worth retrying: rate limits, timeouts and server-side failures.</summary>
     public bool IsTransient => StatusCode is 408 or 429 or >= 500;
 }
