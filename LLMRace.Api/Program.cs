@@ -104,3 +104,6 @@ if (settings.MustStayLocal && ListeningGuard.NonLoopbackBound(app.Services.GetRe
 }
 await app.WaitForShutdownAsync();
 return 0;
+
+/// <summary>The Api's entry point, named for the in-process tests (WebApplicationFactory&lt;Program&gt;).</summary>
+public partial class Program;

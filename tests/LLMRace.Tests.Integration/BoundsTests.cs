@@ -9,39 +9,15 @@ namespace LLMRace.Tests.Integration;
 /// No suite and no model server can make one item take unbounded time or memory: every regex stops, a test's checks
 /// share a budget, and outputs, stream lines and error bodies are read only so far. What is cut off is said plainly.
 /// </summary>
-[Collection(RaceAppCollection.Name)]
-public sealed class BoundsTests(RaceAppFixture fixture)
+public sealed class BoundsTests(ApiFixture fixture) : IClassFixture<ApiFixture>
 {
-    private const string Catastrophic = "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaab\"";
+    internal const string Catastrophic = "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaab\"";
     private readonly RaceClient _client = new(fixture.App.Api);
 
-    private async Task<JsonElement> RaceOneAsync(string model, string prompt, string? constraints, string? connectionId = null)
-    {
-        connectionId ??= await _client.SimulatorConnectionAsync();
-        var car = (await _client.PostAsync("/api/cars", new { name = "bounded", connection_id = connectionId, model })).GetProperty("id").GetString()!;
-        var suite = await _client.SuiteAsync("Bounded", ("Bound", prompt, constraints));
-        var run = await _client.StartRunAsync(suite, car);
-        var events = await _client.ReadStreamAsync(run);
-        Assert.Equal("run.completed", events[^1].Type);
-        return (await _client.GetAsync($"/api/runs/{run}/items"))[0];
-    }
+    private Task<JsonElement> RaceOneAsync(string model, string prompt, string? constraints, string? connectionId = null) =>
+        _client.RaceOneItemAsync(model, prompt, constraints, connectionId);
 
-    private static List<JsonElement> Checks(JsonElement item) => [.. item.GetProperty("checks").GetProperty("checks").EnumerateArray()];
-
-    [Fact]
-    public async Task A_json_schema_pattern_that_backtracks_forever_is_stopped_and_its_check_is_an_error()
-    {
-        // 28 characters took 8 s with the pattern unbounded; the check's verdict was then "fail", as if it had run.
-        var item = await RaceOneAsync("echo?ttft_ms=0&itl_ms=0", Catastrophic, "json_schema:{\"type\":\"string\",\"pattern\":\"^(a+)+$\"}\ncontains:aaa");
-
-        var checks = Checks(item);
-        Assert.Equal("error", checks[0].GetProperty("verdict").GetString());
-        Assert.Contains("was stopped", checks[0].GetProperty("reason").GetString());
-        // The stopped pattern spent the item's checks budget (1 s), so the check after it was not run.
-        Assert.Equal("error", checks[1].GetProperty("verdict").GetString());
-        Assert.StartsWith("not run", checks[1].GetProperty("reason").GetString());
-        Assert.Equal("failed", item.GetProperty("status").GetString());
-    }
+    internal static List<JsonElement> Checks(JsonElement item) => [.. item.GetProperty("checks").GetProperty("checks").EnumerateArray()];
 
     [Fact]
     public async Task An_items_checks_share_one_budget_and_those_left_when_it_is_spent_are_errors()

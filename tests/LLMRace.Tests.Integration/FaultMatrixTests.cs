@@ -3,8 +3,7 @@ using System.Text.Json;
 namespace LLMRace.Tests.Integration;
 
 /// <summary>Every protocol against every fault, one test per cell: the run completes and the item ends with a clear verdict.</summary>
-[Collection(RaceAppCollection.Name)]
-public sealed class FaultMatrixTests(RaceAppFixture fixture)
+public sealed class FaultMatrixTests(ApiFixture fixture) : IClassFixture<ApiFixture>
 {
     private readonly RaceClient _client = new(fixture.App.Api);
 

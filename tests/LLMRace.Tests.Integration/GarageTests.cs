@@ -6,8 +6,7 @@ using System.Text.Json;
 namespace LLMRace.Tests.Integration;
 
 /// <summary>Connections: discovery, Test, Verify Runtime and its hints, and keys that never leak.</summary>
-[Collection(RaceAppCollection.Name)]
-public sealed class GarageTests(RaceAppFixture fixture)
+public sealed class GarageTests(ApiFixture fixture) : IClassFixture<ApiFixture>
 {
     private readonly RaceClient _client = new(fixture.App.Api);
     private string Sim(string path = "") => new Uri(fixture.App.SimBase, path).ToString().TrimEnd('/');

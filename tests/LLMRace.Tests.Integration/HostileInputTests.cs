@@ -7,8 +7,7 @@ using System.Text.Json.Nodes;
 namespace LLMRace.Tests.Integration;
 
 /// <summary>Generated malformed and adversarial input against every write endpoint: never a 5xx, never half-stored.</summary>
-[Collection(RaceAppCollection.Name)]
-public sealed class HostileInputTests(RaceAppFixture fixture)
+public sealed class HostileInputTests(ApiFixture fixture) : IClassFixture<ApiFixture>
 {
     private readonly RaceClient _client = new(fixture.App.Api);
 

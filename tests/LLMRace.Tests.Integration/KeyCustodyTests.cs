@@ -7,8 +7,7 @@ using Microsoft.AspNetCore.Http;
 namespace LLMRace.Tests.Integration;
 
 /// <summary>A stored key goes only to the origin it was saved for: not after an edit, not down a redirect, not as a header it could break.</summary>
-[Collection(RaceAppCollection.Name)]
-public sealed class KeyCustodyTests(RaceAppFixture fixture)
+public sealed class KeyCustodyTests(ApiFixture fixture) : IClassFixture<ApiFixture>
 {
     private const string Key = "sk-custody-0123456789abcdef";
     private readonly RaceClient _client = new(fixture.App.Api);

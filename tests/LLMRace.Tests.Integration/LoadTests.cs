@@ -2,8 +2,7 @@
 namespace LLMRace.Tests.Integration;
 
 /// <summary>Fifty runs at once, twenty SSE subscribers each: every subscriber gets every event, and the Api keeps answering.</summary>
-[Collection(RaceAppCollection.Name)]
-public sealed class LoadTests(RaceAppFixture fixture)
+public sealed class LoadTests(ApiFixture fixture) : IClassFixture<ApiFixture>
 {
     private readonly RaceClient _client = new(fixture.App.Api);
 

@@ -5,8 +5,7 @@ using System.Text.Json;
 namespace LLMRace.Tests.Integration;
 
 /// <summary>Every connection type races the Simulator over its real wire protocol, faults included.</summary>
-[Collection(RaceAppCollection.Name)]
-public sealed class ProviderTests(RaceAppFixture fixture)
+public sealed class ProviderTests(ApiFixture fixture) : IClassFixture<ApiFixture>
 {
     private readonly RaceClient _client = new(fixture.App.Api);
     private string Sim(string path = "") => new Uri(fixture.App.SimBase, path).ToString().TrimEnd('/');

@@ -47,7 +47,7 @@ public sealed class RaceApp : IAsyncDisposable
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.LLMRace_AppHost>(
             // A port of its own for the Simulator (not proxied, so not randomised by the testing builder): apps of
             // test classes running side by side would otherwise all take the launch profile's 8100.
-            [$"LLMRACE_DATA_DIR={DataDir}", $"LLMRACE_SIM_PORT={StandaloneApi.FreePort()}"],
+            [$"LLMRACE_DATA_DIR={DataDir}", $"LLMRACE_SIM_PORT={TestPorts.Next()}"],
             (options, _) => options.DisableDashboard = true,
             cts.Token);
         if (!_withUi)
@@ -109,16 +109,7 @@ public sealed class RaceAppFixture : IAsyncLifetime
 {
     public RaceApp App { get; } = new(Directory.CreateTempSubdirectory("llmrace-it-").FullName);
 
-    public async Task InitializeAsync()
-    {
-        await App.StartAsync();
-        // The first request of a fresh process pays for JIT and connection set-up on both sides (about 0.3 s here);
-        // one small race first keeps that out of the timing assertions, which are about steady state.
-        var client = new RaceClient(App.Api);
-        var suite = await client.SuiteAsync("Warm-up", ("Warm-up", "warm up", null));
-        var car = await client.CarAsync("Warm-up", "instant?tokens=2");
-        await client.ReadStreamAsync(await client.StartRunAsync(suite, car));
-    }
+    public Task InitializeAsync() => App.StartAsync();
 
     public async Task DisposeAsync()
     {

@@ -59,6 +59,18 @@ public sealed class RaceClient(HttpClient http)
         (await PostAsync("/api/runs", new { suite_id = suiteId, car_ids = carIds })).GetProperty("id").GetString()!;
 
     /// <summary>Reads the run's SSE stream; stops at the terminal event, or when <paramref name="stopWhen"/> says so.</summary>
+    /// <summary>Races one prompt with one car to the finish and returns the item's row.</summary>
+    public async Task<JsonElement> RaceOneItemAsync(string model, string prompt, string? constraints, string? connectionId = null)
+    {
+        connectionId ??= await SimulatorConnectionAsync();
+        var car = (await PostAsync("/api/cars", new { name = "bounded", connection_id = connectionId, model })).GetProperty("id").GetString()!;
+        var suite = await SuiteAsync("Bounded", ("Bound", prompt, constraints));
+        var run = await StartRunAsync(suite, car);
+        var events = await ReadStreamAsync(run);
+        Assert.Equal("run.completed", events[^1].Type);
+        return (await GetAsync($"/api/runs/{run}/items"))[0];
+    }
+
     public async Task<List<StreamedEvent>> ReadStreamAsync(string runId, long? lastEventId = null, Func<StreamedEvent, bool>? stopWhen = null, TimeSpan? limit = null)
     {
         using var cts = new CancellationTokenSource(limit ?? TimeSpan.FromMinutes(2));

@@ -5,8 +5,7 @@ using System.Text.Json;
 namespace LLMRace.Tests.Integration;
 
 /// <summary>Races against the Simulator through the real Api: events, measurements, storage.</summary>
-[Collection(RaceAppCollection.Name)]
-public sealed class RaceTests(RaceAppFixture fixture)
+public sealed class RaceTests(ApiFixture fixture) : IClassFixture<ApiFixture>
 {
     private readonly RaceClient _client = new(fixture.App.Api);
 

@@ -1,7 +1,7 @@
 
 namespace LLMRace.Tests.Integration;
 
-/// <summary>What survives a restart of the AppHost: everything; and a run cut off mid-race ends as interrupted.</summary>
+/// <summary>What survives a restart of the Api: everything; and a run cut off mid-race by the stop ends as interrupted.</summary>
 public sealed class RestartTests : IAsyncLifetime
 {
     private readonly string _dataDir = Directory.CreateTempSubdirectory("llmrace-restart-").FullName;
@@ -20,9 +20,8 @@ public sealed class RestartTests : IAsyncLifetime
         string finishedRun, cutOffRun;
         List<StreamedEvent> finishedEvents;
         long cutOffSeenSeq;
-        await using (var first = new RaceApp(_dataDir))
+        await using (var first = await InProcessApi.StartAsync(_dataDir))
         {
-            await first.StartAsync();
             var client = new RaceClient(first.Api);
             var suite = await client.SuiteAsync("Survivor", ("Echo", "remember this after a restart", "contains:restart"));
             var quick = await client.CarAsync("Quick", "echo?ttft_ms=5&itl_ms=1");
@@ -34,11 +33,9 @@ public sealed class RestartTests : IAsyncLifetime
             var slow = await client.CarAsync("Slow", "echo?ttft_ms=10&itl_ms=50");
             cutOffRun = await client.StartRunAsync(longSuite, slow);
             cutOffSeenSeq = (await client.ReadStreamAsync(cutOffRun, stopWhen: e => e.Type == "item.delta"))[^1].Seq;
-            await first.StopAsync();
         }
 
-        await using var second = new RaceApp(_dataDir);
-        await second.StartAsync();
+        await using var second = await InProcessApi.StartAsync(_dataDir);
         var after = new RaceClient(second.Api);
 
         var run = await after.GetAsync($"/api/runs/{finishedRun}");

@@ -8,8 +8,7 @@ using System.Xml.Schema;
 namespace LLMRace.Tests.Integration;
 
 /// <summary>What a user reads after a race: history, Inspect, exports, scorecards, baselines, comparison, the judge.</summary>
-[Collection(RaceAppCollection.Name)]
-public sealed class ResultTests(RaceAppFixture fixture)
+public sealed class ResultTests(ApiFixture fixture) : IClassFixture<ApiFixture>
 {
     private readonly RaceClient _client = new(fixture.App.Api);
 

@@ -8,8 +8,7 @@ namespace LLMRace.Tests.Integration;
 /// The run grain owns a run's whole lifecycle, so commands sent together cannot both write its log: every pair of
 /// resume, re-run, cancel and judge, fired at once at a cancelled run fifty times, leaves each log gap-free and closed.
 /// </summary>
-[Collection(RaceAppCollection.Name)]
-public sealed class RunLifecycleTests(RaceAppFixture fixture)
+public sealed class RunLifecycleTests(ApiFixture fixture) : IClassFixture<ApiFixture>
 {
     private const int Rounds = 50;
     private static readonly string[] Commands = ["resume", "rerun", "cancel", "judge"];

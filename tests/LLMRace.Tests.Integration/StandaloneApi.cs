@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 
 namespace LLMRace.Tests.Integration;
@@ -24,26 +22,8 @@ public sealed class StandaloneApi : IAsyncDisposable
     public static string BuiltAssembly =>
         Path.Combine(Repo.Root, "LLMRace.Api", "bin", new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name, "net10.0", "LLMRace.Api.dll");
 
-    /// <summary>
-    /// Starts the Api and waits until it says it has started; throws with its output if it exits first. The silo's port
-    /// is probed free, then taken by the new process: should another process take it in between, the start is tried
-    /// again on another port rather than failing the test.
-    /// </summary>
+    /// <summary>Starts the Api and waits until it says it has started; throws with its output if it exits first.</summary>
     public static async Task<StandaloneApi> StartAsync(string dataDir, IDictionary<string, string> environment, string? assembly = null, string host = "127.0.0.1")
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await StartOnceAsync(dataDir, environment, assembly, host);
-            }
-            catch (StandaloneApiExited e) when (attempt < 3 && e.Output.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
-            {
-            }
-        }
-    }
-
-    private static async Task<StandaloneApi> StartOnceAsync(string dataDir, IDictionary<string, string> environment, string? assembly, string host)
     {
         assembly ??= BuiltAssembly;
         var start = new ProcessStartInfo("dotnet", $"\"{assembly}\"")
@@ -57,7 +37,7 @@ public sealed class StandaloneApi : IAsyncDisposable
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["LLMRACE_DB_PATH"] = Path.Combine(dataDir, "llmrace.db");
         // A silo of its own on free ports, so a restart right after a kill never finds them taken.
-        start.Environment["LLMRACE_SILO_PORT"] = FreePort().ToString();
+        start.Environment["LLMRACE_SILO_PORT"] = TestPorts.Next().ToString();
         foreach (var (key, value) in environment) start.Environment[key] = value;
         var api = new StandaloneApi(Process.Start(start)!);
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -80,14 +60,6 @@ public sealed class StandaloneApi : IAsyncDisposable
         var at = line.IndexOf(listening, StringComparison.Ordinal);
         if (at >= 0) Address = new Uri($"http://127.0.0.1:{new Uri(line[(at + listening.Length)..].Trim()).Port}");
         if (line.Contains("Application started", StringComparison.Ordinal)) started.TrySetResult();
-    }
-
-    /// <summary>A port free now (the silo's ports cannot be 0): the system's pick, from its ephemeral range.</summary>
-    public static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 
     /// <summary>Kills the process hard (SIGKILL), as a crash or an out-of-memory kill would.</summary>

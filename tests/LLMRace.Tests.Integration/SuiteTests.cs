@@ -6,8 +6,7 @@ using System.Text.Json;
 namespace LLMRace.Tests.Integration;
 
 /// <summary>Suites through the API: exact round trips, every problem at once, tools raced in each protocol.</summary>
-[Collection(RaceAppCollection.Name)]
-public sealed class SuiteTests(RaceAppFixture fixture)
+public sealed class SuiteTests(ApiFixture fixture) : IClassFixture<ApiFixture>
 {
     private readonly RaceClient _client = new(fixture.App.Api);
 

@@ -17,6 +17,9 @@ public sealed class BrowserApp : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await App.StartAsync();
+        // Expectations wait as long as actions do: a page on a machine busy with the other test classes can be slow to
+        // change, and a wait is not a bound on how fast LLMRace is.
+        Assertions.SetDefaultExpectTimeout(60_000);
         Playwright = await Microsoft.Playwright.Playwright.CreateAsync();
         Browser = await LaunchChromiumAsync(Playwright);
     }
@@ -48,11 +51,8 @@ public sealed class BrowserApp : IAsyncLifetime
     }
 }
 
-/// <summary>
-/// The browser flows run on their own, after the other classes: a page driven step by step is the one kind of test
-/// whose waits (Playwright's, five seconds each) a machine busy with other apps can outlast.
-/// </summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
+/// <summary>The browser flows share one app with its UI.</summary>
+[CollectionDefinition(Name)]
 public sealed class BrowserCollection : ICollectionFixture<BrowserApp>
 {
     public const string Name = "browser";
