@@ -11,8 +11,8 @@ public sealed class LongestFirst : ITestCollectionOrderer
 {
     private static readonly string[] Long =
     [
-        nameof(CrashMidStreamTests), nameof(CrashAfterItemTests), nameof(Browser.PublishTests), Browser.BrowserCollection.Name,
-        nameof(ExposureTests), RaceAppCollection.Name, nameof(SettingsTests), nameof(TelemetrySecretTests), nameof(RunLifecycleTests),
+        nameof(CrashMidStreamTests), nameof(CrashAfterItemTests), nameof(Browser.PublishTests), Browser.AppHostCollection.Name,
+        nameof(ExposureTests), nameof(SettingsTests), nameof(TelemetrySecretTests), nameof(RunLifecycleTests),
     ];
 
     public IEnumerable<ITestCollection> OrderTestCollections(IEnumerable<ITestCollection> testCollections) =>

@@ -103,23 +103,3 @@ public sealed class RaceApp : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await StopAsync();
 }
-
-/// <summary>One app shared by a test collection.</summary>
-public sealed class RaceAppFixture : IAsyncLifetime
-{
-    public RaceApp App { get; } = new(Directory.CreateTempSubdirectory("llmrace-it-").FullName);
-
-    public Task InitializeAsync() => App.StartAsync();
-
-    public async Task DisposeAsync()
-    {
-        await App.StopAsync();
-        try { Directory.Delete(App.DataDir, recursive: true); } catch (IOException) { }
-    }
-}
-
-[CollectionDefinition(Name)]
-public sealed class RaceAppCollection : ICollectionFixture<RaceAppFixture>
-{
-    public const string Name = "race app";
-}

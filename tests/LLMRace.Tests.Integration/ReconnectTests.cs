@@ -4,8 +4,8 @@ using Microsoft.AspNetCore.SignalR.Client;
 namespace LLMRace.Tests.Integration;
 
 /// <summary>Clients that drop and come back a hundred times during a long run assemble exactly the stored log.</summary>
-[Collection(RaceAppCollection.Name)]
-public sealed class ReconnectTests(RaceAppFixture fixture)
+[Collection(Browser.AppHostCollection.Name)]
+public sealed class ReconnectTests(Browser.BrowserApp fixture)
 {
     private readonly RaceClient _client = new(fixture.App.Api);
 

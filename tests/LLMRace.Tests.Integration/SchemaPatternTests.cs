@@ -5,8 +5,8 @@ namespace LLMRace.Tests.Integration;
 /// Api's Main sets before any regex exists. So this runs against an Api process of its own (the AppHost's), not one
 /// hosted in the test process, where the test host has made regexes long before.
 /// </summary>
-[Collection(RaceAppCollection.Name)]
-public sealed class SchemaPatternTests(RaceAppFixture fixture)
+[Collection(Browser.AppHostCollection.Name)]
+public sealed class SchemaPatternTests(Browser.BrowserApp fixture)
 {
     private readonly RaceClient _client = new(fixture.App.Api);
 

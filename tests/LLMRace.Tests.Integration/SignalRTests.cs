@@ -5,8 +5,8 @@ using Microsoft.AspNetCore.SignalR.Client;
 namespace LLMRace.Tests.Integration;
 
 /// <summary>The race hub: join a run with the last seq seen, receive every later event once.</summary>
-[Collection(RaceAppCollection.Name)]
-public sealed class SignalRTests(RaceAppFixture fixture)
+[Collection(Browser.AppHostCollection.Name)]
+public sealed class SignalRTests(Browser.BrowserApp fixture)
 {
     private readonly RaceClient _client = new(fixture.App.Api);
 

@@ -6,8 +6,8 @@ using LLMRace.Grains.Providers;
 namespace LLMRace.Tests.Integration;
 
 /// <summary>The Simulator's tool calls in each protocol, read back by LLMRace's own parsers.</summary>
-[Collection(RaceAppCollection.Name)]
-public sealed class SimulatorTests(RaceAppFixture fixture)
+[Collection(Browser.AppHostCollection.Name)]
+public sealed class SimulatorTests(Browser.BrowserApp fixture)
 {
     private static readonly JsonObject WeatherSchema = new()
     {

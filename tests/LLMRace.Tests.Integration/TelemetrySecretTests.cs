@@ -16,8 +16,7 @@ public sealed class TelemetrySecretTests : IDisposable
     public async Task Exported_traces_metrics_and_logs_hold_no_key()
     {
         await using var collector = await OtlpCollector.StartAsync();
-        var simAssembly = StandaloneApi.BuiltAssembly.Replace("LLMRace.Api", "LLMRace.Simulator");
-        await using var sim = await StandaloneApi.StartAsync(Path.Combine(_dataDir, "sim"), new Dictionary<string, string>(), simAssembly);
+        var sim = await SharedSimulator.AddressAsync();
         await using var api = await StandaloneApi.StartAsync(_dataDir, new Dictionary<string, string>
         {
             ["OTEL_EXPORTER_OTLP_ENDPOINT"] = collector.Address.ToString().TrimEnd('/'),
@@ -29,7 +28,7 @@ public sealed class TelemetrySecretTests : IDisposable
         });
         var client = new RaceClient(new HttpClient { BaseAddress = api.Address });
         const string key = "sk-otlp-SECRET-5f2c9a7e1b";
-        var connection = (await client.PostAsync("/api/connections", new { name = "otlp", type = "OPENAI_COMPAT", base_url = sim.Address.ToString(), api_key = key })).GetProperty("id").GetString()!;
+        var connection = (await client.PostAsync("/api/connections", new { name = "otlp", type = "OPENAI_COMPAT", base_url = sim.ToString(), api_key = key })).GetProperty("id").GetString()!;
         var good = (await client.PostAsync("/api/cars", new { name = "keyed", connection_id = connection, model = "echo?ttft_ms=1&itl_ms=1&fault=require_key" })).GetProperty("id").GetString()!;
         var bad = (await client.PostAsync("/api/cars", new { name = "failing", connection_id = connection, model = "echo?fault=status:401" })).GetProperty("id").GetString()!;
         var suite = await client.SuiteAsync("Telemetry", ("Echo", "nothing secret here", null));
@@ -40,7 +39,7 @@ public sealed class TelemetrySecretTests : IDisposable
 
         // Wait for what the race and the verify (both send the key) are sure to export: the TTFT metric, and the
         // verify's outgoing request in a span and in a log record.
-        var models = $"{sim.Address.ToString().TrimEnd('/')}/v1/models";
+        var models = $"{sim.ToString().TrimEnd('/')}/v1/models";
         var timeout = TimeSpan.FromSeconds(30);
         await collector.WaitForAsync("/v1/metrics", "gen_ai.server.time_to_first_token", timeout);
         await collector.WaitForAsync("/v1/traces", models, timeout);

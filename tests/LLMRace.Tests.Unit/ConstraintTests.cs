@@ -151,11 +151,10 @@ public class CheckSemanticsTests
         Assert.Contains(message, Assert.Single(ConstraintParser.Parse(constraint).Errors));
 
     [Fact]
-    public void Catastrophic_patterns_end_within_the_timeout_on_long_outputs()
+    public void Catastrophic_patterns_are_stopped_by_the_match_timeout_on_long_outputs()
     {
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var result = Run("regex:(x+x+)+y", new string('x', 5_000));
         Assert.Equal(Verdicts.Error, result.Verdict);
-        Assert.True(System.Diagnostics.Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(30), "the match timeout bounds the check");
+        Assert.Contains("was stopped", result.Reason);
     }
 }

@@ -5,7 +5,7 @@ using Microsoft.Playwright;
 namespace LLMRace.Tests.Integration.Browser;
 
 /// <summary>A person new to LLMRace, from a fresh start to a finished, inspected race, in a real browser.</summary>
-[Collection(BrowserCollection.Name)]
+[Collection(AppHostCollection.Name)]
 public sealed class ArcadeTests(BrowserApp fixture)
 {
     private static readonly float Timeout = 60_000;

@@ -3,7 +3,7 @@ using Microsoft.Playwright;
 
 namespace LLMRace.Tests.Integration.Browser;
 
-/// <summary>The whole app with its UI dev server, and Debian's Chromium driven by Playwright.</summary>
+/// <summary>The whole app under its AppHost, with its UI dev server, and Debian's Chromium driven by Playwright.</summary>
 public sealed class BrowserApp : IAsyncLifetime
 {
     public RaceApp App { get; } = new(Directory.CreateTempSubdirectory("llmrace-ui-").FullName, withUi: true);
@@ -51,9 +51,12 @@ public sealed class BrowserApp : IAsyncLifetime
     }
 }
 
-/// <summary>The browser flows share one app with its UI.</summary>
+/// <summary>
+/// The tests of the whole app as its AppHost runs it (Aspire's wiring, SignalR and SSE through the real host, the
+/// browser flows) share one, with its UI.
+/// </summary>
 [CollectionDefinition(Name)]
-public sealed class BrowserCollection : ICollectionFixture<BrowserApp>
+public sealed class AppHostCollection : ICollectionFixture<BrowserApp>
 {
-    public const string Name = "browser";
+    public const string Name = "app host";
 }
