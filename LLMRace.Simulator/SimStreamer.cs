@@ -78,17 +78,15 @@ public static class SimStreamer
     /// the client reads all it was sent and then an early end of the body. (An abort would send a reset, and a
     /// reset can make the client drop bytes it had not read yet.)
     /// </summary>
+    /// <summary>
+    /// Ends the connection mid-body, after every byte written so far has gone out: an exception once the response has
+    /// started makes Kestrel close the connection without the body's end, sending what it holds first (FIN, not RST).
+    /// Shutting the socket down from here instead could overtake Kestrel's own sending, and the last chunks were lost.
+    /// </summary>
     private static async Task DisconnectAsync(HttpContext http)
     {
-        if (http.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionSocketFeature>()?.Socket is { } socket)
-        {
-            socket.Shutdown(System.Net.Sockets.SocketShutdown.Send);
-            await Hang(http);
-        }
-        else
-        {
-            http.Abort();
-        }
+        await http.Response.Body.FlushAsync();
+        throw new SimulatedDisconnect();
     }
 
     /// <summary>Headers sent (or not), then nothing, until the client gives up.</summary>
@@ -97,3 +95,6 @@ public static class SimStreamer
 
     public static long Now() => Stopwatch.GetTimestamp();
 }
+
+/// <summary>The disconnect fault, thrown mid-body on purpose.</summary>
+public sealed class SimulatedDisconnect() : Exception("disconnect_after: the connection is dropped here on purpose");

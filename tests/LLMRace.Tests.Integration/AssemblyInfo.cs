@@ -3,3 +3,17 @@
 // killed, a dotnet publish, Chromium), so more classes run at once than there are cores.
 [assembly: CollectionBehavior(MaxParallelThreads = 6)]
 [assembly: TestCollectionOrderer("LLMRace.Tests.Integration.LongestFirst", "LLMRace.Tests.Integration")]
+
+namespace LLMRace.Tests.Integration
+{
+    internal static class TestHostThreads
+    {
+        /// <summary>
+        /// This process hosts several Apis at once (each with its silo, some burning a regex budget on purpose) beside the
+        /// tests' own clients: with the thread pool's usual floor (one thread a core, more added slowly) one app's busy
+        /// threads would hold up another's continuations, so the floor is raised for the test host only.
+        /// </summary>
+        [System.Runtime.CompilerServices.ModuleInitializer]
+        internal static void RaiseFloor() => ThreadPool.SetMinThreads(64, 64);
+    }
+}

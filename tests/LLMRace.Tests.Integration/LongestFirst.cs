@@ -11,7 +11,7 @@ public sealed class LongestFirst : ITestCollectionOrderer
 {
     private static readonly string[] Long =
     [
-        nameof(CrashMidStreamTests), nameof(CrashAfterItemTests), nameof(Browser.PublishTests), Browser.AppHostCollection.Name,
+        nameof(CrashTests), nameof(Browser.PublishTests), Browser.AppHostCollection.Name,
         nameof(ExposureTests), nameof(SettingsTests), nameof(TelemetrySecretTests), nameof(RunLifecycleTests),
     ];
 
