@@ -33,7 +33,7 @@ public sealed class CrashTests : IDisposable
 
         for (var kill = 0; kill <= Kills; kill++)
         {
-            var api = await StandaloneApi.StartAsync(_dataDir, environment, ahead: true);
+            var api = await StandaloneApi.StartAsync(_dataDir, environment);
             var client = new RaceClient(new HttpClient { BaseAddress = api.Address, Timeout = TimeSpan.FromMinutes(2) });
             if (runId is null)
             {

@@ -22,17 +22,11 @@ public sealed class StandaloneApi : IAsyncDisposable
     public static string BuiltAssembly =>
         Path.Combine(Repo.Root, "LLMRace.Api", "bin", new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name, "net10.0", "LLMRace.Api.dll");
 
-    /// <summary>
-    /// Starts the Api and waits until it says it has started; throws with its output if it exits first. With
-    /// <paramref name="ahead"/>, it runs at a higher CPU priority where this user may give one (nice -5; elsewhere nice
-    /// says it cannot and runs it as usual): for a test that starts Apis one after another, so the classes running beside
-    /// it do not stretch it into the run's long pole.
-    /// </summary>
-    public static async Task<StandaloneApi> StartAsync(
-        string dataDir, IDictionary<string, string> environment, string? assembly = null, string host = "127.0.0.1", bool ahead = false)
+    /// <summary>Starts the Api and waits until it says it has started; throws with its output if it exits first.</summary>
+    public static async Task<StandaloneApi> StartAsync(string dataDir, IDictionary<string, string> environment, string? assembly = null, string host = "127.0.0.1")
     {
         assembly ??= BuiltAssembly;
-        var start = new ProcessStartInfo(ahead ? "nice" : "dotnet", ahead ? $"-n -5 dotnet \"{assembly}\"" : $"\"{assembly}\"")
+        var start = new ProcessStartInfo("dotnet", $"\"{assembly}\"")
         {
             WorkingDirectory = Path.GetDirectoryName(assembly)!,
             RedirectStandardOutput = true,
