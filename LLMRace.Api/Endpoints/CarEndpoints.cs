@@ -35,20 +35,20 @@ public static class CarEndpoints
         group.MapGet("/{id}", async Task<IResult> (string id, GarageStore garage) =>
             await garage.GetCarAsync(id) is { } row ? TypedResults.Ok(CarView.From(row)) : Problems.NotFound("car", id));
 
-        group.MapPost("/", async Task<IResult> (CarInput input, GarageStore garage) =>
+        group.MapPost("/", async Task<IResult> (CarInput input, GarageStore garage, TimeProvider time) =>
         {
-            var now = Clock.NowText();
+            var now = time.NowText();
             var row = new CarRow { Id = Ids.New("car"), CreatedAt = now, UpdatedAt = now };
             if (await ApplyAsync(input, row, garage) is { } invalid) return invalid;
             await garage.InsertCarAsync(row);
             return TypedResults.Created($"/api/cars/{row.Id}", CarView.From(row));
         });
 
-        group.MapPut("/{id}", async Task<IResult> (string id, CarInput input, GarageStore garage) =>
+        group.MapPut("/{id}", async Task<IResult> (string id, CarInput input, GarageStore garage, TimeProvider time) =>
         {
             if (await garage.GetCarAsync(id) is not { } row) return Problems.NotFound("car", id);
             if (await ApplyAsync(input, row, garage) is { } invalid) return invalid;
-            row.UpdatedAt = Clock.NowText();
+            row.UpdatedAt = time.NowText();
             await garage.UpdateCarAsync(row);
             return TypedResults.Ok(CarView.From(row));
         });

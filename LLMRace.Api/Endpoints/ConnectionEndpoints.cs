@@ -40,9 +40,10 @@ public static partial class ConnectionEndpoints
         group.MapGet("/{id}", async Task<IResult> (string id, GarageStore garage) =>
             await garage.GetConnectionAsync(id) is { } row ? TypedResults.Ok(ConnectionView.From(row)) : Problems.NotFound("connection", id));
 
-        group.MapPost("/", async Task<IResult> (ConnectionInput input, GarageStore garage, SecretProtector secrets, ApiKeyEnvVars envVars, ConnectionTypeRegistry types) =>
+        group.MapPost("/", async Task<IResult> (ConnectionInput input, GarageStore garage, SecretProtector secrets, ApiKeyEnvVars envVars, ConnectionTypeRegistry types,
+            TimeProvider time) =>
         {
-            var now = Clock.NowText();
+            var now = time.NowText();
             var row = new ConnectionRow { Id = Ids.New("conn"), CreatedAt = now, UpdatedAt = now };
             if (Apply(input, row, secrets, envVars, types, creating: true, out _) is { } invalid) return invalid;
             await garage.InsertConnectionAsync(row);
@@ -50,11 +51,11 @@ public static partial class ConnectionEndpoints
         });
 
         group.MapPut("/{id}", async Task<IResult> (string id, ConnectionInput input, GarageStore garage, SecretProtector secrets, ApiKeyEnvVars envVars,
-            ConnectionTypeRegistry types) =>
+            ConnectionTypeRegistry types, TimeProvider time) =>
         {
             if (await garage.GetConnectionAsync(id) is not { } row) return Problems.NotFound("connection", id);
             if (Apply(input, row, secrets, envVars, types, creating: false, out var notice) is { } invalid) return invalid;
-            row.UpdatedAt = Clock.NowText();
+            row.UpdatedAt = time.NowText();
             if (!await garage.UpdateConnectionAsync(row)) return Problems.NotFound("connection", id);
             return TypedResults.Ok(ConnectionView.From(row) with { Notice = notice });
         });

@@ -30,14 +30,14 @@ public static class ResultEndpoints
             });
         });
 
-        runs.MapGet("/{id}/export", async Task<IResult> (string id, string? format, RunStore store, EventStore events) =>
+        runs.MapGet("/{id}/export", async Task<IResult> (string id, string? format, RunStore store, EventStore events, TimeProvider time) =>
         {
             if (await store.GetAsync(id) is not { } run) return Problems.NotFound("run", id);
             var items = (await store.GetItemsAsync(id)).Select(ItemResult.From).ToList();
             var name = $"llmrace-{run.Id}";
             return (format ?? "json").ToLowerInvariant() switch
             {
-                "json" => TypedResults.File(Encoding.UTF8.GetBytes(RunExports.Json(run, items, await events.ReadAllAsync(id)).ToJsonString(RaceJson.Options)), "application/json", $"{name}.json"),
+                "json" => TypedResults.File(Encoding.UTF8.GetBytes(RunExports.Json(run, items, await events.ReadAllAsync(id), time.UtcNow()).ToJsonString(RaceJson.Options)), "application/json", $"{name}.json"),
                 "csv" => TypedResults.File(Encoding.UTF8.GetBytes(RunExports.Csv(run, items)), "text/csv; charset=utf-8", $"{name}.csv"),
                 "junit" => TypedResults.File(Encoding.UTF8.GetBytes(RunExports.JUnit(run, items)), "application/xml", $"{name}.junit.xml"),
                 _ => Problems.Invalid("format", $"'{format}' is not an export format: use json, csv or junit"),

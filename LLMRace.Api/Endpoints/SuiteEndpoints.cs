@@ -33,11 +33,11 @@ public static class SuiteEndpoints
                 ? TypedResults.File(Encoding.UTF8.GetBytes(suite.SourceJson), "application/json", $"{FileName(suite.Name)}.json")
                 : Problems.NotFound("suite", id));
 
-        group.MapPost("/", (HttpRequest request, SuiteStore suites) => ImportAsync(request, suites, null)).Accepts<object>("application/json");
-        group.MapPost("/import", (HttpRequest request, SuiteStore suites) => ImportAsync(request, suites, null)).Accepts<object>("application/json");
+        group.MapPost("/", (HttpRequest request, SuiteStore suites, TimeProvider time) => ImportAsync(request, suites, time, null)).Accepts<object>("application/json");
+        group.MapPost("/import", (HttpRequest request, SuiteStore suites, TimeProvider time) => ImportAsync(request, suites, time, null)).Accepts<object>("application/json");
 
-        group.MapPut("/{id}", async Task<IResult> (string id, HttpRequest request, SuiteStore suites) =>
-            await suites.GetAsync(id) is { } existing ? await ImportAsync(request, suites, existing) : Problems.NotFound("suite", id))
+        group.MapPut("/{id}", async Task<IResult> (string id, HttpRequest request, SuiteStore suites, TimeProvider time) =>
+            await suites.GetAsync(id) is { } existing ? await ImportAsync(request, suites, time, existing) : Problems.NotFound("suite", id))
             .Accepts<object>("application/json");
 
         group.MapDelete("/{id}", async Task<IResult> (string id, SuiteStore suites) =>
@@ -45,7 +45,7 @@ public static class SuiteEndpoints
     }
 
     /// <summary>Validates the whole document before anything is written; on any problem nothing changes.</summary>
-    private static async Task<IResult> ImportAsync(HttpRequest request, SuiteStore suites, SuiteRow? existing)
+    private static async Task<IResult> ImportAsync(HttpRequest request, SuiteStore suites, TimeProvider time, SuiteRow? existing)
     {
         string json;
         try
@@ -56,7 +56,7 @@ public static class SuiteEndpoints
         {
             return Problems.Invalid("$", e.Message);
         }
-        var (row, problems) = await SaveAsync(json, suites, existing);
+        var (row, problems) = await SaveAsync(json, suites, time, existing);
         if (row is null)
         {
             var errors = new Dictionary<string, List<string>>();
@@ -71,11 +71,12 @@ public static class SuiteEndpoints
         return existing is null ? TypedResults.Created($"/api/suites/{row.Id}", view) : TypedResults.Ok(view);
     }
 
-    public static async Task<(SuiteRow? Row, IReadOnlyList<SuiteProblem> Problems)> SaveAsync(string json, SuiteStore suites, SuiteRow? existing)
+    public static async Task<(SuiteRow? Row, IReadOnlyList<SuiteProblem> Problems)> SaveAsync(
+        string json, SuiteStore suites, TimeProvider time, SuiteRow? existing)
     {
         var document = SuiteParser.Parse(json, out var problems);
         if (document is null) return (null, problems);
-        var now = Clock.NowText();
+        var now = time.NowText();
         var row = new SuiteRow
         {
             Id = existing?.Id ?? Ids.New("suite"),

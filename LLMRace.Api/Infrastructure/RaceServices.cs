@@ -19,7 +19,8 @@ public static class RaceServices
         var databasePath = settings.DbPath;
         var services = builder.Services;
         services.AddSingleton(settings);
-        services.AddSingleton(new SqliteDatabase(databasePath));
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => new SqliteDatabase(databasePath, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<GarageStore>();
         services.AddSingleton<SuiteStore>();
         services.AddSingleton<RunStore>();

@@ -10,7 +10,8 @@ namespace LLMRace.Api.Seed;
 /// tools) and the example suites, so a race can start at once. On every start: the Simulator connection follows the
 /// Simulator's current address.
 /// </summary>
-public sealed class Seeder(GarageStore garage, SuiteStore suites, MetaStore meta, RaceSettings settings, IConfiguration configuration, ILogger<Seeder> logger)
+public sealed class Seeder(
+    GarageStore garage, SuiteStore suites, MetaStore meta, RaceSettings settings, IConfiguration configuration, TimeProvider time, ILogger<Seeder> logger)
 {
     public const string SimulatorConnectionId = "conn_simulator";
 
@@ -21,7 +22,7 @@ public sealed class Seeder(GarageStore garage, SuiteStore suites, MetaStore meta
     {
         if (await meta.GetAsync("seeded") is null)
         {
-            var now = Clock.NowText();
+            var now = time.NowText();
             await garage.InsertConnectionAsync(new ConnectionRow
             {
                 Id = SimulatorConnectionId, Name = "LLMRace Simulator", Type = ConnectionTypes.Simulator, BaseUrl = SimulatorUrl,
@@ -32,7 +33,7 @@ public sealed class Seeder(GarageStore garage, SuiteStore suites, MetaStore meta
             await garage.InsertCarAsync(new CarRow { Id = "car_caller", Name = "Caller", ConnectionId = SimulatorConnectionId, Model = "caller", ParamsJson = "{}", CreatedAt = now, UpdatedAt = now });
             foreach (var file in Directory.EnumerateFiles(Path.Combine(AppContext.BaseDirectory, "Seed"), "*.json").Order())
             {
-                var (row, problems) = await SuiteEndpoints.SaveAsync(await File.ReadAllTextAsync(file), suites, null);
+                var (row, problems) = await SuiteEndpoints.SaveAsync(await File.ReadAllTextAsync(file), suites, time, null);
                 if (row is null) logger.LogError("Example suite {File} is not valid: {Problems}", file, string.Join("; ", problems.Select(p => $"{p.Path}: {p.Message}")));
             }
             await meta.SetAsync("seeded", now);
@@ -43,7 +44,7 @@ public sealed class Seeder(GarageStore garage, SuiteStore suites, MetaStore meta
         if (await garage.GetConnectionAsync(SimulatorConnectionId) is { Managed: true } simulator && simulator.BaseUrl != SimulatorUrl)
         {
             simulator.BaseUrl = SimulatorUrl;
-            simulator.UpdatedAt = Clock.NowText();
+            simulator.UpdatedAt = time.NowText();
             await garage.UpdateConnectionAsync(simulator);
         }
     }

@@ -50,7 +50,7 @@ public sealed class ItemOutcome(RaceEngine engine, RunEventSink sink, RunItemRow
         item.ChecksJson = RaceJson.Serialize(new { checks, criteria = parsed.Criteria });
         item.ServerTimingsJson = serverTimings?.GetRawText();
         item.Retries = raced.Retries;
-        item.FinishedAt = Clock.NowText();
+        item.FinishedAt = engine.Time.NowText();
         await engine.Runs.CompleteItemAsync(item);
 
         sink.Emit(EventTypes.ItemCompleted, item.Id, new

@@ -40,7 +40,7 @@ public sealed class ItemRunner(
         activity?.SetTag("llmrace.run.id", runId);
         activity?.SetTag("llmrace.item.id", item.Id);
 
-        await engine.Runs.MarkItemStartedAsync(item.Id, Clock.NowText());
+        await engine.Runs.MarkItemStartedAsync(item.Id, engine.Time.NowText());
         sink.Emit(EventTypes.ItemStarted, item.Id, new
         {
             ordinal = item.Ordinal,

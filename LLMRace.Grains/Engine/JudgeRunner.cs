@@ -27,7 +27,7 @@ public sealed class JudgeRunner(RaceEngine engine, RunRow run, CarSnapshot judge
     {
         var snapshot = RaceJson.Deserialize<RunSnapshot>(run.SnapshotJson)!;
         var tests = snapshot.Suite.Tests.ToDictionary(t => t.Id);
-        var sink = new RunEventSink(run.Id, await engine.Events.LastSeqAsync(run.Id), engine.Events, engine.Publisher, _logger);
+        var sink = new RunEventSink(run.Id, await engine.Events.LastSeqAsync(run.Id), engine.Events, engine.Publisher, engine.Time, _logger);
         var items = (await engine.Runs.GetItemsAsync(run.Id)).Where(i => i.Status is ItemStatus.Passed or ItemStatus.Failed).ToList();
         var graded = 0;
         var errors = 0;
@@ -72,12 +72,12 @@ public sealed class JudgeRunner(RaceEngine engine, RunRow run, CarSnapshot judge
         try
         {
             var reply = await CompleteAsync(new ChatRequest(judge.Model, SystemPrompt, prompt.ToString(), judge.Params));
-            return Parse(reply, judge.Id);
+            return Parse(reply, judge.Id, engine.Time.NowText());
         }
         catch (Exception e)
         {
             var why = e is OperationCanceledException ? $"no complete reply within {judge.Connection.TotalTimeout.TotalSeconds:0.#} s" : e.Message;
-            return new JudgeGrade(null, null, null, judge.Id, $"the judge's request failed: {why}", Clock.NowText());
+            return new JudgeGrade(null, null, null, judge.Id, $"the judge's request failed: {why}", engine.Time.NowText());
         }
     }
 
@@ -115,9 +115,8 @@ public sealed class JudgeRunner(RaceEngine engine, RunRow run, CarSnapshot judge
     }
 
     /// <summary>Reads {score, verdict, rationale} from a reply, tolerating a ```json fence around it.</summary>
-    public static JudgeGrade Parse(string reply, string judgeCarId)
+    public static JudgeGrade Parse(string reply, string judgeCarId, string now)
     {
-        var now = Clock.NowText();
         JudgeGrade Bad(string why) => new(null, null, null, judgeCarId, $"the judge's reply is not the expected JSON ({why}): {Excerpt.Of(reply, 160)}", now);
         var start = reply.IndexOf('{');
         var end = reply.LastIndexOf('}');

@@ -13,7 +13,7 @@ namespace LLMRace.Grains.Engine;
 /// A status that is not success is a <see cref="ProviderHttpException"/> (a redirect is never followed: a key must not
 /// follow one), and what the server sends is read only within <see cref="RaceLimits"/>.
 /// </summary>
-public sealed class ProviderStreamClient(HttpClient http, RaceLimits limits)
+public sealed class ProviderStreamClient(HttpClient http, RaceLimits limits, TimeProvider time)
 {
     private static readonly string[] RequestIdHeaders = ["x-request-id", "request-id", "x-sim-request-id"];
 
@@ -109,11 +109,11 @@ public sealed class ProviderStreamClient(HttpClient http, RaceLimits limits)
         return new ProviderHttpException(status, Excerpt.Of(text), RetryAfter(response));
     }
 
-    private static TimeSpan? RetryAfter(HttpResponseMessage response)
+    private TimeSpan? RetryAfter(HttpResponseMessage response)
     {
         var header = response.Headers.RetryAfter;
         if (header?.Delta is { } delta) return delta;
-        if (header?.Date is { } date) return date - DateTimeOffset.UtcNow;
+        if (header?.Date is { } date) return date - time.GetUtcNow();
         return null;
     }
 

@@ -20,6 +20,7 @@ public sealed class RaceEngine(
     RaceLimits limits,
     ApiKeyEnvVars envVars,
     ConnectionTypeRegistry connectionTypes,
+    TimeProvider time,
     ILoggerFactory loggers)
 {
     public const string ProviderHttpClient = "providers";
@@ -34,10 +35,11 @@ public sealed class RaceEngine(
     public RaceLimits Limits => limits;
     public ApiKeyEnvVars EnvVars => envVars;
     public ConnectionTypeRegistry ConnectionTypes => connectionTypes;
+    public TimeProvider Time => time;
     public HttpClient CreateProviderClient() => httpClients.CreateClient(ProviderHttpClient);
 
     /// <summary>The one way a provider stream is sent and read, for races and the judge alike.</summary>
-    public ProviderStreamClient CreateStreamClient() => new(CreateProviderClient(), limits);
+    public ProviderStreamClient CreateStreamClient() => new(CreateProviderClient(), limits, time);
 
     /// <summary>Where and how to reach a stored connection now: its base URL and its key, read at call time.</summary>
     public ProviderTarget TargetOf(ConnectionRow row) =>

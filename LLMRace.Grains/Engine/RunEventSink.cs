@@ -31,8 +31,11 @@ public sealed class RunEventSink : IAsyncDisposable
     private long _lastSeq;
     private bool _completed;
 
-    public RunEventSink(string runId, long lastSeq, EventStore store, IRunEventPublisher publisher, ILogger logger)
+    private readonly TimeProvider _time;
+
+    public RunEventSink(string runId, long lastSeq, EventStore store, IRunEventPublisher publisher, TimeProvider time, ILogger logger)
     {
+        _time = time;
         _runId = runId;
         _lastSeq = lastSeq;
         _store = store;
@@ -50,7 +53,7 @@ public sealed class RunEventSink : IAsyncDisposable
         lock (_lock)
         {
             ThrowIfCompleted();
-            var e = RunEventFactory.Create(_runId, ++_lastSeq, DateTime.UtcNow, type, itemId, data);
+            var e = RunEventFactory.Create(_runId, ++_lastSeq, _time.UtcNow(), type, itemId, data);
             if (itemId is not null) _open.Remove(itemId);
             _pending.Add(e);
             _wake.Writer.TryWrite(true);
@@ -72,7 +75,7 @@ public sealed class RunEventSink : IAsyncDisposable
                 frame.Add(text, tMs);
                 return;
             }
-            frame = new DeltaFrame(++_lastSeq, DateTime.UtcNow, itemId, kind);
+            frame = new DeltaFrame(++_lastSeq, _time.UtcNow(), itemId, kind);
             frame.Add(text, tMs);
             _open[itemId] = frame;
             _pending.Add(frame);

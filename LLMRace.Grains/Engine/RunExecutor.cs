@@ -58,13 +58,13 @@ public sealed class RunExecutor
     private async Task RunAsync()
     {
         var lastSeq = await _engine.Events.LastSeqAsync(_run.Id);
-        _sink = new RunEventSink(_run.Id, lastSeq, _engine.Events, _engine.Publisher, _logger);
+        _sink = new RunEventSink(_run.Id, lastSeq, _engine.Events, _engine.Publisher, _engine.Time, _logger);
         var outcome = RunStatus.Completed;
         string? error = null;
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
-            await _engine.Runs.MarkStartedAsync(_run.Id, Clock.NowText());
+            await _engine.Runs.MarkStartedAsync(_run.Id, _engine.Time.NowText());
             Volatile.Write(ref _status, RunStatus.Running);
             RaceTelemetry.RunsStarted.Add(1);
             _sink.Emit(EventTypes.RunStarted, null, new
@@ -99,7 +99,7 @@ public sealed class RunExecutor
 
         try
         {
-            await _engine.Runs.MarkFinishedAsync(_run.Id, outcome, error, Clock.NowText());
+            await _engine.Runs.MarkFinishedAsync(_run.Id, outcome, error, _engine.Time.NowText());
             var items = await _engine.Runs.GetItemsAsync(_run.Id);
             Volatile.Write(ref _status, outcome);
             RaceTelemetry.RunsFinished.Add(1, new KeyValuePair<string, object?>("llmrace.run.status", outcome));

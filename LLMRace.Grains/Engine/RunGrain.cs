@@ -35,7 +35,7 @@ public sealed class RunGrain(RaceEngine engine, ILogger<RunGrain> logger) : Grai
     {
         if (await engine.Runs.GetAsync(RunId) is not null) return RunCommandResult.Conflict($"run '{RunId}' exists already");
         if (await engine.Runs.GetAsync(originalRunId) is not { } original) return RunCommandResult.NotFound($"run '{originalRunId}' does not exist");
-        var (run, items) = RunPlanner.Replan(RunId, original);
+        var (run, items) = engine.Planner.Replan(RunId, original);
         await engine.Runs.CreateAsync(run, items);
         return RunCommandResult.Accepted(StartExecutor(run));
     }

@@ -8,7 +8,7 @@ namespace LLMRace.Grains.Engine;
 /// Turns a request into a run: checks the suite and cars exist, snapshots them as they are now (the run keeps them
 /// whatever is edited later), and lays out the items in the original's order: by test, then car, then repeat.
 /// </summary>
-public sealed class RunPlanner(SuiteStore suites, GarageStore garage)
+public sealed class RunPlanner(SuiteStore suites, GarageStore garage, TimeProvider time)
 {
     public const int MaxItems = 100_000;
 
@@ -55,20 +55,20 @@ public sealed class RunPlanner(SuiteStore suites, GarageStore garage)
         {
             Id = runId, SuiteId = suite.Id, SuiteName = suite.Name, Status = RunStatus.Queued,
             SettingsJson = RaceJson.Serialize(settings), SnapshotJson = RaceJson.Serialize(snapshot),
-            CarIds = string.Join(',', cars.Select(c => c.Id)), ItemsTotal = (int)itemCount, CreatedAt = Clock.NowText(),
+            CarIds = string.Join(',', cars.Select(c => c.Id)), ItemsTotal = (int)itemCount, CreatedAt = time.NowText(),
         };
         return (run, Items(runId, snapshot));
     }
 
     /// <summary>A new run of an earlier run's snapshot, raced exactly as it was.</summary>
-    public static (RunRow Run, List<RunItemRow> Items) Replan(string runId, RunRow original)
+    public (RunRow Run, List<RunItemRow> Items) Replan(string runId, RunRow original)
     {
         var snapshot = RaceJson.Deserialize<RunSnapshot>(original.SnapshotJson)!;
         var run = new RunRow
         {
             Id = runId, SuiteId = original.SuiteId, SuiteName = original.SuiteName, Status = RunStatus.Queued,
             SettingsJson = original.SettingsJson, SnapshotJson = original.SnapshotJson, CarIds = original.CarIds,
-            ItemsTotal = original.ItemsTotal, CreatedAt = Clock.NowText(),
+            ItemsTotal = original.ItemsTotal, CreatedAt = time.NowText(),
         };
         return (run, Items(runId, snapshot));
     }

@@ -13,14 +13,14 @@ public static class RunExports
     public const string JsonFormat = "llmrace.run.v1";
 
     /// <summary>Everything about the run: the suite and cars as they were raced (no secrets), every item, the scorecard and the event log.</summary>
-    public static JsonObject Json(RunRow run, IReadOnlyList<ItemResult> items, IReadOnlyList<RunEvent> events)
+    public static JsonObject Json(RunRow run, IReadOnlyList<ItemResult> items, IReadOnlyList<RunEvent> events, DateTime exportedAt)
     {
         JsonNode? Parse(string? json) => json is null ? null : JsonNode.Parse(json);
         var snapshot = JsonNode.Parse(run.SnapshotJson)!.AsObject();
         return new JsonObject
         {
             ["format"] = JsonFormat,
-            ["exported_at"] = Clock.NowText(),
+            ["exported_at"] = Clock.Text(exportedAt),
             ["run"] = new JsonObject
             {
                 ["id"] = run.Id, ["suite_id"] = run.SuiteId, ["suite_name"] = run.SuiteName, ["status"] = run.Status,

@@ -1,11 +1,16 @@
 namespace LLMRace.Grains.Storage;
 
-/// <summary>Wall-clock timestamps as stored and sent: UTC, ISO 8601, milliseconds.</summary>
+/// <summary>
+/// Wall-clock timestamps as stored and sent: UTC, ISO 8601, milliseconds. The time itself comes from the injected
+/// <see cref="TimeProvider"/> (the system's in the app, a fake one in tests); this only writes it down.
+/// </summary>
 public static class Clock
 {
     public static string Text(DateTime utc) => utc.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture);
 
-    public static string NowText() => Text(DateTime.UtcNow);
+    public static DateTime UtcNow(this TimeProvider time) => time.GetUtcNow().UtcDateTime;
+
+    public static string NowText(this TimeProvider time) => Text(time.UtcNow());
 }
 
 public static class Ids

@@ -135,7 +135,7 @@ public static class Migrations
 
     public static int Latest => Steps[^1].Version;
 
-    public static async Task ApplyAsync(SqliteConnection connection, CancellationToken ct = default)
+    public static async Task ApplyAsync(SqliteConnection connection, TimeProvider time, CancellationToken ct = default)
     {
         await connection.ExecuteAsync("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at TEXT NOT NULL);");
         var current = await connection.ExecuteScalarAsync<int?>("SELECT MAX(version) FROM schema_version;") ?? 0;
@@ -145,7 +145,7 @@ public static class Migrations
             await using var tx = await connection.BeginTransactionAsync(ct);
             await connection.ExecuteAsync(sql, transaction: tx);
             await connection.ExecuteAsync("INSERT INTO schema_version (version, applied_at) VALUES (@version, @at);",
-                new { version, at = Clock.NowText() }, tx);
+                new { version, at = time.NowText() }, tx);
             await tx.CommitAsync(ct);
         }
     }

@@ -8,7 +8,7 @@ namespace LLMRace.Grains.Storage;
 /// At start-up, runs that a previous process left queued or running are marked interrupted and their
 /// event logs closed with a run.failed event, so no run is left hanging and every stream ends.
 /// </summary>
-public sealed class RunRecovery(RunStore runs, EventStore events, ILogger<RunRecovery> logger)
+public sealed class RunRecovery(RunStore runs, EventStore events, TimeProvider time, ILogger<RunRecovery> logger)
 {
     public async Task<int> MarkInterruptedAsync()
     {
@@ -16,18 +16,18 @@ public sealed class RunRecovery(RunStore runs, EventStore events, ILogger<RunRec
         foreach (var run in unfinished.Where(r => r.Judging && RunStatus.IsFinished(r.Status)))
         {
             await runs.SetJudgingAsync(run.Id, false);
-            await events.AppendAsync([RunEventFactory.Create(run.Id, await events.LastSeqAsync(run.Id) + 1, DateTime.UtcNow, EventTypes.JudgeFailed, null,
+            await events.AppendAsync([RunEventFactory.Create(run.Id, await events.LastSeqAsync(run.Id) + 1, time.UtcNow(), EventTypes.JudgeFailed, null,
                 new { error = "the Api stopped while the judge was grading; grades given so far are kept" })]);
             logger.LogWarning("Run {RunId} was being judged when a previous process stopped; the judge is closed", run.Id);
         }
         unfinished = [.. unfinished.Where(r => !RunStatus.IsFinished(r.Status))];
         foreach (var run in unfinished)
         {
-            var now = Clock.NowText();
+            var now = time.NowText();
             const string reason = RunExecutor.RunRecoveryReason;
             await runs.MarkFinishedAsync(run.Id, RunStatus.Interrupted, reason, now);
             var seq = await events.LastSeqAsync(run.Id) + 1;
-            await events.AppendAsync([RunEventFactory.Create(run.Id, seq, DateTime.UtcNow, EventTypes.RunFailed, null,
+            await events.AppendAsync([RunEventFactory.Create(run.Id, seq, time.UtcNow(), EventTypes.RunFailed, null,
                 new { status = RunStatus.Interrupted, error = reason })]);
             logger.LogWarning("Run {RunId} was left {Status} by a previous process; marked interrupted", run.Id, run.Status);
         }

@@ -9,8 +9,11 @@ public sealed class SqliteDatabase
 {
     static SqliteDatabase() => DefaultTypeMap.MatchNamesWithUnderscores = true;
 
-    public SqliteDatabase(string path)
+    private readonly TimeProvider _time;
+
+    public SqliteDatabase(string path, TimeProvider time)
     {
+        _time = time;
         Path = System.IO.Path.GetFullPath(path);
         ConnectionString = new SqliteConnectionStringBuilder
         {
@@ -83,7 +86,7 @@ public sealed class SqliteDatabase
             OwnerOnlyFile.Ensure(Path, create: true);
             await using var connection = await OpenAsync(ct);
             await connection.ExecuteAsync("PRAGMA journal_mode=WAL;");
-            await Migrations.ApplyAsync(connection, ct);
+            await Migrations.ApplyAsync(connection, _time, ct);
             // SQLite makes the WAL and shared-memory files with the database's mode; ones left by an older version are tightened too.
             OwnerOnlyFile.Ensure(Path + "-wal", create: false);
             OwnerOnlyFile.Ensure(Path + "-shm", create: false);

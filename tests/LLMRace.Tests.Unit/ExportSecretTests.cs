@@ -16,7 +16,7 @@ public class ExportSecretTests
         var snapshot = new RunSnapshot(new SuiteSnapshot("s", "S", "c", "", []), [new CarSnapshot("car_a", "A", "m", [], connection)], new RunSettings());
         var run = new RunRow { Id = "run_a", SnapshotJson = RaceJson.Serialize(snapshot), SettingsJson = "{}" };
 
-        var exported = RunExports.Json(run, [], []).ToJsonString();
+        var exported = RunExports.Json(run, [], [], DateTime.UtcNow).ToJsonString();
 
         Assert.DoesNotContain("pw-SECRET-1", exported);
         Assert.Contains("http://127.0.0.1:9000/v1", exported);

@@ -120,7 +120,7 @@ public class ResultMathTests
     [InlineData("{score: five}", null, null, "it does not parse")]
     public void A_judge_reply_is_read_or_recorded_as_an_error(string reply, double? score, string? verdict, string? error)
     {
-        var grade = JudgeRunner.Parse(reply, "judge");
+        var grade = JudgeRunner.Parse(reply, "judge", "2026-01-01T00:00:00.000Z");
         Assert.Equal(score, grade.Score);
         Assert.Equal(verdict, grade.Verdict);
         if (error is null) Assert.Null(grade.Error); else Assert.Contains(error, grade.Error);

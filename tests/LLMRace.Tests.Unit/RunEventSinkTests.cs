@@ -15,7 +15,7 @@ public sealed class RunEventSinkTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _db = new SqliteDatabase(Path.Combine(_folder, "test.db"));
+        _db = new SqliteDatabase(Path.Combine(_folder, "test.db"), TimeProvider.System);
         await _db.InitializeAsync();
     }
 
@@ -48,7 +48,7 @@ public sealed class RunEventSinkTests : IAsyncLifetime
     {
         var store = new EventStore(_db);
         var publisher = new RecordingPublisher(store);
-        return (store, publisher, new RunEventSink(runId, 0, store, publisher, NullLogger.Instance));
+        return (store, publisher, new RunEventSink(runId, 0, store, publisher, TimeProvider.System, NullLogger.Instance));
     }
 
     /// <summary>Eight threads at once, each calling <paramref name="emit"/>(thread, i) for i = 0..499 in order.</summary>
@@ -141,12 +141,12 @@ public sealed class RunEventSinkTests : IAsyncLifetime
     public async Task A_sink_continues_after_the_last_stored_seq()
     {
         var store = new EventStore(_db);
-        var first = new RunEventSink("run_b", 0, store, new RecordingPublisher(store), NullLogger.Instance);
+        var first = new RunEventSink("run_b", 0, store, new RecordingPublisher(store), TimeProvider.System, NullLogger.Instance);
         first.Emit(EventTypes.RunStarted, null, null);
         first.Emit(EventTypes.ItemStarted, "i", null);
         await first.FlushAndCompleteAsync();
 
-        var second = new RunEventSink("run_b", await store.LastSeqAsync("run_b"), store, new RecordingPublisher(store), NullLogger.Instance);
+        var second = new RunEventSink("run_b", await store.LastSeqAsync("run_b"), store, new RecordingPublisher(store), TimeProvider.System, NullLogger.Instance);
         var e = second.Emit(EventTypes.RunCompleted, null, new { status = "completed" });
         await second.FlushAndCompleteAsync();
 
@@ -187,7 +187,7 @@ public sealed class RunEventSinkTests : IAsyncLifetime
     public async Task A_publish_failure_loses_nothing_from_the_log()
     {
         var store = new EventStore(_db);
-        var sink = new RunEventSink("run_c", 0, store, new FailingPublisher(), NullLogger.Instance);
+        var sink = new RunEventSink("run_c", 0, store, new FailingPublisher(), TimeProvider.System, NullLogger.Instance);
         for (var i = 0; i < 10; i++) sink.Emit(EventTypes.ItemDelta, "i", new { i });
         await sink.FlushAndCompleteAsync();
 
@@ -200,19 +200,21 @@ public sealed class RunEventSinkTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Runs_left_running_are_marked_interrupted_and_their_log_closed()
+    public async Task Runs_left_running_are_marked_interrupted_and_their_log_closed_at_the_time_of_recovery()
     {
+        var recoveredAt = new DateTimeOffset(2026, 3, 4, 5, 6, 7, 890, TimeSpan.Zero);
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(recoveredAt);
         var runs = new RunStore(_db);
         var store = new EventStore(_db);
         await runs.CreateAsync(
-            new RunRow { Id = "run_d", SuiteId = "s", SuiteName = "S", Status = RunStatus.Running, CarIds = "c", ItemsTotal = 2, CreatedAt = Clock.NowText() },
+            new RunRow { Id = "run_d", SuiteId = "s", SuiteName = "S", Status = RunStatus.Running, CarIds = "c", ItemsTotal = 2, CreatedAt = "2026-03-04T05:00:00.000Z" },
             [
                 new RunItemRow { Id = "item_1", RunId = "run_d", Ordinal = 0, TestId = "t", TestName = "T", CarId = "c", CarName = "C", Status = ItemStatus.Running },
                 new RunItemRow { Id = "item_2", RunId = "run_d", Ordinal = 1, TestId = "t", TestName = "T", CarId = "c", CarName = "C", Status = ItemStatus.Pending },
             ]);
-        await store.AppendAsync([RunEventFactory.Create("run_d", 1, DateTime.UtcNow, EventTypes.RunStarted, null, null)]);
+        await store.AppendAsync([RunEventFactory.Create("run_d", 1, recoveredAt.UtcDateTime.AddMinutes(-6), EventTypes.RunStarted, null, null)]);
 
-        var count = await new RunRecovery(runs, store, NullLogger<RunRecovery>.Instance).MarkInterruptedAsync();
+        var count = await new RunRecovery(runs, store, time, NullLogger<RunRecovery>.Instance).MarkInterruptedAsync();
 
         Assert.Equal(1, count);
         Assert.Equal(RunStatus.Interrupted, (await runs.GetAsync("run_d"))!.Status);
@@ -221,5 +223,7 @@ public sealed class RunEventSinkTests : IAsyncLifetime
         Assert.Equal([1L, 2L], log.Select(e => e.Seq));
         Assert.True(log[^1].IsTerminal);
         Assert.Contains("interrupted", log[^1].Json);
+        Assert.Equal("2026-03-04T05:06:07.890Z", (await runs.GetAsync("run_d"))!.FinishedAt);
+        Assert.Contains("\"ts\":\"2026-03-04T05:06:07.890Z\"", log[^1].Json);
     }
 }
