@@ -13,9 +13,9 @@ using Microsoft.Extensions.Logging;
 namespace LLMRace.Grains.Engine;
 
 /// <summary>
-/// Races one item: one test's prompt streamed from one car. Measures the stream, emits its events, runs the
-/// tool loop (answering each call with the test's mock, for a bounded number of turns), checks the output
-/// and stores the outcome. Never throws for a provider's failure: that is the item's error.
+/// Races one item: one test's prompt streamed from one car, turn by turn through its <see cref="ToolLoop"/>. Measures
+/// each stream and emits its events; <see cref="ItemOutcome"/> checks and stores what came of it. Never throws for a
+/// provider's failure: that is the item's error.
 /// </summary>
 public sealed class ItemRunner(
     RaceEngine engine, RunEventSink sink, string runId, RunItemRow item, PreparedTest prepared, CarSnapshot car, ILogger logger)
@@ -23,8 +23,7 @@ public sealed class ItemRunner(
 {
     private readonly TestSnapshot _test = prepared.Snapshot;
     private readonly List<RaceTurn> _turns = [];
-    private readonly List<ToolCall> _allCalls = [];
-    private readonly List<ToolResult> _allResults = [];
+    private readonly ToolLoop _tools = new(sink, item.Id, prepared.Tools, prepared.Snapshot.MaxToolTurns);
     private int _retries;
     private long _queueWait;
     private long _outputChars;
@@ -79,7 +78,7 @@ public sealed class ItemRunner(
         await Task.Yield();
 
         return await new ItemOutcome(engine, sink, item, prepared, car)
-            .StoreAsync(new RacedItem(_turns, _allCalls, _allResults, _retries, _queueWait), status, error, activity);
+            .StoreAsync(new RacedItem(_turns, _tools.Calls, _tools.Results, _retries, _queueWait), status, error, activity);
     }
 
     /// <summary>One request, or, for a test with tools, one per turn until the model stops calling them.</summary>
@@ -87,45 +86,19 @@ public sealed class ItemRunner(
     {
         var provider = engine.ConnectionTypes.ProviderFor(car.Connection.Type);
         var target = await engine.TargetOfAsync(car.Connection);
-        var tools = prepared.Tools;
-        var maxTurns = tools.Count > 0 ? _test.MaxToolTurns ?? ToolDefinition.DefaultMaxTurns : 1;
-        var history = new List<ToolExchange>();
 
         var queued = Stopwatch.GetTimestamp();
         using var slot = await engine.Limiter.AcquireAsync(car.Connection.Id, car.Connection.MaxConcurrency, ct);
         _queueWait = Stopwatch.GetTimestamp() - queued;
         var client = engine.CreateStreamClient();
 
-        for (var turn = 1; turn <= maxTurns; turn++)
+        await _tools.RunAsync(async (history, turnCt) =>
         {
             _turns.Add(new RaceTurn());
-            var request = new ChatRequest(car.Model, _test.SystemPrompt, _test.UserPrompt, car.Params) { Tools = tools, History = [.. history] };
-            await client.StreamAsync(provider, target, request, car.Connection, this, ct);
-
-            var calls = Current.ToolCalls.Build();
-            if (calls.Count == 0) break;
-            if (tools.Count == 0)
-            {
-                // Calls to tools the test never offered are recorded, not answered.
-                foreach (var call in calls)
-                {
-                    _allCalls.Add(call);
-                    sink.Emit(EventTypes.ItemToolCall, item.Id, new { turn, index = call.Index, id = call.Id, name = call.Name, arguments = call.Arguments });
-                }
-                break;
-            }
-            var results = new List<ToolResult>();
-            foreach (var call in calls)
-            {
-                _allCalls.Add(call);
-                sink.Emit(EventTypes.ItemToolCall, item.Id, new { turn, index = call.Index, id = call.Id, name = call.Name, arguments = call.Arguments });
-                var result = ToolAnswers.Answer(call, tools);
-                results.Add(result);
-                _allResults.Add(result);
-                sink.Emit(EventTypes.ItemToolResult, item.Id, new { turn, id = result.CallId, name = result.Name, content = result.Content, is_error = result.IsError });
-            }
-            history.Add(new ToolExchange(Current.Text.ToString(), calls, results));
-        }
+            var request = new ChatRequest(car.Model, _test.SystemPrompt, _test.UserPrompt, car.Params) { Tools = prepared.Tools, History = history };
+            await client.StreamAsync(provider, target, request, car.Connection, this, turnCt);
+            return (Current.Text.ToString(), Current.ToolCalls.Build());
+        }, ct);
     }
 
     void IStreamObserver.Sending(long timestamp) => Current.Meter.Start(timestamp);
