@@ -31,12 +31,17 @@ builder.Services.ConfigureHttpJsonOptions(o =>
 {
     o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
     o.SerializerOptions.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
+    // A number is a JSON number: "5" for 5 is a 400, and the OpenAPI document (and the UI's types made from it) says number, not number | string.
+    o.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict;
     o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
 });
 builder.Services.AddProblemDetails();
 builder.Services.AddAuthentication(AccessTokenHandler.SchemeName)
     .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, AccessTokenHandler>(AccessTokenHandler.SchemeName, null);
 builder.Services.AddAuthorization();
+// A body that cannot be bound throws (as in development) so BadRequestExceptionHandler can name what is wrong; by
+// default production answers a bare 400.
+builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
 builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
 builder.Services.AddExceptionHandler<ConflictExceptionHandler>();
 builder.Services.AddOpenApi();
@@ -84,7 +89,6 @@ app.MapDefaultEndpoints();
 var secured = app.MapGroup("").RequireAuthorization();
 secured.MapOpenApi();
 secured.MapScalarApiReference("/api/docs", o => o.WithTitle("LLMRace API"));
-secured.MapGet("/api/health", () => TypedResults.Ok(new { status = "ok", service = "llmrace-api" })).WithTags("Health");
 secured.MapConnectionEndpoints();
 secured.MapCarEndpoints();
 secured.MapSuiteEndpoints();

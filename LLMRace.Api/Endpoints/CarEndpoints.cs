@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using LLMRace.Api.Infrastructure;
+using Microsoft.AspNetCore.Http.HttpResults;
 using LLMRace.Grains.Storage;
 
 namespace LLMRace.Api.Endpoints;
@@ -32,10 +33,10 @@ public static class CarEndpoints
 
         group.MapGet("/", async (GarageStore garage) => (await garage.ListCarsAsync()).Select(CarView.From));
 
-        group.MapGet("/{id}", async Task<IResult> (string id, GarageStore garage) =>
+        group.MapGet("/{id}", async Task<Results<Ok<CarView>, ProblemHttpResult>> (string id, GarageStore garage) =>
             await garage.GetCarAsync(id) is { } row ? TypedResults.Ok(CarView.From(row)) : Problems.NotFound("car", id));
 
-        group.MapPost("/", async Task<IResult> (CarInput input, GarageStore garage, TimeProvider time) =>
+        group.MapPost("/", async Task<Results<Created<CarView>, ValidationProblem>> (CarInput input, GarageStore garage, TimeProvider time) =>
         {
             var now = time.NowText();
             var row = new CarRow { Id = Ids.New("car"), CreatedAt = now, UpdatedAt = now };
@@ -44,7 +45,8 @@ public static class CarEndpoints
             return TypedResults.Created($"/api/cars/{row.Id}", CarView.From(row));
         });
 
-        group.MapPut("/{id}", async Task<IResult> (string id, CarInput input, GarageStore garage, TimeProvider time) =>
+        group.MapPut("/{id}", async Task<Results<Ok<CarView>, ValidationProblem, ProblemHttpResult>> (
+            string id, CarInput input, GarageStore garage, TimeProvider time) =>
         {
             if (await garage.GetCarAsync(id) is not { } row) return Problems.NotFound("car", id);
             if (await ApplyAsync(input, row, garage) is { } invalid) return invalid;
@@ -53,11 +55,11 @@ public static class CarEndpoints
             return TypedResults.Ok(CarView.From(row));
         });
 
-        group.MapDelete("/{id}", async Task<IResult> (string id, GarageStore garage) =>
+        group.MapDelete("/{id}", async Task<Results<NoContent, ProblemHttpResult>> (string id, GarageStore garage) =>
             await garage.DeleteCarAsync(id) ? TypedResults.NoContent() : Problems.NotFound("car", id));
     }
 
-    private static async Task<IResult?> ApplyAsync(CarInput input, CarRow row, GarageStore garage)
+    private static async Task<ValidationProblem?> ApplyAsync(CarInput input, CarRow row, GarageStore garage)
     {
         var errors = new Errors();
         var name = errors.Require("name", input.Name, 100);

@@ -5,6 +5,7 @@ using LLMRace.Grains.Engine;
 using LLMRace.Grains.Providers;
 using LLMRace.Grains.Security;
 using LLMRace.Grains.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace LLMRace.Api.Endpoints;
 
@@ -29,6 +30,18 @@ public sealed record ConnectionView(
         r.MaxRetries, r.MaxConcurrency, r.Managed, r.CreatedAt, r.UpdatedAt);
 }
 
+/// <summary>The models a connection's server lists.</summary>
+public sealed record ModelList(IReadOnlyList<string> Models);
+
+/// <summary>The garage's Test: reachable (ONLINE) or not, how fast, how many models.</summary>
+public sealed record ConnectionTestResult(string Status, double LatencyMs, int ModelCount, string? Error);
+
+/// <summary>Verify Runtime: where the key comes from, what discovery found, and hints for what to fix.</summary>
+public sealed record VerifyResult(
+    string ConnectionId, string Type, string BaseUrl, string AuthSource, bool AuthPresent, DiscoveryView Discovery, IReadOnlyList<string> Hints);
+
+public sealed record DiscoveryView(string Status, IReadOnlyList<string> Models, string? Error, string? Failure, int? HttpStatus, double LatencyMs);
+
 public static partial class ConnectionEndpoints
 {
     public static void MapConnectionEndpoints(this IEndpointRouteBuilder app)
@@ -37,10 +50,10 @@ public static partial class ConnectionEndpoints
 
         group.MapGet("/", async (GarageStore garage) => (await garage.ListConnectionsAsync()).Select(ConnectionView.From));
 
-        group.MapGet("/{id}", async Task<IResult> (string id, GarageStore garage) =>
+        group.MapGet("/{id}", async Task<Results<Ok<ConnectionView>, ProblemHttpResult>> (string id, GarageStore garage) =>
             await garage.GetConnectionAsync(id) is { } row ? TypedResults.Ok(ConnectionView.From(row)) : Problems.NotFound("connection", id));
 
-        group.MapPost("/", async Task<IResult> (ConnectionInput input, GarageStore garage, SecretProtector secrets, ApiKeyEnvVars envVars, ConnectionTypeRegistry types,
+        group.MapPost("/", async Task<Results<Created<ConnectionView>, ValidationProblem>> (ConnectionInput input, GarageStore garage, SecretProtector secrets, ApiKeyEnvVars envVars, ConnectionTypeRegistry types,
             TimeProvider time) =>
         {
             var now = time.NowText();
@@ -50,7 +63,7 @@ public static partial class ConnectionEndpoints
             return TypedResults.Created($"/api/connections/{row.Id}", ConnectionView.From(row));
         });
 
-        group.MapPut("/{id}", async Task<IResult> (string id, ConnectionInput input, GarageStore garage, SecretProtector secrets, ApiKeyEnvVars envVars,
+        group.MapPut("/{id}", async Task<Results<Ok<ConnectionView>, ValidationProblem, ProblemHttpResult>> (string id, ConnectionInput input, GarageStore garage, SecretProtector secrets, ApiKeyEnvVars envVars,
             ConnectionTypeRegistry types, TimeProvider time) =>
         {
             if (await garage.GetConnectionAsync(id) is not { } row) return Problems.NotFound("connection", id);
@@ -60,7 +73,7 @@ public static partial class ConnectionEndpoints
             return TypedResults.Ok(ConnectionView.From(row) with { Notice = notice });
         });
 
-        group.MapDelete("/{id}", async Task<IResult> (string id, GarageStore garage) =>
+        group.MapDelete("/{id}", async Task<Results<NoContent, ProblemHttpResult>> (string id, GarageStore garage) =>
         {
             if (await garage.GetConnectionAsync(id) is null) return Problems.NotFound("connection", id);
             var cars = await garage.CountCarsOfConnectionAsync(id);
@@ -69,29 +82,23 @@ public static partial class ConnectionEndpoints
             return TypedResults.NoContent();
         });
 
-        group.MapGet("/{id}/models", async Task<IResult> (string id, GarageStore garage, RaceEngine engine, CancellationToken ct) =>
+        group.MapGet("/{id}/models", async Task<Results<Ok<ModelList>, ProblemHttpResult>> (string id, GarageStore garage, RaceEngine engine, CancellationToken ct) =>
         {
             if (await garage.GetConnectionAsync(id) is not { } row) return Problems.NotFound("connection", id);
             var discovery = await RuntimeDiagnostics.DiscoverAsync(row, engine, ct);
             return discovery.Error is null
-                ? TypedResults.Ok(new { models = discovery.Models })
+                ? TypedResults.Ok(new ModelList(discovery.Models))
                 : TypedResults.Problem(statusCode: 502, title: "Model discovery failed", detail: discovery.Error);
         });
 
-        group.MapPost("/{id}/test", async Task<IResult> (string id, GarageStore garage, RaceEngine engine, CancellationToken ct) =>
+        group.MapPost("/{id}/test", async Task<Results<Ok<ConnectionTestResult>, ProblemHttpResult>> (string id, GarageStore garage, RaceEngine engine, CancellationToken ct) =>
         {
             if (await garage.GetConnectionAsync(id) is not { } row) return Problems.NotFound("connection", id);
             var discovery = await RuntimeDiagnostics.DiscoverAsync(row, engine, ct);
-            return TypedResults.Ok(new
-            {
-                status = discovery.Error is null ? "ONLINE" : "OFFLINE",
-                latency_ms = discovery.LatencyMs,
-                model_count = discovery.Models.Count,
-                error = discovery.Error,
-            });
+            return TypedResults.Ok(new ConnectionTestResult(discovery.Error is null ? "ONLINE" : "OFFLINE", discovery.LatencyMs, discovery.Models.Count, discovery.Error));
         });
 
-        group.MapPost("/{id}/verify", async Task<IResult> (string id, GarageStore garage, RaceEngine engine, CancellationToken ct) =>
+        group.MapPost("/{id}/verify", async Task<Results<Ok<VerifyResult>, ProblemHttpResult>> (string id, GarageStore garage, RaceEngine engine, CancellationToken ct) =>
         {
             if (await garage.GetConnectionAsync(id) is not { } row) return Problems.NotFound("connection", id);
             string source;
@@ -106,24 +113,11 @@ public static partial class ConnectionEndpoints
                 (source, present) = (AuthSources.EncryptedDb, false);
             }
             var discovery = await RuntimeDiagnostics.DiscoverAsync(row, engine, ct);
-            return TypedResults.Ok(new
-            {
-                connection_id = row.Id,
-                type = row.Type,
-                base_url = row.BaseUrl,
-                auth_source = source,
-                auth_present = present,
-                discovery = new
-                {
-                    status = discovery.Error is null ? "ok" : "failed",
-                    models = discovery.Models,
-                    error = discovery.Error,
-                    failure = discovery.Failure == DiscoveryFailure.None ? null : discovery.Failure.ToString().ToLowerInvariant(),
-                    http_status = discovery.StatusCode,
-                    latency_ms = discovery.LatencyMs,
-                },
-                hints = RuntimeDiagnostics.Hints(row, discovery, source, present, engine),
-            });
+            return TypedResults.Ok(new VerifyResult(row.Id, row.Type, row.BaseUrl, source, present,
+                new DiscoveryView(
+                    discovery.Error is null ? "ok" : "failed", discovery.Models, discovery.Error,
+                    discovery.Failure == DiscoveryFailure.None ? null : discovery.Failure.ToString().ToLowerInvariant(), discovery.StatusCode, discovery.LatencyMs),
+                RuntimeDiagnostics.Hints(row, discovery, source, present, engine)));
         });
     }
 
@@ -132,7 +126,7 @@ public static partial class ConnectionEndpoints
     /// base URL's scheme, host or port changes and no key comes with the change, the stored key (and any credentials
     /// the old URL had) is dropped, and <paramref name="notice"/> says so.
     /// </summary>
-    private static IResult? Apply(ConnectionInput input, ConnectionRow row, SecretProtector secrets, ApiKeyEnvVars envVars, ConnectionTypeRegistry types,
+    private static ValidationProblem? Apply(ConnectionInput input, ConnectionRow row, SecretProtector secrets, ApiKeyEnvVars envVars, ConnectionTypeRegistry types,
         bool creating, out string? notice)
     {
         notice = null;

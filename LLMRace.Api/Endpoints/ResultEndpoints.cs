@@ -5,10 +5,31 @@ using LLMRace.Api.Infrastructure;
 using LLMRace.Grains.Contracts;
 using LLMRace.Grains.Results;
 using LLMRace.Grains.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace LLMRace.Api.Endpoints;
 
 public sealed record JudgeInput(string? JudgeCarId, string? Rubric);
+
+/// <summary>One item as Inspect shows it: the item, the prompt it was given, and its events.</summary>
+public sealed record ItemDetail(RunItemView Item, PromptView Prompt, IEnumerable<JsonNode?> Events);
+
+public sealed record PromptView(string? SystemPrompt, string? UserPrompt, string? ExpectedConstraints, string? ToolsSchemaJson);
+
+public sealed record RunScorecard(string RunId, string SuiteName, string Status, IReadOnlyList<CarScore> Cars);
+
+public sealed record BaselineMarked(string Id, string SuiteId, bool IsBaseline);
+
+public sealed record JudgeStarted(string Id, string JudgeCarId, string Status);
+
+/// <summary>Runs side by side: each run's scorecards, and the samples behind each car's distributions, for charts.</summary>
+public sealed record RunsCompared(IEnumerable<ComparedRun> Runs, IEnumerable<CompareSeries> Series);
+
+public sealed record ComparedRun(string RunId, string SuiteName, string CreatedAt, string Status, IReadOnlyList<CarScore> Cars);
+
+public sealed record CompareSeries(
+    string RunId, string CarId, string CarName, string Label, IEnumerable<double> TtftMs, IEnumerable<double> E2eMs,
+    IEnumerable<double> DecodeTokensPerS, IEnumerable<double> JudgeScores, double PassRate, double ErrorRate);
 
 /// <summary>What a run tells afterwards: Inspect, exports, scorecards, baselines, comparisons and the judge.</summary>
 public static class ResultEndpoints
@@ -17,20 +38,18 @@ public static class ResultEndpoints
     {
         var runs = app.MapGroup("/api/runs").WithTags("Results");
 
-        runs.MapGet("/{id}/items/{itemId}", async Task<IResult> (string id, string itemId, RunStore store, EventStore events) =>
+        runs.MapGet("/{id}/items/{itemId}", async Task<Results<Ok<ItemDetail>, ProblemHttpResult>> (string id, string itemId, RunStore store, EventStore events) =>
         {
             if (await store.GetAsync(id) is not { } run) return Problems.NotFound("run", id);
             if (await store.GetItemAsync(id, itemId) is not { } item) return Problems.NotFound("item", itemId);
             var test = RaceJson.Deserialize<RunSnapshot>(run.SnapshotJson)!.Suite.Tests.FirstOrDefault(t => t.Id == item.TestId);
-            return TypedResults.Ok(new
-            {
-                item = RunItemView.From(item),
-                prompt = new { system_prompt = test?.SystemPrompt, user_prompt = test?.UserPrompt, expected_constraints = test?.ExpectedConstraints, tools_schema_json = test?.ToolsSchemaJson },
-                events = (await events.ReadItemAsync(id, itemId)).Select(e => JsonNode.Parse(e.Json)),
-            });
+            return TypedResults.Ok(new ItemDetail(
+                RunItemView.From(item),
+                new PromptView(test?.SystemPrompt, test?.UserPrompt, test?.ExpectedConstraints, test?.ToolsSchemaJson),
+                (await events.ReadItemAsync(id, itemId)).Select(e => JsonNode.Parse(e.Json))));
         });
 
-        runs.MapGet("/{id}/export", async Task<IResult> (string id, string? format, RunStore store, EventStore events, TimeProvider time) =>
+        runs.MapGet("/{id}/export", async Task<Results<FileContentHttpResult, ValidationProblem, ProblemHttpResult>> (string id, string? format, RunStore store, EventStore events, TimeProvider time) =>
         {
             if (await store.GetAsync(id) is not { } run) return Problems.NotFound("run", id);
             var items = (await store.GetItemsAsync(id)).Select(ItemResult.From).ToList();
@@ -44,22 +63,22 @@ public static class ResultEndpoints
             };
         });
 
-        runs.MapGet("/{id}/scorecard", async Task<IResult> (string id, RunStore store) =>
+        runs.MapGet("/{id}/scorecard", async Task<Results<Ok<RunScorecard>, ProblemHttpResult>> (string id, RunStore store) =>
         {
             if (await store.GetAsync(id) is not { } run) return Problems.NotFound("run", id);
             var items = (await store.GetItemsAsync(id)).Select(ItemResult.From).ToList();
-            return TypedResults.Ok(new { run_id = run.Id, suite_name = run.SuiteName, status = run.Status, cars = Scorecards.For(items) });
+            return TypedResults.Ok(new RunScorecard(run.Id, run.SuiteName, run.Status, Scorecards.For(items)));
         });
 
-        runs.MapPost("/{id}/baseline", async Task<IResult> (string id, RunStore store) =>
+        runs.MapPost("/{id}/baseline", async Task<Results<Ok<BaselineMarked>, ProblemHttpResult>> (string id, RunStore store) =>
         {
             if (await store.GetAsync(id) is not { } run) return Problems.NotFound("run", id);
             if (!RunStatus.IsFinished(run.Status)) return Problems.Conflict($"run '{id}' is {run.Status}: a baseline must have finished");
             await store.MarkBaselineAsync(run.Id, run.SuiteId);
-            return TypedResults.Ok(new { id = run.Id, suite_id = run.SuiteId, is_baseline = true });
+            return TypedResults.Ok(new BaselineMarked(run.Id, run.SuiteId, true));
         });
 
-        runs.MapGet("/{id}/compare", async Task<IResult> (string id, string? baseline,
+        runs.MapGet("/{id}/compare", async Task<Results<Ok<Comparison>, ValidationProblem, ProblemHttpResult>> (string id, string? baseline,
             [FromQuery(Name = "ttft_tolerance_pct")] double? ttftTolerancePct, [FromQuery(Name = "e2e_tolerance_pct")] double? e2eTolerancePct,
             [FromQuery(Name = "tpot_tolerance_pct")] double? tpotTolerancePct, [FromQuery(Name = "pass_rate_tolerance_points")] double? passRateTolerancePoints,
             RunStore store) =>
@@ -82,17 +101,17 @@ public static class ResultEndpoints
             return TypedResults.Ok(RunComparisons.Compare(run.Id, current, against.Id, previous, tolerances));
         });
 
-        runs.MapPost("/{id}/judge", async Task<IResult> (string id, JudgeInput input, IGrainFactory grains) =>
+        runs.MapPost("/{id}/judge", async Task<Results<Accepted<JudgeStarted>, ValidationProblem, ProblemHttpResult>> (string id, JudgeInput input, IGrainFactory grains) =>
         {
             var errors = new Errors();
             var carId = errors.Require("judge_car_id", input.JudgeCarId, 100);
             if (input.Rubric is { Length: > 10_000 }) errors.Add("rubric", "is longer than 10000 characters");
             if (errors.Any) return Problems.Invalid(errors.ByField);
             return RunEndpoints.Answer(await grains.GetGrain<IRunGrain>(id).Judge(carId!, input.Rubric), "run", id, _ =>
-                TypedResults.Accepted($"/api/runs/{id}/stream", new { id, judge_car_id = carId, status = "judging" }));
+                TypedResults.Accepted($"/api/runs/{id}/stream", new JudgeStarted(id, carId!, "judging")));
         });
 
-        app.MapGet("/api/compare", async Task<IResult> ([FromQuery(Name = "run_ids")] string? runIds, RunStore store) =>
+        app.MapGet("/api/compare", async Task<Results<Ok<RunsCompared>, ValidationProblem>> ([FromQuery(Name = "run_ids")] string? runIds, RunStore store) =>
         {
             var ids = (runIds ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct().ToList();
             if (ids.Count is 0 or > 20) return Problems.Invalid("run_ids", "list 1 to 20 run ids, comma-separated");
@@ -102,24 +121,16 @@ public static class ResultEndpoints
                 if (await store.GetAsync(runId) is not { } run) return Problems.Invalid("run_ids", $"run '{runId}' does not exist");
                 runsFound.Add((run, (await store.GetItemsAsync(runId)).Select(ItemResult.From).ToList()));
             }
-            return TypedResults.Ok(new
-            {
-                runs = runsFound.Select(r => new { run_id = r.Run.Id, suite_name = r.Run.SuiteName, created_at = r.Run.CreatedAt, status = r.Run.Status, cars = Scorecards.For(r.Items) }),
-                // The samples behind each car's distributions, for charts.
-                series = runsFound.SelectMany(r => r.Items.GroupBy(i => i.Row.CarId).Select(car => new
-                {
-                    run_id = r.Run.Id,
-                    car_id = car.Key,
-                    car_name = car.First().Row.CarName,
-                    label = $"{car.First().Row.CarName} · {r.Run.CreatedAt[..16].Replace('T', ' ')}",
-                    ttft_ms = car.Select(i => i.Metrics?.TtftMs).OfType<double>(),
-                    e2e_ms = car.Select(i => i.Metrics?.E2eMs).OfType<double>(),
-                    decode_tokens_per_s = car.Select(i => i.Metrics?.DecodeTokensPerS).OfType<double>(),
-                    judge_scores = car.Select(i => i.Judge?.Score).OfType<double>(),
-                    pass_rate = Scorecards.Rate(car.Count(i => i.Passed), car.Count()),
-                    error_rate = Scorecards.Rate(car.Count(i => i.Errored), car.Count()),
-                })),
-            });
+            return TypedResults.Ok(new RunsCompared(
+                runsFound.Select(r => new ComparedRun(r.Run.Id, r.Run.SuiteName, r.Run.CreatedAt, r.Run.Status, Scorecards.For(r.Items))),
+                runsFound.SelectMany(r => r.Items.GroupBy(i => i.Row.CarId).Select(car => new CompareSeries(
+                    r.Run.Id, car.Key, car.First().Row.CarName, $"{car.First().Row.CarName} · {r.Run.CreatedAt[..16].Replace('T', ' ')}",
+                    car.Select(i => i.Metrics?.TtftMs).OfType<double>(),
+                    car.Select(i => i.Metrics?.E2eMs).OfType<double>(),
+                    car.Select(i => i.Metrics?.DecodeTokensPerS).OfType<double>(),
+                    car.Select(i => i.Judge?.Score).OfType<double>(),
+                    Scorecards.Rate(car.Count(i => i.Passed), car.Count()),
+                    Scorecards.Rate(car.Count(i => i.Errored), car.Count()))))));
         }).WithTags("Results");
     }
 }

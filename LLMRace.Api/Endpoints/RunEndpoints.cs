@@ -5,6 +5,7 @@ using LLMRace.Api.Infrastructure;
 using LLMRace.Api.Live;
 using LLMRace.Grains.Contracts;
 using LLMRace.Grains.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace LLMRace.Api.Endpoints;
 
@@ -35,13 +36,24 @@ public sealed record RunItemView(
     private static JsonNode? Parse(string? json) => json is null ? null : JsonNode.Parse(json);
 }
 
+/// <summary>A run just made (by a start or a re-run): where it is and how much it will race.</summary>
+public sealed record RunCreated(string Id, string Status, int ItemsTotal)
+{
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? RerunOf { get; init; }
+}
+
+public sealed record RunCancelling(string Id, string Status, int ItemsDone, int ItemsTotal);
+
+public sealed record RunResuming(string Id, string Status, int? ItemsToRace);
+
 public static class RunEndpoints
 {
     public static void MapRunEndpoints(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/runs").WithTags("Runs");
 
-        group.MapGet("/", async Task<IResult> (HttpResponse response, RunStore runs, int? limit, int? offset,
+        group.MapGet("/", async Task<Results<Ok<IEnumerable<RunView>>, ValidationProblem>> (HttpResponse response, RunStore runs, int? limit, int? offset,
             [FromQuery(Name = "suite_id")] string? suiteId, [FromQuery(Name = "car_id")] string? carId,
             string? status, DateTimeOffset? from, DateTimeOffset? to) =>
         {
@@ -58,17 +70,17 @@ public static class RunEndpoints
             return TypedResults.Ok(page.Select(RunView.From));
         }).WithSummary("Run history, newest first: filter by suite_id, car_id, status, from and to (ISO dates); X-Total-Count gives the total.");
 
-        group.MapGet("/{id}", async Task<IResult> (string id, RunStore runs) =>
+        group.MapGet("/{id}", async Task<Results<Ok<RunView>, ProblemHttpResult>> (string id, RunStore runs) =>
             await runs.GetAsync(id) is { } run ? TypedResults.Ok(RunView.From(run)) : Problems.NotFound("run", id));
 
-        group.MapGet("/{id}/items", async Task<IResult> (string id, RunStore runs) =>
+        group.MapGet("/{id}/items", async Task<Results<Ok<IEnumerable<RunItemView>>, ProblemHttpResult>> (string id, RunStore runs) =>
             await runs.GetAsync(id) is null ? Problems.NotFound("run", id) : TypedResults.Ok((await runs.GetItemsAsync(id)).Select(RunItemView.From)));
 
         group.MapPost("/", CreateAsync);
 
-        group.MapPost("/{id}/cancel", async Task<IResult> (string id, IGrainFactory grains) =>
+        group.MapPost("/{id}/cancel", async Task<Results<Accepted<RunCancelling>, ValidationProblem, ProblemHttpResult>> (string id, IGrainFactory grains) =>
             Answer(await grains.GetGrain<IRunGrain>(id).Cancel(), "run", id, progress =>
-                TypedResults.Accepted($"/api/runs/{id}", new { id, status = progress.Status, items_done = progress.ItemsDone, items_total = progress.ItemsTotal })));
+                TypedResults.Accepted($"/api/runs/{id}", new RunCancelling(id, progress.Status, progress.ItemsDone, progress.ItemsTotal))));
 
         group.MapPost("/{id}/resume", ResumeAsync)
             .WithSummary("Races again the unfinished items of an interrupted, cancelled or failed run; its stream goes on from the last seq.");
@@ -79,32 +91,33 @@ public static class RunEndpoints
             .WithSummary("The run's events as Server-Sent Events: replay after Last-Event-ID (or ?after=N), then live, ending with the run's terminal event.");
     }
 
-    private static async Task<IResult> CreateAsync(RunInput input, IGrainFactory grains)
+    private static async Task<Results<Created<RunCreated>, ValidationProblem, ProblemHttpResult>> CreateAsync(RunInput input, IGrainFactory grains)
     {
         var id = Ids.New("run");
         var request = new RunPlanRequest(input.SuiteId, input.CarIds?.ToArray(), input.Settings?.Concurrency, input.Settings?.Repeats);
         return Answer(await grains.GetGrain<IRunGrain>(id).Create(request), "run", id, progress =>
-            TypedResults.Created($"/api/runs/{id}", new { id, status = progress.Status, items_total = progress.ItemsTotal }));
+            TypedResults.Created($"/api/runs/{id}", new RunCreated(id, progress.Status, progress.ItemsTotal)));
     }
 
     /// <summary>Races again what a stopped run left unfinished, in the same run: its log goes on from the last seq.</summary>
-    private static async Task<IResult> ResumeAsync(string id, IGrainFactory grains)
+    private static async Task<Results<Accepted<RunResuming>, ValidationProblem, ProblemHttpResult>> ResumeAsync(string id, IGrainFactory grains)
     {
         var result = await grains.GetGrain<IRunGrain>(id).Resume();
         return Answer(result, "run", id, progress =>
-            TypedResults.Accepted($"/api/runs/{id}/stream", new { id, status = progress.Status, items_to_race = result.ItemsToRace }));
+            TypedResults.Accepted($"/api/runs/{id}/stream", new RunResuming(id, progress.Status, result.ItemsToRace)));
     }
 
     /// <summary>A new run of the same suite and cars, exactly as the original raced them.</summary>
-    private static async Task<IResult> RerunAsync(string id, IGrainFactory grains)
+    private static async Task<Results<Created<RunCreated>, ValidationProblem, ProblemHttpResult>> RerunAsync(string id, IGrainFactory grains)
     {
         var newId = Ids.New("run");
         return Answer(await grains.GetGrain<IRunGrain>(newId).RerunOf(id), "run", id, progress =>
-            TypedResults.Created($"/api/runs/{newId}", new { id = newId, status = progress.Status, items_total = progress.ItemsTotal, rerun_of = id }));
+            TypedResults.Created($"/api/runs/{newId}", new RunCreated(newId, progress.Status, progress.ItemsTotal) { RerunOf = id }));
     }
 
     /// <summary>A run grain's answer to a command, as HTTP: <paramref name="accepted"/> for a yes, else 400, 404 or 409 saying why.</summary>
-    public static IResult Answer(RunCommandResult result, string what, string id, Func<RunProgress, IResult> accepted) => result.Outcome switch
+    public static Results<TAccepted, ValidationProblem, ProblemHttpResult> Answer<TAccepted>(
+        RunCommandResult result, string what, string id, Func<RunProgress, TAccepted> accepted) where TAccepted : IResult => result.Outcome switch
     {
         RunCommandOutcome.Accepted => accepted(result.Progress!),
         RunCommandOutcome.Invalid => Problems.Invalid(result.Errors!.ToDictionary(e => e.Key, e => e.Value.ToList())),
@@ -112,7 +125,7 @@ public static class RunEndpoints
         _ => Problems.Conflict(result.Message ?? "the run cannot do that now"),
     };
 
-    private static async Task<IResult> StreamAsync(string id, HttpRequest request, RunStore runs, RunEventReader reader, long? after, CancellationToken ct)
+    private static async Task<Results<RunEventStreamResult, ValidationProblem, ProblemHttpResult>> StreamAsync(string id, HttpRequest request, RunStore runs, RunEventReader reader, long? after, CancellationToken ct)
     {
         if (await runs.GetAsync(id) is null) return Problems.NotFound("run", id);
         var afterSeq = after ?? 0;

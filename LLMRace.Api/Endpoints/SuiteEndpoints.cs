@@ -2,6 +2,7 @@ using System.Text;
 using LLMRace.Api.Infrastructure;
 using LLMRace.Grains.Storage;
 using LLMRace.Grains.Suites;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace LLMRace.Api.Endpoints;
 
@@ -24,28 +25,38 @@ public static class SuiteEndpoints
         group.MapGet("/", async (SuiteStore suites) =>
             (await suites.ListAsync()).Select(s => new SuiteSummary(s.Suite.Id, s.Suite.Name, s.Suite.Category, s.Suite.Description, s.TestCount, s.Suite.CreatedAt, s.Suite.UpdatedAt)));
 
-        group.MapGet("/{id}", async Task<IResult> (string id, SuiteStore suites) =>
+        group.MapGet("/{id}", async Task<Results<Ok<SuiteView>, ProblemHttpResult>> (string id, SuiteStore suites) =>
             await suites.GetAsync(id) is { } suite ? TypedResults.Ok(await ViewAsync(suite, suites)) : Problems.NotFound("suite", id));
 
         // The suite JSON exactly as it was imported: export then import gives the same bytes.
-        group.MapGet("/{id}/export", async Task<IResult> (string id, SuiteStore suites) =>
+        group.MapGet("/{id}/export", async Task<Results<FileContentHttpResult, ProblemHttpResult>> (string id, SuiteStore suites) =>
             await suites.GetAsync(id) is { } suite
                 ? TypedResults.File(Encoding.UTF8.GetBytes(suite.SourceJson), "application/json", $"{FileName(suite.Name)}.json")
                 : Problems.NotFound("suite", id));
 
-        group.MapPost("/", (HttpRequest request, SuiteStore suites, TimeProvider time) => ImportAsync(request, suites, time, null)).Accepts<object>("application/json");
-        group.MapPost("/import", (HttpRequest request, SuiteStore suites, TimeProvider time) => ImportAsync(request, suites, time, null)).Accepts<object>("application/json");
+        group.MapPost("/", CreateAsync).Accepts<object>("application/json");
+        group.MapPost("/import", CreateAsync).Accepts<object>("application/json");
 
-        group.MapPut("/{id}", async Task<IResult> (string id, HttpRequest request, SuiteStore suites, TimeProvider time) =>
-            await suites.GetAsync(id) is { } existing ? await ImportAsync(request, suites, time, existing) : Problems.NotFound("suite", id))
-            .Accepts<object>("application/json");
+        group.MapPut("/{id}", async Task<Results<Ok<SuiteView>, ValidationProblem, ProblemHttpResult>> (
+            string id, HttpRequest request, SuiteStore suites, TimeProvider time) =>
+        {
+            if (await suites.GetAsync(id) is not { } existing) return Problems.NotFound("suite", id);
+            var (view, invalid) = await ImportAsync(request, suites, time, existing);
+            return view is null ? invalid! : TypedResults.Ok(view);
+        }).Accepts<object>("application/json");
 
-        group.MapDelete("/{id}", async Task<IResult> (string id, SuiteStore suites) =>
+        group.MapDelete("/{id}", async Task<Results<NoContent, ProblemHttpResult>> (string id, SuiteStore suites) =>
             await suites.DeleteAsync(id) ? TypedResults.NoContent() : Problems.NotFound("suite", id));
     }
 
+    private static async Task<Results<Created<SuiteView>, ValidationProblem>> CreateAsync(HttpRequest request, SuiteStore suites, TimeProvider time)
+    {
+        var (view, invalid) = await ImportAsync(request, suites, time, null);
+        return view is null ? invalid! : TypedResults.Created($"/api/suites/{view.Id}", view);
+    }
+
     /// <summary>Validates the whole document before anything is written; on any problem nothing changes.</summary>
-    private static async Task<IResult> ImportAsync(HttpRequest request, SuiteStore suites, TimeProvider time, SuiteRow? existing)
+    private static async Task<(SuiteView? View, ValidationProblem? Invalid)> ImportAsync(HttpRequest request, SuiteStore suites, TimeProvider time, SuiteRow? existing)
     {
         string json;
         try
@@ -54,7 +65,7 @@ public static class SuiteEndpoints
         }
         catch (InvalidDataException e)
         {
-            return Problems.Invalid("$", e.Message);
+            return (null, Problems.Invalid("$", e.Message));
         }
         var (row, problems) = await SaveAsync(json, suites, time, existing);
         if (row is null)
@@ -65,10 +76,9 @@ public static class SuiteEndpoints
                 if (!errors.TryGetValue(p.Path, out var list)) errors[p.Path] = list = [];
                 list.Add(p.Message);
             }
-            return Problems.Invalid(errors, $"the suite has {problems.Count} problem(s); nothing was saved");
+            return (null, Problems.Invalid(errors, $"the suite has {problems.Count} problem(s); nothing was saved"));
         }
-        var view = await ViewAsync(row, suites);
-        return existing is null ? TypedResults.Created($"/api/suites/{row.Id}", view) : TypedResults.Ok(view);
+        return (await ViewAsync(row, suites), null);
     }
 
     public static async Task<(SuiteRow? Row, IReadOnlyList<SuiteProblem> Problems)> SaveAsync(

@@ -34,6 +34,12 @@ public sealed class PublishTests : IDisposable
         Assert.Equal(HttpStatusCode.NotFound, unknownApi.StatusCode); // an API path never does
         using var suites = await http.GetAsync("/api/suites");
         Assert.Equal(HttpStatusCode.OK, suites.StatusCode);
+        // In production too, a body of the wrong shape is a 400 that names the field (not a bare 400).
+        using (var wrongType = await http.PostAsync("/api/runs", new StringContent("{\"suite_id\":\"s\",\"car_ids\":[\"c\"],\"settings\":{\"concurrency\":\"2\"}}", System.Text.Encoding.UTF8, "application/json")))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, wrongType.StatusCode);
+            Assert.Contains("$.settings.concurrency has the wrong type", await wrongType.Content.ReadAsStringAsync());
+        }
         var script = System.Text.RegularExpressions.Regex.Match(index, "/assets/index-[^\"]+\\.js").Value;
         using var asset = await http.GetAsync(script);
         Assert.Equal("text/javascript", asset.Content.Headers.ContentType?.MediaType);
