@@ -4,6 +4,9 @@ using System.Text.Json.Nodes;
 using LLMRace.Api.Infrastructure;
 using LLMRace.Api.Live;
 using LLMRace.Grains.Contracts;
+using LLMRace.Grains.Checks;
+using LLMRace.Grains.Measurement;
+using LLMRace.Grains.Results;
 using LLMRace.Grains.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -23,15 +26,24 @@ public sealed record RunView(
         r.CreatedAt, r.StartedAt, r.FinishedAt);
 }
 
+/// <summary>An item's check verdicts, and the free-text criteria the judge grades.</summary>
+public sealed record ItemChecks(IReadOnlyList<CheckResult> Checks, IReadOnlyList<string> Criteria);
+
+/// <summary>
+/// An item as raced. Its metrics, checks and grade are typed (and so are the UI's copies of them); its tool calls and
+/// the server's own timings are what the provider sent, as it sent them.
+/// </summary>
 public sealed record RunItemView(
     string Id, int Ordinal, string TestId, string TestName, string CarId, string CarName, int RepeatIndex, string Status,
-    string? Output, string? Reasoning, JsonNode? ToolCalls, string? Error, JsonNode? Metrics, JsonNode? Checks,
-    JsonNode? Judge, JsonNode? ServerTimings, int Retries, string? StartedAt, string? FinishedAt)
+    string? Output, string? Reasoning, JsonNode? ToolCalls, string? Error, ItemMetrics? Metrics, ItemChecks? Checks,
+    JudgeGrade? Judge, JsonNode? ServerTimings, int Retries, string? StartedAt, string? FinishedAt)
 {
     public static RunItemView From(RunItemRow r) => new(
         r.Id, r.Ordinal, r.TestId, r.TestName, r.CarId, r.CarName, r.RepeatIndex, r.Status, r.Output, r.Reasoning,
-        Parse(r.ToolCallsJson), r.Error, Parse(r.MetricsJson), Parse(r.ChecksJson), Parse(r.JudgeJson), Parse(r.ServerTimingsJson),
-        r.Retries, r.StartedAt, r.FinishedAt);
+        Parse(r.ToolCallsJson), r.Error, Read<ItemMetrics>(r.MetricsJson), Read<ItemChecks>(r.ChecksJson), Read<JudgeGrade>(r.JudgeJson),
+        Parse(r.ServerTimingsJson), r.Retries, r.StartedAt, r.FinishedAt);
+
+    private static T? Read<T>(string? json) where T : class => json is null ? null : RaceJson.Deserialize<T>(json);
 
     private static JsonNode? Parse(string? json) => json is null ? null : JsonNode.Parse(json);
 }

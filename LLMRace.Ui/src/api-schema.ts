@@ -1452,6 +1452,11 @@ export interface components {
             created_at: string;
             updated_at: string;
         };
+        CheckResult: {
+            check: string;
+            verdict: string;
+            reason: string;
+        };
         CheckView: {
             keyword: string;
             argument: string;
@@ -1584,6 +1589,10 @@ export interface components {
                 [key: string]: string[];
             };
         };
+        ItemChecks: {
+            checks: components["schemas"]["CheckResult"][];
+            criteria: string[];
+        };
         ItemDelta: {
             test_id: string;
             test_name: string;
@@ -1607,8 +1616,50 @@ export interface components {
             prompt: components["schemas"]["PromptView"];
             events: unknown[];
         };
+        ItemMetrics: {
+            /** Format: double */
+            queue_wait_ms?: number;
+            /** Format: double */
+            ttfb_ms?: null | number;
+            /** Format: double */
+            ttft_ms?: null | number;
+            /** Format: double */
+            ttft_text_ms?: null | number;
+            /** Format: double */
+            e2e_ms?: null | number;
+            /** Format: double */
+            tpot_ms?: null | number;
+            /** Format: double */
+            decode_tokens_per_s?: null | number;
+            itl_ms?: number[];
+            /** Format: double */
+            itl_p50_ms?: null | number;
+            /** Format: double */
+            itl_p99_ms?: null | number;
+            /** Format: int32 */
+            output_tokens?: number;
+            output_tokens_estimated?: boolean;
+            /** Format: int32 */
+            input_tokens?: null | number;
+            /** Format: int32 */
+            content_chunks?: number;
+            /** Format: int32 */
+            retries?: number;
+            /** Format: int32 */
+            turns?: number;
+            server_request_id?: null | string;
+        };
         JsonNode: unknown;
         JsonObject: Record<string, never>;
+        JudgeGrade: {
+            /** Format: double */
+            score: null | number;
+            verdict: null | string;
+            rationale: null | string;
+            judge_car_id: string;
+            error: null | string;
+            graded_at: string;
+        };
         JudgeInput: {
             judge_car_id: null | string;
             rubric: null | string;
@@ -1677,9 +1728,9 @@ export interface components {
             reasoning: null | string;
             tool_calls: null | components["schemas"]["JsonNode"];
             error: null | string;
-            metrics: null | components["schemas"]["JsonNode"];
-            checks: null | components["schemas"]["JsonNode"];
-            judge: null | components["schemas"]["JsonNode"];
+            metrics: null | components["schemas"]["ItemMetrics"];
+            checks: null | components["schemas"]["ItemChecks"];
+            judge: null | components["schemas"]["JudgeGrade"];
             server_timings: null | components["schemas"]["JsonNode"];
             /** Format: int32 */
             retries: number;

@@ -1,6 +1,6 @@
 // Typed access to the LLMRace Api (same origin: Vite proxies /api and /hubs in development). The response types come
 // from the Api's OpenAPI document (openapi.json → api-schema.ts, made by npm run api-types); what the Api serves as free
-// JSON (an item's metrics, checks and grade, events) is typed here by hand.
+// JSON (the events, a tool call, a server's own timings) is typed here by hand.
 import { askForToken, getToken } from "./auth";
 import type { components } from "./api-schema";
 
@@ -24,20 +24,11 @@ export type Comparison = Schemas["Comparison"];
 export type CompareSeries = Schemas["CompareSeries"];
 export type Meta = Schemas["MetaView"];
 
-export interface Metrics {
-  queue_wait_ms: number; ttfb_ms: number | null; ttft_ms: number | null; ttft_text_ms: number | null; e2e_ms: number | null;
-  tpot_ms: number | null; decode_tokens_per_s: number | null; itl_p50_ms: number | null; itl_p99_ms: number | null;
-  output_tokens: number; output_tokens_estimated: boolean; input_tokens: number | null; retries: number; turns: number;
-}
-export interface CheckResult { check: string; verdict: "pass" | "fail" | "error"; reason: string }
-export interface Judge { score: number | null; verdict: string | null; rationale: string | null; error: string | null }
-export interface RunItem {
-  id: string; ordinal: number; test_id: string; test_name: string; car_id: string; car_name: string; repeat_index: number;
-  status: string; output: string | null; reasoning: string | null; tool_calls: unknown; error: string | null;
-  metrics: Metrics | null; checks: { checks: CheckResult[]; criteria: string[] } | null; judge: Judge | null;
-  server_timings: unknown; retries: number;
-}
-
+// Every field of an item's metrics is always sent (null when it has no value), though the document marks them optional.
+export type Metrics = Required<Schemas["ItemMetrics"]>;
+export type CheckResult = Schemas["CheckResult"];
+export type Judge = Schemas["JudgeGrade"];
+export type RunItem = Omit<Schemas["RunItemView"], "metrics"> & { metrics: Metrics | null };
 export interface RaceEvent { run_id: string; seq: number; ts: string; type: string; item_id: string | null; data: Record<string, unknown> }
 
 /** An Api error: the problem's detail, and per-field messages (JSON paths for suites). */
