@@ -31,7 +31,8 @@ builder.Services.ConfigureHttpJsonOptions(o =>
 {
     o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
     o.SerializerOptions.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
-    // A number is a JSON number: "5" for 5 is a 400, and the OpenAPI document (and the UI's types made from it) says number, not number | string.
+    // A number is a JSON number: "5" for 5 is a 400, and the OpenAPI document (and the UI's types made from it) says number, not number |
+    // string.
     o.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict;
     o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
 });

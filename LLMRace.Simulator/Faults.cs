@@ -9,7 +9,8 @@ public static class Faults
         {
             case "status":
                 if (fault.Argument == 429) http.Response.Headers.RetryAfter = "1";
-                await error(http, fault.Argument, $"simulated HTTP {fault.Argument}", fault.Argument == 429 ? "rate_limit_exceeded" : "server_error");
+                await error(http, fault.Argument, $"simulated HTTP {fault.Argument}",
+                    fault.Argument == 429 ? "rate_limit_exceeded" : "server_error");
                 return true;
             case "require_key" when !HasKey(http):
                 await error(http, 401, "Missing or invalid API key", "invalid_api_key");

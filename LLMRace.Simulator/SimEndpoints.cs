@@ -15,7 +15,8 @@ public static class SimEndpoints
             app.MapGet($"{root}/models", ModelList((http, models) => http.Response.WriteAsJsonAsync(new
             {
                 @object = "list",
-                data = models.Select(id => new { id, @object = "model", created = 1767225600, owned_by = "llmrace-simulator", type = "model", display_name = id }),
+                data = models.Select(id => new { id, @object = "model", created = 1767225600, owned_by = "llmrace-simulator",
+                    type = "model", display_name = id }),
             })));
             app.MapPost($"{root}/chat/completions", (HttpContext http, TruthLog truth) =>
                 ChatAsync(http, truth, body => SimRequest.FromOpenAiShape(body, streamByDefault: false),
@@ -29,7 +30,8 @@ public static class SimEndpoints
         // Ollama.
         app.MapGet("/api/tags", ModelList((http, models) => http.Response.WriteAsJsonAsync(new
         {
-            models = models.Select(name => new { name, model = name, modified_at = "2026-01-01T00:00:00Z", size = 0, digest = "sim", details = new { format = "sim", family = "llmrace" } }),
+            models = models.Select(name => new { name, model = name, modified_at = "2026-01-01T00:00:00Z", size = 0, digest = "sim",
+                details = new { format = "sim", family = "llmrace" } }),
         })));
         app.MapPost("/api/chat", (HttpContext http, TruthLog truth) =>
             ChatAsync(http, truth, body => SimRequest.FromOpenAiShape(body, streamByDefault: true), r => new OllamaWriter(r.Model)));
@@ -47,7 +49,8 @@ public static class SimEndpoints
         await write(http, SimBehaviour.Presets.Keys);
     };
 
-    private static async Task ChatAsync(HttpContext http, TruthLog truth, Func<JsonObject, SimRequest> read, Func<SimRequest, IProtocolWriter> writerFor)
+    private static async Task ChatAsync(HttpContext http, TruthLog truth, Func<JsonObject, SimRequest> read, Func<SimRequest,
+        IProtocolWriter> writerFor)
     {
         var arrived = SimStreamer.Now();
         JsonObject? body;
@@ -58,7 +61,8 @@ public static class SimEndpoints
         catch (JsonException e)
         {
             http.Response.StatusCode = 400;
-            await http.Response.WriteAsJsonAsync(new { error = new { message = $"the request body is not valid JSON: {e.Message}", type = "invalid_request_error" } });
+            await http.Response.WriteAsJsonAsync(new { error = new { message = $"the request body is not valid JSON: {e.Message}",
+                type = "invalid_request_error" } });
             return;
         }
         SimRequest request;
@@ -69,7 +73,8 @@ public static class SimEndpoints
         catch (Exception e) when (e is InvalidOperationException or FormatException)
         {
             http.Response.StatusCode = 400;
-            await http.Response.WriteAsJsonAsync(new { error = new { message = $"the request does not have the expected shape: {e.Message}", type = "invalid_request_error" } });
+            await http.Response.WriteAsJsonAsync(new { error = new { message = $"the request does not have the expected shape: {e.Message}",
+                type = "invalid_request_error" } });
             return;
         }
         await SimStreamer.AnswerAsync(http, request, writerFor(request), truth, arrived);

@@ -21,11 +21,14 @@ public sealed record SimPlan(IReadOnlyList<string> Tokens, SimToolCall? ToolCall
                 return new SimPlan(TextGenerator.Split($"The tool answered: {result.Text}"), null, promptTokens);
             if (request.Tools.Count > 0)
             {
-                var tool = behaviour.CallTool is { } named ? request.Tools.FirstOrDefault(t => t.Name == named) ?? new SimTool(named, null) : request.Tools[0];
+                var tool = behaviour.CallTool is { } named ? request.Tools.FirstOrDefault(t => t.Name == named) ?? new SimTool(named,
+                    null) : request.Tools[0];
                 var arguments = ArgumentsFor(tool.Parameters).ToJsonString();
                 // The arguments stream in a few fragments, as real servers send them.
-                var fragments = Enumerable.Range(0, (arguments.Length + 5) / 6).Select(i => arguments.Substring(i * 6, Math.Min(6, arguments.Length - i * 6))).ToList();
-                return new SimPlan(fragments, new SimToolCall($"call_sim{Math.Abs(tool.Name.GetHashCode() % 100000)}", tool.Name, arguments), promptTokens);
+                var fragments = Enumerable.Range(0, (arguments.Length + 5) / 6).Select(i => arguments.Substring(i * 6, Math.Min(6,
+                    arguments.Length - i * 6))).ToList();
+                return new SimPlan(fragments, new SimToolCall($"call_sim{Math.Abs(tool.Name.GetHashCode() % 100000)}", tool.Name,
+                    arguments), promptTokens);
             }
         }
         return new SimPlan(TextGenerator.Tokens(behaviour, request.LastUserText), null, promptTokens);

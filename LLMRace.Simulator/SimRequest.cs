@@ -8,7 +8,8 @@ public sealed record SimMessage(string Role, string Text);
 public sealed record SimTool(string Name, JsonObject? Parameters);
 
 /// <summary>A chat request, whichever protocol it came in: what the Simulator needs to plan its answer.</summary>
-public sealed record SimRequest(string Model, IReadOnlyList<SimMessage> Messages, IReadOnlyList<SimTool> Tools, bool Stream, bool IncludeUsage)
+public sealed record SimRequest(string Model, IReadOnlyList<SimMessage> Messages, IReadOnlyList<SimTool> Tools, bool Stream,
+    bool IncludeUsage)
 {
     public string LastUserText => Messages.LastOrDefault(m => m.Role == "user")?.Text ?? "";
 
@@ -38,7 +39,8 @@ public sealed record SimRequest(string Model, IReadOnlyList<SimMessage> Messages
             .Select(m => new SimMessage(m?["role"]?.GetValue<string>() ?? "user", Text(m?["content"])))
             .ToList();
         var tools = (body["tools"] as JsonArray ?? [])
-            .Select(t => t?["function"] is JsonObject fn ? new SimTool(fn["name"]?.GetValue<string>() ?? "tool", fn["parameters"] as JsonObject) : null)
+            .Select(t => t?["function"] is JsonObject fn ? new SimTool(fn["name"]?.GetValue<string>() ?? "tool",
+                fn["parameters"] as JsonObject) : null)
             .OfType<SimTool>().ToList();
         var stream = body["stream"] is { } s ? s.GetValueKind() == JsonValueKind.True : streamByDefault;
         var usage = body["stream_options"]?["include_usage"]?.GetValueKind() == JsonValueKind.True;

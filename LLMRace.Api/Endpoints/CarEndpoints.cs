@@ -8,7 +8,8 @@ namespace LLMRace.Api.Endpoints;
 
 public sealed record CarInput(string? Name, string? ConnectionId, string? Model, JsonObject? Params);
 
-public sealed record CarView(string Id, string Name, string ConnectionId, string Model, JsonObject Params, string CreatedAt, string UpdatedAt)
+public sealed record CarView(string Id, string Name, string ConnectionId, string Model, JsonObject Params, string CreatedAt,
+    string UpdatedAt)
 {
     public static CarView From(CarRow r) =>
         new(r.Id, r.Name, r.ConnectionId, r.Model, JsonNode.Parse(r.ParamsJson) as JsonObject ?? [], r.CreatedAt, r.UpdatedAt);
@@ -36,7 +37,8 @@ public static class CarEndpoints
         group.MapGet("/{id}", async Task<Results<Ok<CarView>, ProblemHttpResult>> (string id, GarageStore garage) =>
             await garage.GetCarAsync(id) is { } row ? TypedResults.Ok(CarView.From(row)) : Problems.NotFound("car", id));
 
-        group.MapPost("/", async Task<Results<Created<CarView>, ValidationProblem>> (CarInput input, GarageStore garage, TimeProvider time) =>
+        group.MapPost("/", async Task<Results<Created<CarView>, ValidationProblem>> (CarInput input, GarageStore garage,
+            TimeProvider time) =>
         {
             var now = time.NowText();
             var row = new CarRow { Id = Ids.New("car"), CreatedAt = now, UpdatedAt = now };
@@ -75,7 +77,8 @@ public static class CarEndpoints
             if (value.GetValueKind() != JsonValueKind.Number || !value.AsValue().TryGetValue<double>(out var number))
                 errors.Add($"params.{key}", $"must be a number, got {value.GetValueKind().ToString().ToLowerInvariant()}");
             else if (number < range.Min || number > range.Max || (range.Whole && number != Math.Floor(number)))
-                errors.Add($"params.{key}", range.Whole ? $"must be a whole number from {range.Min} to {range.Max}" : $"must be between {range.Min} and {range.Max}");
+                errors.Add($"params.{key}",
+                    range.Whole ? $"must be a whole number from {range.Min} to {range.Max}" : $"must be between {range.Min} and {range.Max}");
         }
         var paramsJson = parameters.ToJsonString();
         if (paramsJson.Length > 16_384) errors.Add("params", "is larger than 16 KiB");

@@ -18,14 +18,17 @@ public sealed record ConnectionInput(
 /// secret. <see cref="Notice"/> says what a change did that the caller did not ask for in so many words.
 /// </summary>
 public sealed record ConnectionView(
-    string Id, string Name, string Type, string BaseUrl, bool ApiKeySet, string? ApiKeyHint, string? ApiKeyEnvVar, bool BaseUrlCredentialsSet,
-    double TimeoutS, double HeadersTimeoutS, double TotalTimeoutS, int MaxRetries, int MaxConcurrency, bool Managed, string CreatedAt, string UpdatedAt)
+    string Id, string Name, string Type, string BaseUrl, bool ApiKeySet, string? ApiKeyHint, string? ApiKeyEnvVar,
+        bool BaseUrlCredentialsSet,
+    double TimeoutS, double HeadersTimeoutS, double TotalTimeoutS, int MaxRetries, int MaxConcurrency, bool Managed, string CreatedAt,
+        string UpdatedAt)
 {
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public string? Notice { get; init; }
 
     public static ConnectionView From(ConnectionRow r) => new(
-        r.Id, r.Name, r.Type, r.BaseUrl, r.ApiKeyCipher is { Length: > 0 }, r.ApiKeyHint, r.ApiKeyEnvVar, r.BaseUrlCredentialsCipher is { Length: > 0 },
+        r.Id, r.Name, r.Type, r.BaseUrl, r.ApiKeyCipher is { Length: > 0 }, r.ApiKeyHint, r.ApiKeyEnvVar,
+            r.BaseUrlCredentialsCipher is { Length: > 0 },
         r.TimeoutS, r.HeadersTimeoutS ?? r.TimeoutS, r.TotalTimeoutS ?? Grains.Contracts.ConnectionSnapshot.DefaultTotalTimeoutS,
         r.MaxRetries, r.MaxConcurrency, r.Managed, r.CreatedAt, r.UpdatedAt);
 }
@@ -38,9 +41,11 @@ public sealed record ConnectionTestResult(string Status, double LatencyMs, int M
 
 /// <summary>Verify Runtime: where the key comes from, what discovery found, and hints for what to fix.</summary>
 public sealed record VerifyResult(
-    string ConnectionId, string Type, string BaseUrl, string AuthSource, bool AuthPresent, DiscoveryView Discovery, IReadOnlyList<string> Hints);
+    string ConnectionId, string Type, string BaseUrl, string AuthSource, bool AuthPresent, DiscoveryView Discovery,
+        IReadOnlyList<string> Hints);
 
-public sealed record DiscoveryView(string Status, IReadOnlyList<string> Models, string? Error, string? Failure, int? HttpStatus, double LatencyMs);
+public sealed record DiscoveryView(string Status, IReadOnlyList<string> Models, string? Error, string? Failure, int? HttpStatus,
+    double LatencyMs);
 
 public static partial class ConnectionEndpoints
 {
@@ -51,9 +56,11 @@ public static partial class ConnectionEndpoints
         group.MapGet("/", async (GarageStore garage) => (await garage.ListConnectionsAsync()).Select(ConnectionView.From));
 
         group.MapGet("/{id}", async Task<Results<Ok<ConnectionView>, ProblemHttpResult>> (string id, GarageStore garage) =>
-            await garage.GetConnectionAsync(id) is { } row ? TypedResults.Ok(ConnectionView.From(row)) : Problems.NotFound("connection", id));
+            await garage.GetConnectionAsync(id) is { } row ? TypedResults.Ok(ConnectionView.From(row)) : Problems.NotFound("connection",
+                id));
 
-        group.MapPost("/", async Task<Results<Created<ConnectionView>, ValidationProblem>> (ConnectionInput input, GarageStore garage, SecretProtector secrets, ApiKeyEnvVars envVars, ConnectionTypeRegistry types,
+        group.MapPost("/", async Task<Results<Created<ConnectionView>, ValidationProblem>> (ConnectionInput input, GarageStore garage,
+            SecretProtector secrets, ApiKeyEnvVars envVars, ConnectionTypeRegistry types,
             TimeProvider time) =>
         {
             var now = time.NowText();
@@ -63,7 +70,8 @@ public static partial class ConnectionEndpoints
             return TypedResults.Created($"/api/connections/{row.Id}", ConnectionView.From(row));
         });
 
-        group.MapPut("/{id}", async Task<Results<Ok<ConnectionView>, ValidationProblem, ProblemHttpResult>> (string id, ConnectionInput input, GarageStore garage, SecretProtector secrets, ApiKeyEnvVars envVars,
+        group.MapPut("/{id}", async Task<Results<Ok<ConnectionView>, ValidationProblem, ProblemHttpResult>> (string id,
+            ConnectionInput input, GarageStore garage, SecretProtector secrets, ApiKeyEnvVars envVars,
             ConnectionTypeRegistry types, TimeProvider time) =>
         {
             if (await garage.GetConnectionAsync(id) is not { } row) return Problems.NotFound("connection", id);
@@ -82,7 +90,8 @@ public static partial class ConnectionEndpoints
             return TypedResults.NoContent();
         });
 
-        group.MapGet("/{id}/models", async Task<Results<Ok<ModelList>, ProblemHttpResult>> (string id, GarageStore garage, RaceEngine engine, CancellationToken ct) =>
+        group.MapGet("/{id}/models", async Task<Results<Ok<ModelList>, ProblemHttpResult>> (string id, GarageStore garage,
+            RaceEngine engine, CancellationToken ct) =>
         {
             if (await garage.GetConnectionAsync(id) is not { } row) return Problems.NotFound("connection", id);
             var discovery = await RuntimeDiagnostics.DiscoverAsync(row, engine, ct);
@@ -91,14 +100,17 @@ public static partial class ConnectionEndpoints
                 : TypedResults.Problem(statusCode: 502, title: "Model discovery failed", detail: discovery.Error);
         });
 
-        group.MapPost("/{id}/test", async Task<Results<Ok<ConnectionTestResult>, ProblemHttpResult>> (string id, GarageStore garage, RaceEngine engine, CancellationToken ct) =>
+        group.MapPost("/{id}/test", async Task<Results<Ok<ConnectionTestResult>, ProblemHttpResult>> (string id, GarageStore garage,
+            RaceEngine engine, CancellationToken ct) =>
         {
             if (await garage.GetConnectionAsync(id) is not { } row) return Problems.NotFound("connection", id);
             var discovery = await RuntimeDiagnostics.DiscoverAsync(row, engine, ct);
-            return TypedResults.Ok(new ConnectionTestResult(discovery.Error is null ? "ONLINE" : "OFFLINE", discovery.LatencyMs, discovery.Models.Count, discovery.Error));
+            return TypedResults.Ok(new ConnectionTestResult(discovery.Error is null ? "ONLINE" : "OFFLINE", discovery.LatencyMs,
+                discovery.Models.Count, discovery.Error));
         });
 
-        group.MapPost("/{id}/verify", async Task<Results<Ok<VerifyResult>, ProblemHttpResult>> (string id, GarageStore garage, RaceEngine engine, CancellationToken ct) =>
+        group.MapPost("/{id}/verify", async Task<Results<Ok<VerifyResult>, ProblemHttpResult>> (string id, GarageStore garage,
+            RaceEngine engine, CancellationToken ct) =>
         {
             if (await garage.GetConnectionAsync(id) is not { } row) return Problems.NotFound("connection", id);
             string source;
@@ -116,7 +128,8 @@ public static partial class ConnectionEndpoints
             return TypedResults.Ok(new VerifyResult(row.Id, row.Type, row.BaseUrl, source, present,
                 new DiscoveryView(
                     discovery.Error is null ? "ok" : "failed", discovery.Models, discovery.Error,
-                    discovery.Failure == DiscoveryFailure.None ? null : discovery.Failure.ToString().ToLowerInvariant(), discovery.StatusCode, discovery.LatencyMs),
+                    discovery.Failure == DiscoveryFailure.None ? null : discovery.Failure.ToString().ToLowerInvariant(),
+                        discovery.StatusCode, discovery.LatencyMs),
                 RuntimeDiagnostics.Hints(row, discovery, source, present, engine)));
         });
     }
@@ -126,7 +139,8 @@ public static partial class ConnectionEndpoints
     /// base URL's scheme, host or port changes and no key comes with the change, the stored key (and any credentials
     /// the old URL had) is dropped, and <paramref name="notice"/> says so.
     /// </summary>
-    private static ValidationProblem? Apply(ConnectionInput input, ConnectionRow row, SecretProtector secrets, ApiKeyEnvVars envVars, ConnectionTypeRegistry types,
+    private static ValidationProblem? Apply(ConnectionInput input, ConnectionRow row, SecretProtector secrets, ApiKeyEnvVars envVars,
+        ConnectionTypeRegistry types,
         bool creating, out string? notice)
     {
         notice = null;
@@ -134,7 +148,8 @@ public static partial class ConnectionEndpoints
         var name = errors.Require("name", input.Name, 100);
         var type = input.Type?.Trim().ToUpperInvariant();
         if (string.IsNullOrEmpty(type)) errors.Add("type", $"required: one of {string.Join(", ", types.Keys)}");
-        else if (types.Find(type) is null) errors.Add("type", $"'{input.Type}' is not a connection type: use one of {string.Join(", ", types.Keys)}");
+        else if (types.Find(type) is null) errors.Add("type",
+            $"'{input.Type}' is not a connection type: use one of {string.Join(", ", types.Keys)}");
         var baseUrl = errors.Require("base_url", input.BaseUrl, 2000);
         string? credentials = null;
         if (baseUrl is not null)
@@ -153,12 +168,16 @@ public static partial class ConnectionEndpoints
         else if (apiKey is not null && ApiKeyResolver.HasControlCharacters(apiKey))
             errors.Add("api_key", "holds a control character (a line break or tab?): paste the key alone");
         var envVar = string.IsNullOrWhiteSpace(input.ApiKeyEnvVar) ? null : input.ApiKeyEnvVar.Trim();
-        if (envVar is not null && !EnvVarName().IsMatch(envVar)) errors.Add("api_key_env_var", $"'{envVar}' is not an environment variable name");
+        if (envVar is not null && !EnvVarName().IsMatch(envVar)) errors.Add("api_key_env_var",
+            $"'{envVar}' is not an environment variable name");
         else if (envVar is not null && !envVars.IsAllowed(envVar))
-            errors.Add("api_key_env_var", $"'{envVar}' is not one of the variables a key may come from: {string.Join(", ", envVars.Allowed.Order())} (an operator adds more with LLMRACE_API_KEY_ENV_VARS)");
+            errors.Add("api_key_env_var",
+                $"'{envVar}' is not one of the variables a key may come from: {string.Join(", ", envVars.Allowed.Order())} (an operator adds more with LLMRACE_API_KEY_ENV_VARS)");
         var timeout = errors.Range("timeout_s", input.TimeoutS, creating ? 120 : row.TimeoutS, 1, 3600);
-        double? headersTimeout = input.HeadersTimeoutS is null ? (creating ? null : row.HeadersTimeoutS) : errors.Range("headers_timeout_s", input.HeadersTimeoutS, 0, 1, 3600);
-        double? totalTimeout = input.TotalTimeoutS is null ? (creating ? null : row.TotalTimeoutS) : errors.Range("total_timeout_s", input.TotalTimeoutS, 0, 1, 86400);
+        double? headersTimeout = input.HeadersTimeoutS is null ? (creating ? null : row.HeadersTimeoutS) : errors.Range("headers_timeout_s",
+            input.HeadersTimeoutS, 0, 1, 3600);
+        double? totalTimeout = input.TotalTimeoutS is null ? (creating ? null : row.TotalTimeoutS) : errors.Range("total_timeout_s",
+            input.TotalTimeoutS, 0, 1, 86400);
         var retries = errors.Range("max_retries", input.MaxRetries, creating ? 2 : row.MaxRetries, 0, 10);
         var concurrency = errors.Range("max_concurrency", input.MaxConcurrency, creating ? 1 : row.MaxConcurrency, 1, 256);
         if (errors.Any) return Problems.Invalid(errors.ByField);

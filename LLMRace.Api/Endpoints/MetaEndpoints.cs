@@ -19,7 +19,8 @@ public static class MetaEndpoints
         app.MapGet("/api/health", () => TypedResults.Ok(new HealthView("ok", "llmrace-api"))).WithTags("Health");
         app.MapGet("/api/meta", (ConnectionTypeRegistry types) => TypedResults.Ok(new MetaView(
             [.. types.All.Select(t => new ConnectionTypeView(t.Key, t.ExampleBaseUrl))],
-            [.. CheckCatalog.All.Select(c => new CheckView(c.Keyword, System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(c.Argument.ToString()), c.Meaning))])))
+            [.. CheckCatalog.All.Select(c => new CheckView(c.Keyword,
+                System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(c.Argument.ToString()), c.Meaning))])))
         .WithTags("Meta")
         .WithSummary("The connection types and check keywords this LLMRace knows.");
     }

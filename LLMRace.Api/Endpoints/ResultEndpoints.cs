@@ -38,7 +38,8 @@ public static class ResultEndpoints
     {
         var runs = app.MapGroup("/api/runs").WithTags("Results");
 
-        runs.MapGet("/{id}/items/{itemId}", async Task<Results<Ok<ItemDetail>, ProblemHttpResult>> (string id, string itemId, RunStore store, EventStore events) =>
+        runs.MapGet("/{id}/items/{itemId}", async Task<Results<Ok<ItemDetail>, ProblemHttpResult>> (string id, string itemId,
+            RunStore store, EventStore events) =>
         {
             if (await store.GetAsync(id) is not { } run) return Problems.NotFound("run", id);
             if (await store.GetItemAsync(id, itemId) is not { } item) return Problems.NotFound("item", itemId);
@@ -49,14 +50,16 @@ public static class ResultEndpoints
                 (await events.ReadItemAsync(id, itemId)).Select(e => JsonNode.Parse(e.Json))));
         });
 
-        runs.MapGet("/{id}/export", async Task<Results<FileContentHttpResult, ValidationProblem, ProblemHttpResult>> (string id, string? format, RunStore store, EventStore events, TimeProvider time) =>
+        runs.MapGet("/{id}/export", async Task<Results<FileContentHttpResult, ValidationProblem, ProblemHttpResult>> (string id,
+            string? format, RunStore store, EventStore events, TimeProvider time) =>
         {
             if (await store.GetAsync(id) is not { } run) return Problems.NotFound("run", id);
             var items = (await store.GetItemsAsync(id)).Select(ItemResult.From).ToList();
             var name = $"llmrace-{run.Id}";
             return (format ?? "json").ToLowerInvariant() switch
             {
-                "json" => TypedResults.File(Encoding.UTF8.GetBytes(RunExports.Json(run, items, await events.ReadAllAsync(id), time.UtcNow()).ToJsonString(RaceJson.Options)), "application/json", $"{name}.json"),
+                "json" => TypedResults.File(Encoding.UTF8.GetBytes(RunExports.Json(run, items, await events.ReadAllAsync(id),
+                    time.UtcNow()).ToJsonString(RaceJson.Options)), "application/json", $"{name}.json"),
                 "csv" => TypedResults.File(Encoding.UTF8.GetBytes(RunExports.Csv(run, items)), "text/csv; charset=utf-8", $"{name}.csv"),
                 "junit" => TypedResults.File(Encoding.UTF8.GetBytes(RunExports.JUnit(run, items)), "application/xml", $"{name}.junit.xml"),
                 _ => Problems.Invalid("format", $"'{format}' is not an export format: use json, csv or junit"),
@@ -79,8 +82,10 @@ public static class ResultEndpoints
         });
 
         runs.MapGet("/{id}/compare", async Task<Results<Ok<Comparison>, ValidationProblem, ProblemHttpResult>> (string id, string? baseline,
-            [FromQuery(Name = "ttft_tolerance_pct")] double? ttftTolerancePct, [FromQuery(Name = "e2e_tolerance_pct")] double? e2eTolerancePct,
-            [FromQuery(Name = "tpot_tolerance_pct")] double? tpotTolerancePct, [FromQuery(Name = "pass_rate_tolerance_points")] double? passRateTolerancePoints,
+            [FromQuery(Name = "ttft_tolerance_pct")] double? ttftTolerancePct,
+                [FromQuery(Name = "e2e_tolerance_pct")] double? e2eTolerancePct,
+            [FromQuery(Name = "tpot_tolerance_pct")] double? tpotTolerancePct,
+                [FromQuery(Name = "pass_rate_tolerance_points")] double? passRateTolerancePoints,
             RunStore store) =>
         {
             if (await store.GetAsync(id) is not { } run) return Problems.NotFound("run", id);
@@ -91,17 +96,21 @@ public static class ResultEndpoints
                 errors.Range("tpot_tolerance_pct", tpotTolerancePct, 20, 0, 10_000),
                 errors.Range("pass_rate_tolerance_points", passRateTolerancePoints, 0, 0, 100));
             RunRow? against = null;
-            if (baseline is not null && (against = await store.GetAsync(baseline)) is null) errors.Add("baseline", $"run '{baseline}' does not exist");
+            if (baseline is not null && (against = await store.GetAsync(baseline)) is null) errors.Add("baseline",
+                $"run '{baseline}' does not exist");
             if (baseline is null && (against = await store.GetBaselineAsync(run.SuiteId)) is null)
-                errors.Add("baseline", $"suite '{run.SuiteName}' has no baseline run: mark one with POST /api/runs/{{id}}/baseline, or pass ?baseline=<run id>");
-            if (against is not null && against.SuiteId != run.SuiteId) errors.Add("baseline", $"run '{against.Id}' raced another suite ('{against.SuiteName}')");
+                errors.Add("baseline",
+                    $"suite '{run.SuiteName}' has no baseline run: mark one with POST /api/runs/{{id}}/baseline, or pass ?baseline=<run id>");
+            if (against is not null && against.SuiteId != run.SuiteId) errors.Add("baseline",
+                $"run '{against.Id}' raced another suite ('{against.SuiteName}')");
             if (errors.Any) return Problems.Invalid(errors.ByField);
             var current = (await store.GetItemsAsync(run.Id)).Select(ItemResult.From).ToList();
             var previous = (await store.GetItemsAsync(against!.Id)).Select(ItemResult.From).ToList();
             return TypedResults.Ok(RunComparisons.Compare(run.Id, current, against.Id, previous, tolerances));
         });
 
-        runs.MapPost("/{id}/judge", async Task<Results<Accepted<JudgeStarted>, ValidationProblem, ProblemHttpResult>> (string id, JudgeInput input, IGrainFactory grains) =>
+        runs.MapPost("/{id}/judge", async Task<Results<Accepted<JudgeStarted>, ValidationProblem, ProblemHttpResult>> (string id,
+            JudgeInput input, IGrainFactory grains) =>
         {
             var errors = new Errors();
             var carId = errors.Require("judge_car_id", input.JudgeCarId, 100);
@@ -111,7 +120,8 @@ public static class ResultEndpoints
                 TypedResults.Accepted($"/api/runs/{id}/stream", new JudgeStarted(id, carId!, "judging")));
         });
 
-        app.MapGet("/api/compare", async Task<Results<Ok<RunsCompared>, ValidationProblem>> ([FromQuery(Name = "run_ids")] string? runIds, RunStore store) =>
+        app.MapGet("/api/compare", async Task<Results<Ok<RunsCompared>, ValidationProblem>> ([FromQuery(Name = "run_ids")] string? runIds,
+            RunStore store) =>
         {
             var ids = (runIds ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct().ToList();
             if (ids.Count is 0 or > 20) return Problems.Invalid("run_ids", "list 1 to 20 run ids, comma-separated");

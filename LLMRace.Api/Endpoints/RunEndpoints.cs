@@ -65,15 +65,18 @@ public static class RunEndpoints
     {
         var group = app.MapGroup("/api/runs").WithTags("Runs");
 
-        group.MapGet("/", async Task<Results<Ok<IEnumerable<RunView>>, ValidationProblem>> (HttpResponse response, RunStore runs, int? limit, int? offset,
+        group.MapGet("/", async Task<Results<Ok<IEnumerable<RunView>>, ValidationProblem>> (HttpResponse response, RunStore runs,
+            int? limit, int? offset,
             [FromQuery(Name = "suite_id")] string? suiteId, [FromQuery(Name = "car_id")] string? carId,
             string? status, DateTimeOffset? from, DateTimeOffset? to) =>
         {
             var errors = new Errors();
             var take = errors.Range("limit", limit, 50, 1, 500);
             var skip = errors.Range("offset", offset, 0, 0, int.MaxValue);
-            string[] statuses = [RunStatus.Queued, RunStatus.Running, RunStatus.Completed, RunStatus.Failed, RunStatus.Cancelled, RunStatus.Interrupted];
-            if (status is not null && !statuses.Contains(status)) errors.Add("status", $"'{status}' is not a run status: use one of {string.Join(", ", statuses)}");
+            string[] statuses = [RunStatus.Queued, RunStatus.Running, RunStatus.Completed, RunStatus.Failed, RunStatus.Cancelled,
+                RunStatus.Interrupted];
+            if (status is not null && !statuses.Contains(status)) errors.Add("status",
+                $"'{status}' is not a run status: use one of {string.Join(", ", statuses)}");
             if (errors.Any) return Problems.Invalid(errors.ByField);
             var filter = new RunFilter(suiteId, carId, status,
                 from is null ? null : Clock.Text(from.Value.UtcDateTime), to is null ? null : Clock.Text(to.Value.UtcDateTime));
@@ -86,11 +89,13 @@ public static class RunEndpoints
             await runs.GetAsync(id) is { } run ? TypedResults.Ok(RunView.From(run)) : Problems.NotFound("run", id));
 
         group.MapGet("/{id}/items", async Task<Results<Ok<IEnumerable<RunItemView>>, ProblemHttpResult>> (string id, RunStore runs) =>
-            await runs.GetAsync(id) is null ? Problems.NotFound("run", id) : TypedResults.Ok((await runs.GetItemsAsync(id)).Select(RunItemView.From)));
+            await runs.GetAsync(id) is null ? Problems.NotFound("run",
+                id) : TypedResults.Ok((await runs.GetItemsAsync(id)).Select(RunItemView.From)));
 
         group.MapPost("/", CreateAsync);
 
-        group.MapPost("/{id}/cancel", async Task<Results<Accepted<RunCancelling>, ValidationProblem, ProblemHttpResult>> (string id, IGrainFactory grains) =>
+        group.MapPost("/{id}/cancel", async Task<Results<Accepted<RunCancelling>, ValidationProblem, ProblemHttpResult>> (string id,
+            IGrainFactory grains) =>
             Answer(await grains.GetGrain<IRunGrain>(id).Cancel(), "run", id, progress =>
                 TypedResults.Accepted($"/api/runs/{id}", new RunCancelling(id, progress.Status, progress.ItemsDone, progress.ItemsTotal))));
 
@@ -103,7 +108,8 @@ public static class RunEndpoints
             .WithSummary("The run's events as Server-Sent Events: replay after Last-Event-ID (or ?after=N), then live, ending with the run's terminal event.");
     }
 
-    private static async Task<Results<Created<RunCreated>, ValidationProblem, ProblemHttpResult>> CreateAsync(RunInput input, IGrainFactory grains)
+    private static async Task<Results<Created<RunCreated>, ValidationProblem, ProblemHttpResult>> CreateAsync(RunInput input,
+        IGrainFactory grains)
     {
         var id = Ids.New("run");
         var request = new RunPlanRequest(input.SuiteId, input.CarIds?.ToArray(), input.Settings?.Concurrency, input.Settings?.Repeats);
@@ -112,7 +118,8 @@ public static class RunEndpoints
     }
 
     /// <summary>Races again what a stopped run left unfinished, in the same run: its log goes on from the last seq.</summary>
-    private static async Task<Results<Accepted<RunResuming>, ValidationProblem, ProblemHttpResult>> ResumeAsync(string id, IGrainFactory grains)
+    private static async Task<Results<Accepted<RunResuming>, ValidationProblem, ProblemHttpResult>> ResumeAsync(string id,
+        IGrainFactory grains)
     {
         var result = await grains.GetGrain<IRunGrain>(id).Resume();
         return Answer(result, "run", id, progress =>
@@ -120,16 +127,19 @@ public static class RunEndpoints
     }
 
     /// <summary>A new run of the same suite and cars, exactly as the original raced them.</summary>
-    private static async Task<Results<Created<RunCreated>, ValidationProblem, ProblemHttpResult>> RerunAsync(string id, IGrainFactory grains)
+    private static async Task<Results<Created<RunCreated>, ValidationProblem, ProblemHttpResult>> RerunAsync(string id,
+        IGrainFactory grains)
     {
         var newId = Ids.New("run");
         return Answer(await grains.GetGrain<IRunGrain>(newId).RerunOf(id), "run", id, progress =>
             TypedResults.Created($"/api/runs/{newId}", new RunCreated(newId, progress.Status, progress.ItemsTotal) { RerunOf = id }));
     }
 
-    /// <summary>A run grain's answer to a command, as HTTP: <paramref name="accepted"/> for a yes, else 400, 404 or 409 saying why.</summary>
+    /// <summary>A run grain's answer to a command, as HTTP: <paramref name="accepted"/> for a yes, else 400, 404 or 409 saying
+    /// why.</summary>
     public static Results<TAccepted, ValidationProblem, ProblemHttpResult> Answer<TAccepted>(
-        RunCommandResult result, string what, string id, Func<RunProgress, TAccepted> accepted) where TAccepted : IResult => result.Outcome switch
+        RunCommandResult result, string what, string id, Func<RunProgress,
+            TAccepted> accepted) where TAccepted : IResult => result.Outcome switch
     {
         RunCommandOutcome.Accepted => accepted(result.Progress!),
         RunCommandOutcome.Invalid => Problems.Invalid(result.Errors!.ToDictionary(e => e.Key, e => e.Value.ToList())),
@@ -137,14 +147,16 @@ public static class RunEndpoints
         _ => Problems.Conflict(result.Message ?? "the run cannot do that now"),
     };
 
-    private static async Task<Results<RunEventStreamResult, ValidationProblem, ProblemHttpResult>> StreamAsync(string id, HttpRequest request, RunStore runs, RunEventReader reader, long? after, CancellationToken ct)
+    private static async Task<Results<RunEventStreamResult, ValidationProblem, ProblemHttpResult>> StreamAsync(string id,
+        HttpRequest request, RunStore runs, RunEventReader reader, long? after, CancellationToken ct)
     {
         if (await runs.GetAsync(id) is null) return Problems.NotFound("run", id);
         var afterSeq = after ?? 0;
         var lastEventId = request.Headers["Last-Event-ID"].ToString();
         if (lastEventId.Length > 0)
         {
-            if (!long.TryParse(lastEventId, out afterSeq) || afterSeq < 0) return Problems.Invalid("Last-Event-ID", $"'{lastEventId}' is not an event seq");
+            if (!long.TryParse(lastEventId, out afterSeq) || afterSeq < 0) return Problems.Invalid("Last-Event-ID",
+                $"'{lastEventId}' is not an event seq");
         }
         else if (afterSeq < 0) return Problems.Invalid("after", "must be 0 or more");
 

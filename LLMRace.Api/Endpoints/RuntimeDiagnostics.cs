@@ -10,7 +10,8 @@ namespace LLMRace.Api.Endpoints;
 /// <summary>What discovery found, with the failure classified so a person can be told what to do.</summary>
 public sealed record Discovery(IReadOnlyList<string> Models, string? Error, DiscoveryFailure Failure, int? StatusCode, double LatencyMs);
 
-public enum DiscoveryFailure { None, Refused, Unauthorized, InvalidHost, Forbidden, NotFound, Redirect, Timeout, Tls, KeyUnreadable, BadResponse, Other }
+public enum DiscoveryFailure { None, Refused, Unauthorized, InvalidHost, Forbidden, NotFound, Redirect, Timeout, Tls, KeyUnreadable,
+    BadResponse, Other }
 
 /// <summary>Model discovery and Verify Runtime: auth source, discovery, and hints for the known failures.</summary>
 public static class RuntimeDiagnostics
@@ -26,7 +27,8 @@ public static class RuntimeDiagnostics
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(TimeSpan.FromSeconds(Math.Clamp(row.TimeoutS, 1, 30)));
             using var request = provider.BuildModelListRequest(target);
-            using var response = await engine.CreateProviderClient().SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+            using var response = await engine.CreateProviderClient().SendAsync(request, HttpCompletionOption.ResponseHeadersRead,
+                timeout.Token);
             var status = (int)response.StatusCode;
             if (response.IsSuccessStatusCode)
             {
@@ -56,7 +58,8 @@ public static class RuntimeDiagnostics
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
-            return new Discovery([], $"no answer within {Math.Clamp(row.TimeoutS, 1, 30):0.#} s", DiscoveryFailure.Timeout, null, Elapsed());
+            return new Discovery([], $"no answer within {Math.Clamp(row.TimeoutS, 1, 30):0.#} s", DiscoveryFailure.Timeout, null,
+                Elapsed());
         }
         catch (HttpRequestException e) when (e.InnerException is AuthenticationException tls)
         {
@@ -64,7 +67,8 @@ public static class RuntimeDiagnostics
         }
         catch (HttpRequestException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused })
         {
-            return new Discovery([], $"connection refused: nothing is listening at {row.BaseUrl}", DiscoveryFailure.Refused, null, Elapsed());
+            return new Discovery([], $"connection refused: nothing is listening at {row.BaseUrl}", DiscoveryFailure.Refused, null,
+                Elapsed());
         }
         catch (HttpRequestException e)
         {
@@ -72,11 +76,13 @@ public static class RuntimeDiagnostics
         }
         catch (System.Text.Json.JsonException)
         {
-            return new Discovery([], "the server's model list is not the JSON this connection type expects: check the type", DiscoveryFailure.BadResponse, null, Elapsed());
+            return new Discovery([], "the server's model list is not the JSON this connection type expects: check the type",
+                DiscoveryFailure.BadResponse, null, Elapsed());
         }
     }
 
-    public static IReadOnlyList<string> Hints(ConnectionRow row, Discovery discovery, string authSource, bool authPresent, RaceEngine engine)
+    public static IReadOnlyList<string> Hints(ConnectionRow row, Discovery discovery, string authSource, bool authPresent,
+        RaceEngine engine)
     {
         var advice = engine.ConnectionTypes.Find(row.Type)?.BaseUrlAdvice ?? "";
         var envVars = engine.EnvVars;

@@ -6,9 +6,11 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace LLMRace.Api.Endpoints;
 
-public sealed record SuiteSummary(string Id, string Name, string Category, string Description, int TestCount, string CreatedAt, string UpdatedAt);
+public sealed record SuiteSummary(string Id, string Name, string Category, string Description, int TestCount, string CreatedAt,
+    string UpdatedAt);
 
-public sealed record SuiteView(string Id, string Name, string Category, string Description, IReadOnlyList<TestView> Tests, string CreatedAt, string UpdatedAt);
+public sealed record SuiteView(string Id, string Name, string Category, string Description, IReadOnlyList<TestView> Tests, string CreatedAt,
+    string UpdatedAt);
 
 public sealed record TestView(
     string Id, int OrderIndex, string Name, string? SystemPrompt, string UserPrompt, string? ExpectedConstraints, string? ToolsSchemaJson,
@@ -23,7 +25,8 @@ public static class SuiteEndpoints
         var group = app.MapGroup("/api/suites").WithTags("Suites");
 
         group.MapGet("/", async (SuiteStore suites) =>
-            (await suites.ListAsync()).Select(s => new SuiteSummary(s.Suite.Id, s.Suite.Name, s.Suite.Category, s.Suite.Description, s.TestCount, s.Suite.CreatedAt, s.Suite.UpdatedAt)));
+            (await suites.ListAsync()).Select(s => new SuiteSummary(s.Suite.Id, s.Suite.Name, s.Suite.Category, s.Suite.Description,
+                s.TestCount, s.Suite.CreatedAt, s.Suite.UpdatedAt)));
 
         group.MapGet("/{id}", async Task<Results<Ok<SuiteView>, ProblemHttpResult>> (string id, SuiteStore suites) =>
             await suites.GetAsync(id) is { } suite ? TypedResults.Ok(await ViewAsync(suite, suites)) : Problems.NotFound("suite", id));
@@ -49,14 +52,16 @@ public static class SuiteEndpoints
             await suites.DeleteAsync(id) ? TypedResults.NoContent() : Problems.NotFound("suite", id));
     }
 
-    private static async Task<Results<Created<SuiteView>, ValidationProblem>> CreateAsync(HttpRequest request, SuiteStore suites, TimeProvider time)
+    private static async Task<Results<Created<SuiteView>, ValidationProblem>> CreateAsync(HttpRequest request, SuiteStore suites,
+        TimeProvider time)
     {
         var (view, invalid) = await ImportAsync(request, suites, time, null);
         return view is null ? invalid! : TypedResults.Created($"/api/suites/{view.Id}", view);
     }
 
     /// <summary>Validates the whole document before anything is written; on any problem nothing changes.</summary>
-    private static async Task<(SuiteView? View, ValidationProblem? Invalid)> ImportAsync(HttpRequest request, SuiteStore suites, TimeProvider time, SuiteRow? existing)
+    private static async Task<(SuiteView? View, ValidationProblem? Invalid)> ImportAsync(HttpRequest request, SuiteStore suites,
+        TimeProvider time, SuiteRow? existing)
     {
         string json;
         try

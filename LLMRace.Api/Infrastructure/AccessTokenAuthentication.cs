@@ -14,7 +14,8 @@ namespace LLMRace.Api.Infrastructure;
 /// the SignalR hub) may it come as the access_token query parameter, which <see cref="QueryToken"/> has already
 /// taken off the request, so nothing logs or traces it. Without a token set, every caller is let in.
 /// </summary>
-public sealed class AccessTokenHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, RaceSettings settings)
+public sealed class AccessTokenHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder,
+    RaceSettings settings)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "LLMRaceAccessToken";
@@ -67,7 +68,8 @@ public sealed class AccessTokenHandler(IOptionsMonitor<AuthenticationSchemeOptio
     }
 
     private AuthenticateResult Success(string how) =>
-        AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity([new Claim("llmrace.access", how)], SchemeName)), SchemeName));
+        AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity([new Claim("llmrace.access", how)],
+            SchemeName)), SchemeName));
 }
 
 /// <summary>

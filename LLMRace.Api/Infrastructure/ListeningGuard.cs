@@ -16,7 +16,8 @@ public static class ListeningGuard
     /// </summary>
     public static IReadOnlyList<string> NonLoopbackConfigured(IConfiguration configuration)
     {
-        var urls = (configuration["urls"] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+        var urls = (configuration["urls"] ?? "").Split(';',
+            StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
         urls.AddRange(configuration.GetSection("Kestrel:Endpoints").GetChildren().Select(e => e["Url"]).OfType<string>());
         var exposed = urls.Where(url => !IsLoopbackUrl(url)).ToList();
         if (string.IsNullOrEmpty(configuration["urls"]))

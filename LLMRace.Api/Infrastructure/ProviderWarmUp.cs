@@ -10,7 +10,8 @@ namespace LLMRace.Api.Infrastructure;
 /// Runs the measuring path once at start-up (HTTP client, stream parsers, event serialisation), so the first
 /// item of a fresh process does not carry JIT compilation in its TTFT (about 150-250 ms here otherwise).
 /// </summary>
-public sealed class ProviderWarmUp(IHostApplicationLifetime lifetime, IServer server, RaceEngine engine, ILogger<ProviderWarmUp> logger) : IHostedService
+public sealed class ProviderWarmUp(IHostApplicationLifetime lifetime, IServer server, RaceEngine engine,
+    ILogger<ProviderWarmUp> logger) : IHostedService
 {
     private static readonly byte[] OpenAiStream = Encoding.UTF8.GetBytes(
         "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"warm\"}}]}\n\ndata: {\"choices\":[],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":1}}\n\ndata: [DONE]\n\n");
@@ -29,12 +30,15 @@ public sealed class ProviderWarmUp(IHostApplicationLifetime lifetime, IServer se
     {
         try
         {
-            foreach (var (provider, bytes) in new (IChatProvider, byte[])[] { (OpenAiChatProvider.Instance, OpenAiStream), (OllamaChatProvider.Instance, OllamaStream), (AnthropicChatProvider.Instance, AnthropicStream) })
+            foreach (var (provider, bytes) in new (IChatProvider, byte[])[] { (OpenAiChatProvider.Instance, OpenAiStream),
+                (OllamaChatProvider.Instance, OllamaStream), (AnthropicChatProvider.Instance, AnthropicStream) })
                 await foreach (var _ in provider.ParseStreamAsync(new MemoryStream(bytes), CancellationToken.None)) { }
             _ = RunEventFactory.CreateDelta("warm-up", 1, DateTime.UtcNow, "warm-up", "text", "warm", [1.0], [4]);
             if (server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() is { } address)
             {
-                using var response = await engine.CreateProviderClient().GetAsync(address.Replace("://+", "://127.0.0.1").Replace("://*", "://127.0.0.1").Replace("://0.0.0.0", "://127.0.0.1").TrimEnd('/') + "/alive", HttpCompletionOption.ResponseHeadersRead);
+                using var response = await engine.CreateProviderClient().GetAsync(address.Replace("://+", "://127.0.0.1").Replace("://*",
+                    "://127.0.0.1").Replace("://0.0.0.0", "://127.0.0.1").TrimEnd('/') + "/alive",
+                    HttpCompletionOption.ResponseHeadersRead);
                 await using var body = await response.Content.ReadAsStreamAsync();
                 await body.CopyToAsync(Stream.Null);
             }

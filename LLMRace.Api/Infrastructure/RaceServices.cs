@@ -94,7 +94,8 @@ public static class RaceServices
     /// </summary>
     private static void TuneRunStreams(this IServiceCollection services)
     {
-        services.Configure<StreamPullingAgentOptions>(RunStreams.ProviderName, o => o.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(10));
+        services.Configure<StreamPullingAgentOptions>(RunStreams.ProviderName,
+            o => o.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(10));
         services.Configure<HashRingStreamQueueMapperOptions>(RunStreams.ProviderName, o => o.TotalQueueCount = 1);
         services.Configure<StreamCacheEvictionOptions>(RunStreams.ProviderName, o =>
         {

@@ -37,13 +37,16 @@ public sealed class RaceSettings
     [ConfigurationKeyName("LLMRACE_SILO_PORT"), Range(1, 65535, ErrorMessage = "LLMRACE_SILO_PORT must be from {1} to {2}")]
     public int SiloPort { get; set; } = 11111;
 
-    [ConfigurationKeyName("LLMRACE_MAX_OUTPUT_CHARS"), Range(1_000, 100_000_000, ErrorMessage = "LLMRACE_MAX_OUTPUT_CHARS must be from {1} to {2}")]
+    [ConfigurationKeyName("LLMRACE_MAX_OUTPUT_CHARS"), Range(1_000, 100_000_000,
+        ErrorMessage = "LLMRACE_MAX_OUTPUT_CHARS must be from {1} to {2}")]
     public int MaxOutputChars { get; set; } = RaceLimits.Default.MaxOutputChars;
 
-    [ConfigurationKeyName("LLMRACE_MAX_STREAM_LINE_KIB"), Range(16, 64 * 1024, ErrorMessage = "LLMRACE_MAX_STREAM_LINE_KIB must be from {1} to {2}")]
+    [ConfigurationKeyName("LLMRACE_MAX_STREAM_LINE_KIB"), Range(16, 64 * 1024,
+        ErrorMessage = "LLMRACE_MAX_STREAM_LINE_KIB must be from {1} to {2}")]
     public int MaxStreamLineKib { get; set; } = RaceLimits.Default.MaxStreamLineBytes / 1024;
 
-    [ConfigurationKeyName("LLMRACE_CHECKS_BUDGET_MS"), Range(10, 600_000, ErrorMessage = "LLMRACE_CHECKS_BUDGET_MS must be from {1} to {2}")]
+    [ConfigurationKeyName("LLMRACE_CHECKS_BUDGET_MS"), Range(10, 600_000,
+        ErrorMessage = "LLMRACE_CHECKS_BUDGET_MS must be from {1} to {2}")]
     public int ChecksBudgetMs { get; set; } = (int)RaceLimits.Default.ChecksBudget.TotalMilliseconds;
 
     /// <summary>Without a token (and unless told otherwise), the Api stays on this machine and answers to loopback names only.</summary>

@@ -44,7 +44,8 @@ public sealed class RunEventStreamResult(IAsyncEnumerable<RunEvent> events) : IR
             if (!next.IsCompleted || body.UnflushedBytes >= FlushAt) await body.FlushAsync(ct);
             if (!await next) yield break;
             var current = e.Current;
-            yield return new SseItem<string>(current.Json, current.Type) { EventId = current.Seq.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+            yield return new SseItem<string>(current.Json,
+                current.Type) { EventId = current.Seq.ToString(System.Globalization.CultureInfo.InvariantCulture) };
         }
     }
 

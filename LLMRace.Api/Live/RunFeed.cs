@@ -92,7 +92,8 @@ public sealed class RunFeed(IClusterClient cluster, ILogger<RunFeed> logger)
         public Task OnErrorAsync(Exception ex) => Task.CompletedTask;
     }
 
-    private sealed class Lease(RunFeed feed, string runId, RunSubscription subscription, ChannelWriter<RunEvent> listener) : IAsyncDisposable
+    private sealed class Lease(RunFeed feed, string runId, RunSubscription subscription,
+        ChannelWriter<RunEvent> listener) : IAsyncDisposable
     {
         private int _disposed;
 

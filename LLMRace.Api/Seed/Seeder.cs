@@ -11,7 +11,8 @@ namespace LLMRace.Api.Seed;
 /// Simulator's current address.
 /// </summary>
 public sealed class Seeder(
-    GarageStore garage, SuiteStore suites, MetaStore meta, RaceSettings settings, IConfiguration configuration, TimeProvider time, ILogger<Seeder> logger)
+    GarageStore garage, SuiteStore suites, MetaStore meta, RaceSettings settings, IConfiguration configuration, TimeProvider time,
+        ILogger<Seeder> logger)
 {
     public const string SimulatorConnectionId = "conn_simulator";
 
@@ -28,13 +29,17 @@ public sealed class Seeder(
                 Id = SimulatorConnectionId, Name = "LLMRace Simulator", Type = ConnectionTypes.Simulator, BaseUrl = SimulatorUrl,
                 TimeoutS = 30, MaxRetries = 2, MaxConcurrency = 8, Managed = true, CreatedAt = now, UpdatedAt = now,
             });
-            await garage.InsertCarAsync(new CarRow { Id = "car_sprinter", Name = "Sprinter", ConnectionId = SimulatorConnectionId, Model = "sprinter", ParamsJson = "{}", CreatedAt = now, UpdatedAt = now });
-            await garage.InsertCarAsync(new CarRow { Id = "car_cruiser", Name = "Cruiser", ConnectionId = SimulatorConnectionId, Model = "cruiser", ParamsJson = "{}", CreatedAt = now, UpdatedAt = now });
-            await garage.InsertCarAsync(new CarRow { Id = "car_caller", Name = "Caller", ConnectionId = SimulatorConnectionId, Model = "caller", ParamsJson = "{}", CreatedAt = now, UpdatedAt = now });
+            await garage.InsertCarAsync(new CarRow { Id = "car_sprinter", Name = "Sprinter", ConnectionId = SimulatorConnectionId,
+                Model = "sprinter", ParamsJson = "{}", CreatedAt = now, UpdatedAt = now });
+            await garage.InsertCarAsync(new CarRow { Id = "car_cruiser", Name = "Cruiser", ConnectionId = SimulatorConnectionId,
+                Model = "cruiser", ParamsJson = "{}", CreatedAt = now, UpdatedAt = now });
+            await garage.InsertCarAsync(new CarRow { Id = "car_caller", Name = "Caller", ConnectionId = SimulatorConnectionId,
+                Model = "caller", ParamsJson = "{}", CreatedAt = now, UpdatedAt = now });
             foreach (var file in Directory.EnumerateFiles(Path.Combine(AppContext.BaseDirectory, "Seed"), "*.json").Order())
             {
                 var (row, problems) = await SuiteEndpoints.SaveAsync(await File.ReadAllTextAsync(file), suites, time, null);
-                if (row is null) logger.LogError("Example suite {File} is not valid: {Problems}", file, string.Join("; ", problems.Select(p => $"{p.Path}: {p.Message}")));
+                if (row is null) logger.LogError("Example suite {File} is not valid: {Problems}", file, string.Join("; ",
+                    problems.Select(p => $"{p.Path}: {p.Message}")));
             }
             await meta.SetAsync("seeded", now);
             logger.LogInformation("Seeded the Simulator connection ({Url}), three cars and the example suites", SimulatorUrl);

@@ -70,7 +70,8 @@ public static class CheckEvaluator
         return Result(check, ok(value.Value, limit), $"expected {what} {bound} {limit:0.##} {unit}, got {value.Value:0.#} {unit}");
     }
 
-    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Check, Tuple<Json.Schema.JsonSchema?, string?>> CompiledSchemas = [];
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Check, Tuple<Json.Schema.JsonSchema?,
+        string?>> CompiledSchemas = [];
 
     internal static CheckResult MatchesSchema(Check check, string output)
     {

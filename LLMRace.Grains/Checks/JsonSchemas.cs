@@ -61,7 +61,8 @@ public static class JsonSchemas
                 return $"{keyword} '{target}' points outside the schema: LLMRace fetches no other schemas (put it under $defs and use '#/$defs/…')";
             var fragment = Uri.UnescapeDataString(target[1..]);
             var found = fragment.Length == 0
-                || (fragment.StartsWith('/') ? JsonPointer.TryParse(fragment, out var pointer) && pointer.TryEvaluate(node, out _) : anchors.Contains(fragment));
+                || (fragment.StartsWith('/') ? JsonPointer.TryParse(fragment, out var pointer) && pointer.TryEvaluate(node,
+                    out _) : anchors.Contains(fragment));
             if (!found) return $"{keyword} '{target}' points nowhere in this schema";
         }
         return null;

@@ -20,7 +20,8 @@ public sealed record RunCommandResult(
     [property: Id(3)] Dictionary<string, string[]>? Errors = null,
     [property: Id(4)] int? ItemsToRace = null)
 {
-    public static RunCommandResult Accepted(RunProgress progress, int? itemsToRace = null) => new(RunCommandOutcome.Accepted, progress, ItemsToRace: itemsToRace);
+    public static RunCommandResult Accepted(RunProgress progress, int? itemsToRace = null) => new(RunCommandOutcome.Accepted, progress,
+        ItemsToRace: itemsToRace);
     public static RunCommandResult Conflict(string why) => new(RunCommandOutcome.Conflict, Message: why);
     public static RunCommandResult NotFound(string what) => new(RunCommandOutcome.NotFound, Message: what);
     public static RunCommandResult Invalid(Dictionary<string, string[]> errors) => new(RunCommandOutcome.Invalid, Errors: errors);

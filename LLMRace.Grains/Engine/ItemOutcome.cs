@@ -9,7 +9,8 @@ using LLMRace.Grains.Telemetry;
 namespace LLMRace.Grains.Engine;
 
 /// <summary>What an item streamed over its turns, and what it cost to get there.</summary>
-public sealed record RacedItem(IReadOnlyList<RaceTurn> Turns, IReadOnlyList<ToolCall> Calls, IReadOnlyList<ToolResult> Results, int Retries, long QueueWaitTicks);
+public sealed record RacedItem(IReadOnlyList<RaceTurn> Turns, IReadOnlyList<ToolCall> Calls, IReadOnlyList<ToolResult> Results, int Retries,
+    long QueueWaitTicks);
 
 /// <summary>
 /// The end of an item: its metrics over its turns, its checks (within the checks' budget), the stored row, the
@@ -43,7 +44,8 @@ public sealed class ItemOutcome(RaceEngine engine, RunEventSink sink, RunItemRow
         item.Output = output;
         item.Reasoning = reasoning.Length > 0 ? reasoning : null;
         item.ToolCallsJson = raced.Calls.Count > 0
-            ? RaceJson.Serialize(raced.Calls.Select(c => new { c.Index, c.Id, c.Name, c.Arguments, result = raced.Results.FirstOrDefault(r => r.CallId == ToolJson.CallId(c)) }))
+            ? RaceJson.Serialize(raced.Calls.Select(c => new { c.Index, c.Id, c.Name, c.Arguments,
+                result = raced.Results.FirstOrDefault(r => r.CallId == ToolJson.CallId(c)) }))
             : null;
         item.Error = error;
         item.MetricsJson = RaceJson.Serialize(metrics);

@@ -95,7 +95,8 @@ public sealed class ItemRunner(
         await _tools.RunAsync(async (history, turnCt) =>
         {
             _turns.Add(new RaceTurn());
-            var request = new ChatRequest(car.Model, _test.SystemPrompt, _test.UserPrompt, car.Params) { Tools = prepared.Tools, History = history };
+            var request = new ChatRequest(car.Model, _test.SystemPrompt, _test.UserPrompt, car.Params) { Tools = prepared.Tools,
+                History = history };
             await client.StreamAsync(provider, target, request, car.Connection, this, turnCt);
             return (Current.Text.ToString(), Current.ToolCalls.Build());
         }, ct);

@@ -27,13 +27,15 @@ public sealed class JudgeRunner(RaceEngine engine, RunRow run, CarSnapshot judge
     {
         var snapshot = RaceJson.Deserialize<RunSnapshot>(run.SnapshotJson)!;
         var tests = snapshot.Suite.Tests.ToDictionary(t => t.Id);
-        var sink = new RunEventSink(run.Id, await engine.Events.LastSeqAsync(run.Id), engine.Events, engine.Publisher, engine.Time, _logger);
+        var sink = new RunEventSink(run.Id, await engine.Events.LastSeqAsync(run.Id), engine.Events, engine.Publisher, engine.Time,
+            _logger);
         var items = (await engine.Runs.GetItemsAsync(run.Id)).Where(i => i.Status is ItemStatus.Passed or ItemStatus.Failed).ToList();
         var graded = 0;
         var errors = 0;
         try
         {
-            sink.Emit(EventTypes.JudgeStarted, null, new { judge_car_id = judge.Id, judge_car_name = judge.Name, model = judge.Model, items = items.Count, rubric });
+            sink.Emit(EventTypes.JudgeStarted, null, new { judge_car_id = judge.Id, judge_car_name = judge.Name, model = judge.Model,
+                items = items.Count, rubric });
             foreach (var item in items)
             {
                 var test = tests[item.TestId];
@@ -81,7 +83,8 @@ public sealed class JudgeRunner(RaceEngine engine, RunRow run, CarSnapshot judge
         }
     }
 
-    /// <summary>The judge's whole reply text, streamed through the races' client (with no retries: a judge's request is not measured).</summary>
+    /// <summary>The judge's whole reply text, streamed through the races' client (with no retries: a judge's request is not
+    /// measured).</summary>
     private async Task<string> CompleteAsync(ChatRequest request)
     {
         var provider = engine.ConnectionTypes.ProviderFor(judge.Connection.Type);
@@ -89,7 +92,8 @@ public sealed class JudgeRunner(RaceEngine engine, RunRow run, CarSnapshot judge
         using var limit = new CancellationTokenSource(judge.Connection.TotalTimeout);
         using var slot = await engine.Limiter.AcquireAsync(judge.Connection.Id, judge.Connection.MaxConcurrency, limit.Token);
         var reply = new ReplyText(engine.Limits.MaxOutputChars);
-        await engine.CreateStreamClient().StreamAsync(provider, target, request, judge.Connection with { MaxRetries = 0 }, reply, limit.Token);
+        await engine.CreateStreamClient().StreamAsync(provider, target, request, judge.Connection with { MaxRetries = 0 }, reply,
+            limit.Token);
         await Task.Yield(); // off the socket engine's thread before the grade is parsed and stored (see ItemRunner)
         return reply.ToString();
     }
@@ -117,7 +121,8 @@ public sealed class JudgeRunner(RaceEngine engine, RunRow run, CarSnapshot judge
     /// <summary>Reads {score, verdict, rationale} from a reply, tolerating a ```json fence around it.</summary>
     public static JudgeGrade Parse(string reply, string judgeCarId, string now)
     {
-        JudgeGrade Bad(string why) => new(null, null, null, judgeCarId, $"the judge's reply is not the expected JSON ({why}): {Excerpt.Of(reply, 160)}", now);
+        JudgeGrade Bad(string why) => new(null, null, null, judgeCarId,
+            $"the judge's reply is not the expected JSON ({why}): {Excerpt.Of(reply, 160)}", now);
         var start = reply.IndexOf('{');
         var end = reply.LastIndexOf('}');
         if (start < 0 || end <= start) return Bad("no JSON object");
@@ -127,7 +132,8 @@ public sealed class JudgeRunner(RaceEngine engine, RunRow run, CarSnapshot judge
             var root = doc.RootElement;
             if (!root.TryGetProperty("score", out var s) || s.ValueKind != JsonValueKind.Number || s.GetDouble() is < 0 or > 10)
                 return Bad("score must be a number from 0 to 10");
-            var verdict = root.TryGetProperty("verdict", out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()!.Trim().ToLowerInvariant() : null;
+            var verdict = root.TryGetProperty("verdict",
+                out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()!.Trim().ToLowerInvariant() : null;
             if (verdict is not ("pass" or "fail")) return Bad("verdict must be \"pass\" or \"fail\"");
             var rationale = root.TryGetProperty("rationale", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString() : null;
             return new JudgeGrade(Math.Round(s.GetDouble(), 2), verdict, rationale, judgeCarId, null, now);

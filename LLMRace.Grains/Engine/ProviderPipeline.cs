@@ -13,7 +13,8 @@ namespace LLMRace.Grains.Engine;
 /// </summary>
 public static class ProviderPipeline
 {
-    public static ResiliencePipeline Build(ConnectionSnapshot connection, TimeSpan firstTokenTimeout, Action<int, TimeSpan, Exception?> onRetry)
+    public static ResiliencePipeline Build(ConnectionSnapshot connection, TimeSpan firstTokenTimeout, Action<int, TimeSpan,
+        Exception?> onRetry)
     {
         var builder = new ResiliencePipelineBuilder();
         if (connection.MaxRetries > 0)

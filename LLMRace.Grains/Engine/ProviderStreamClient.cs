@@ -26,7 +26,8 @@ public sealed class ProviderStreamClient(HttpClient http, RaceLimits limits, Tim
     }
 
     public async Task StreamAsync(
-        IChatProvider provider, ProviderTarget target, ChatRequest request, ConnectionSnapshot connection, IStreamObserver observer, CancellationToken ct)
+        IChatProvider provider, ProviderTarget target, ChatRequest request, ConnectionSnapshot connection, IStreamObserver observer,
+            CancellationToken ct)
     {
         var idleTimeout = connection.FirstTokenTimeout;
         var pipeline = ProviderPipeline.Build(connection, idleTimeout, observer.Retrying);
@@ -54,7 +55,8 @@ public sealed class ProviderStreamClient(HttpClient http, RaceLimits limits, Tim
     }
 
     /// <summary>Sends the request and reads up to the first content part: the span Polly may retry.</summary>
-    private async Task<OpenStream> OpenAsync(IChatProvider provider, ProviderTarget target, ChatRequest request, ConnectionSnapshot connection,
+    private async Task<OpenStream> OpenAsync(IChatProvider provider, ProviderTarget target, ChatRequest request,
+        ConnectionSnapshot connection,
         IStreamObserver observer, CancellationToken ct, CancellationToken attempt)
     {
         using var message = provider.BuildStreamingRequest(target, request);
@@ -118,7 +120,8 @@ public sealed class ProviderStreamClient(HttpClient http, RaceLimits limits, Tim
     }
 
     private sealed class OpenStream(
-        HttpResponseMessage response, CancellationTokenSource reading, IAsyncEnumerator<StreamPart> parts, StreamPart? first, long firstTimestamp)
+        HttpResponseMessage response, CancellationTokenSource reading, IAsyncEnumerator<StreamPart> parts, StreamPart? first,
+            long firstTimestamp)
         : IAsyncDisposable
     {
         public CancellationTokenSource Reading => reading;

@@ -43,7 +43,8 @@ public sealed class RaceEngine(
 
     /// <summary>Where and how to reach a stored connection now: its base URL and its key, read at call time.</summary>
     public ProviderTarget TargetOf(ConnectionRow row) =>
-        new(row.Type, row.BaseUrl, ApiKeyResolver.Resolve(row, secrets, envVars).Key) { BasicCredentials = ApiKeyResolver.Credentials(row, secrets) };
+        new(row.Type, row.BaseUrl, ApiKeyResolver.Resolve(row, secrets, envVars).Key) { BasicCredentials = ApiKeyResolver.Credentials(row,
+            secrets) };
 
     /// <summary>
     /// The connection as a run snapshot has it, with the base URL and key it has now (the Simulator's address

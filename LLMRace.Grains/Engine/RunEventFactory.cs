@@ -36,7 +36,8 @@ public static class RunEventFactory
     /// An <c>item.delta</c>: <c>{kind, text, t_ms: [..], len: [..]}</c>, one or more chunks of one item; chunk i is
     /// <c>len[i]</c> UTF-16 code units of <c>text</c>, read <c>t_ms[i]</c> ms after the item's t0.
     /// </summary>
-    public static RunEvent CreateDelta(string runId, long seq, DateTime ts, string itemId, string kind, string text, IReadOnlyList<double> tMs, IReadOnlyList<int> lengths) =>
+    public static RunEvent CreateDelta(string runId, long seq, DateTime ts, string itemId, string kind, string text,
+        IReadOnlyList<double> tMs, IReadOnlyList<int> lengths) =>
         Create(runId, seq, ts, EventTypes.ItemDelta, itemId, new DeltaData(kind, text, tMs, lengths));
 
     private sealed record DeltaData(

@@ -70,7 +70,8 @@ public sealed class RunEventSink : IAsyncDisposable
         lock (_lock)
         {
             ThrowIfCompleted();
-            if (_open.TryGetValue(itemId, out var frame) && frame.Kind == kind && frame.Count < DeltaFrame.MaxChunks && frame.Chars < DeltaFrame.MaxChars)
+            if (_open.TryGetValue(itemId,
+                out var frame) && frame.Kind == kind && frame.Count < DeltaFrame.MaxChunks && frame.Chars < DeltaFrame.MaxChars)
             {
                 frame.Add(text, tMs);
                 return;

@@ -35,7 +35,8 @@ public sealed class RunExecutor
 
     public Task Completion => _work ?? Task.CompletedTask;
 
-    public RunProgress Progress => new(_run.Id, Volatile.Read(ref _status), _run.ItemsTotal, Volatile.Read(ref _itemsDone), _sink?.LastSeq ?? 0);
+    public RunProgress Progress => new(_run.Id, Volatile.Read(ref _status), _run.ItemsTotal, Volatile.Read(ref _itemsDone),
+        _sink?.LastSeq ?? 0);
 
     public void Start() => _work ??= Task.Run(RunAsync);
 

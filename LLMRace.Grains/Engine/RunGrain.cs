@@ -121,7 +121,8 @@ public sealed class RunGrain(RaceEngine engine, ILogger<RunGrain> logger) : Grai
     }
 
     private void KeepAlive() =>
-        _keepAlive ??= this.RegisterGrainTimer(CheckFinishedAsync, new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)) { KeepAlive = true });
+        _keepAlive ??= this.RegisterGrainTimer(CheckFinishedAsync, new GrainTimerCreationOptions(TimeSpan.FromSeconds(1),
+            TimeSpan.FromSeconds(1)) { KeepAlive = true });
 
     private Task CheckFinishedAsync(CancellationToken ct)
     {

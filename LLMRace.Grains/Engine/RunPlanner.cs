@@ -12,7 +12,8 @@ public sealed class RunPlanner(SuiteStore suites, GarageStore garage, TimeProvid
 {
     public const int MaxItems = 100_000;
 
-    public async Task<(RunRow Run, List<RunItemRow> Items)?> PlanAsync(string runId, RunPlanRequest request, Dictionary<string, List<string>> errors)
+    public async Task<(RunRow Run, List<RunItemRow> Items)?> PlanAsync(string runId, RunPlanRequest request, Dictionary<string,
+        List<string>> errors)
     {
         void Add(string field, string message) => (errors.TryGetValue(field, out var list) ? list : errors[field] = []).Add(message);
         int Range(string field, int? value, int max)
@@ -29,13 +30,15 @@ public sealed class RunPlanner(SuiteStore suites, GarageStore garage, TimeProvid
         IReadOnlyList<TestRow> tests = [];
         if (string.IsNullOrWhiteSpace(request.SuiteId)) Add("suite_id", "required");
         else if ((suite = await suites.GetAsync(request.SuiteId)) is null) Add("suite_id", $"suite '{request.SuiteId}' does not exist");
-        else if ((tests = await suites.GetTestsAsync(suite.Id)).Count == 0) Add("suite_id", $"suite '{suite.Name}' has no tests: add a test before racing it");
+        else if ((tests = await suites.GetTestsAsync(suite.Id)).Count == 0) Add("suite_id",
+            $"suite '{suite.Name}' has no tests: add a test before racing it");
 
         var cars = new List<CarSnapshot>();
         if (request.CarIds is null || request.CarIds.Length == 0) Add("car_ids", "pick at least one car");
         else
         {
-            foreach (var dup in request.CarIds.GroupBy(c => c).Where(g => g.Count() > 1)) Add("car_ids", $"car '{dup.Key}' is listed {dup.Count()} times");
+            foreach (var dup in request.CarIds.GroupBy(c => c).Where(g => g.Count() > 1)) Add("car_ids",
+                $"car '{dup.Key}' is listed {dup.Count()} times");
             foreach (var carId in request.CarIds.Distinct())
             {
                 if (await garage.GetCarAsync(carId ?? "") is not { } row) Add("car_ids", $"car '{carId}' does not exist");
@@ -49,7 +52,8 @@ public sealed class RunPlanner(SuiteStore suites, GarageStore garage, TimeProvid
 
         var snapshot = new RunSnapshot(
             new SuiteSnapshot(suite!.Id, suite.Name, suite.Category, suite.Description,
-                [.. tests.Select(t => new TestSnapshot(t.Id, t.OrderIndex, t.Name, t.SystemPrompt, t.UserPrompt, t.ExpectedConstraints, t.ToolsSchemaJson, t.MaxToolTurns))]),
+                [.. tests.Select(t => new TestSnapshot(t.Id, t.OrderIndex, t.Name, t.SystemPrompt, t.UserPrompt, t.ExpectedConstraints,
+                    t.ToolsSchemaJson, t.MaxToolTurns))]),
             cars, settings);
         var run = new RunRow
         {
@@ -78,7 +82,8 @@ public sealed class RunPlanner(SuiteStore suites, GarageStore garage, TimeProvid
     {
         if (await garage.GetCarAsync(carId) is not { } car || await garage.GetConnectionAsync(car.ConnectionId) is not { } c) return null;
         return new CarSnapshot(car.Id, car.Name, car.Model, JsonNode.Parse(car.ParamsJson) as JsonObject ?? [],
-            new ConnectionSnapshot(c.Id, c.Name, c.Type, c.BaseUrl, c.TimeoutS, c.MaxRetries, c.MaxConcurrency, c.HeadersTimeoutS, c.TotalTimeoutS));
+            new ConnectionSnapshot(c.Id, c.Name, c.Type, c.BaseUrl, c.TimeoutS, c.MaxRetries, c.MaxConcurrency, c.HeadersTimeoutS,
+                c.TotalTimeoutS));
     }
 
     private static List<RunItemRow> Items(string runId, RunSnapshot snapshot)

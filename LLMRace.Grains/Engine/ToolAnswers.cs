@@ -9,13 +9,15 @@ namespace LLMRace.Grains.Engine;
 /// <summary>How the engine answers a model's tool call: with the tool's mock, or an error result saying what was wrong.</summary>
 public static class ToolAnswers
 {
-    /// <summary>A call answered with the tool's mock; a call to an unknown tool, or with arguments that fail its schema, gets an error result.</summary>
+    /// <summary>A call answered with the tool's mock; a call to an unknown tool, or with arguments that fail its schema, gets an error
+    /// result.</summary>
     public static ToolResult Answer(ToolCall call, IReadOnlyList<ToolDefinition> tools)
     {
         var id = ToolJson.CallId(call);
         static string Error(string message) => RaceJson.Serialize(new { error = message });
         if (tools.FirstOrDefault(t => t.Name == call.Name) is not { } tool)
-            return new ToolResult(id, call.Name, Error($"unknown tool '{call.Name}': the tools are {string.Join(", ", tools.Select(t => t.Name))}"), true);
+            return new ToolResult(id, call.Name,
+                Error($"unknown tool '{call.Name}': the tools are {string.Join(", ", tools.Select(t => t.Name))}"), true);
         JsonDocument arguments;
         try
         {
@@ -34,7 +36,8 @@ public static class ToolAnswers
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                return new ToolResult(id, call.Name, Error($"the arguments could not be checked against the tool's parameters: {e.Message}"), true);
+                return new ToolResult(id, call.Name,
+                    Error($"the arguments could not be checked against the tool's parameters: {e.Message}"), true);
             }
         }
         return new ToolResult(id, call.Name, tool.MockResult, false);

@@ -30,12 +30,14 @@ public sealed class ToolLoop(RunEventSink sink, string itemId, IReadOnlyList<Too
             foreach (var call in calls)
             {
                 Calls.Add(call);
-                sink.Emit(EventTypes.ItemToolCall, itemId, new { turn, index = call.Index, id = call.Id, name = call.Name, arguments = call.Arguments });
+                sink.Emit(EventTypes.ItemToolCall, itemId, new { turn, index = call.Index, id = call.Id, name = call.Name,
+                    arguments = call.Arguments });
                 if (tools.Count == 0) continue;
                 var result = ToolAnswers.Answer(call, tools);
                 results.Add(result);
                 Results.Add(result);
-                sink.Emit(EventTypes.ItemToolResult, itemId, new { turn, id = result.CallId, name = result.Name, content = result.Content, is_error = result.IsError });
+                sink.Emit(EventTypes.ItemToolResult, itemId, new { turn, id = result.CallId, name = result.Name, content = result.Content,
+                    is_error = result.IsError });
             }
             if (tools.Count == 0) return;
             history.Add(new ToolExchange(text, calls, results));

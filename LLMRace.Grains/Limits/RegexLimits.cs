@@ -17,6 +17,7 @@ public static class RegexLimits
     /// </summary>
     public static readonly TimeSpan LibraryDefault = TimeSpan.FromSeconds(2);
 
-    /// <summary>Sets <see cref="LibraryDefault"/>. .NET reads the default once, when the first Regex is made: call this first thing in Main.</summary>
+    /// <summary>Sets <see cref="LibraryDefault"/>. .NET reads the default once, when the first Regex is made: call this first thing in
+    /// Main.</summary>
     public static void UseAsProcessDefault() => AppContext.SetData("REGEX_DEFAULT_MATCH_TIMEOUT", LibraryDefault);
 }

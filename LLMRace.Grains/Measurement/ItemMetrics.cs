@@ -24,6 +24,7 @@ public sealed record ItemMetrics
     public int Retries { get; init; }
     /// <summary>Requests the item made: one, or one per tool-calling turn.</summary>
     public int Turns { get; init; } = 1;
-    /// <summary>The server's id of the (first) request, from x-request-id, request-id or x-sim-request-id: to match provider logs.</summary>
+    /// <summary>The server's id of the (first) request, from x-request-id, request-id or x-sim-request-id: to match provider
+    /// logs.</summary>
     public string? ServerRequestId { get; init; }
 }

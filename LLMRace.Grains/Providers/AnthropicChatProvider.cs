@@ -30,7 +30,8 @@ public sealed class AnthropicChatProvider : IChatProvider
             var content = new JsonArray();
             if (exchange.AssistantText.Length > 0) content.Add(new JsonObject { ["type"] = "text", ["text"] = exchange.AssistantText });
             foreach (var c in exchange.Calls)
-                content.Add(new JsonObject { ["type"] = "tool_use", ["id"] = ToolJson.CallId(c), ["name"] = c.Name, ["input"] = ToolJson.ArgumentsObject(c.Arguments) });
+                content.Add(new JsonObject { ["type"] = "tool_use", ["id"] = ToolJson.CallId(c), ["name"] = c.Name,
+                    ["input"] = ToolJson.ArgumentsObject(c.Arguments) });
             messages.Add(new JsonObject { ["role"] = "assistant", ["content"] = content });
             messages.Add(new JsonObject
             {
@@ -122,7 +123,8 @@ public sealed class AnthropicChatProvider : IChatProvider
                     }
                     break;
                 case "message_delta":
-                    if (root.TryGetProperty("usage", out var final)) parts.Add(new UsagePart(Int(final, "input_tokens"), Int(final, "output_tokens")));
+                    if (root.TryGetProperty("usage", out var final)) parts.Add(new UsagePart(Int(final, "input_tokens"), Int(final,
+                        "output_tokens")));
                     if (root.TryGetProperty("delta", out var d) && Str(d, "stop_reason") is { } reason) parts.Add(new FinishPart(reason));
                     break;
                 case "message_stop":

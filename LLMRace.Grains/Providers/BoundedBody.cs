@@ -12,7 +12,8 @@ public static class BoundedBody
         return Encoding.UTF8.GetString(bytes);
     }
 
-    /// <summary>The whole body as text; throws <see cref="ProviderStreamException"/> naming <paramref name="what"/> when it is longer than the bound.</summary>
+    /// <summary>The whole body as text; throws <see cref="ProviderStreamException"/> naming <paramref name="what"/> when it is longer than
+    /// the bound.</summary>
     public static async Task<string> ReadAllAsync(HttpContent content, int maxBytes, string what, CancellationToken ct)
     {
         var (bytes, complete) = await ReadAsync(content, maxBytes, ct);
@@ -26,7 +27,8 @@ public static class BoundedBody
         var buffer = new byte[Math.Min(maxBytes + 1, 81920)];
         using var kept = new MemoryStream();
         int read;
-        while (kept.Length <= maxBytes && (read = await body.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, maxBytes + 1 - kept.Length)), ct)) > 0)
+        while (kept.Length <= maxBytes && (read = await body.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length,
+            maxBytes + 1 - kept.Length)), ct)) > 0)
             kept.Write(buffer, 0, read);
         var complete = kept.Length <= maxBytes;
         return (complete ? kept.ToArray() : kept.GetBuffer()[..maxBytes], complete);

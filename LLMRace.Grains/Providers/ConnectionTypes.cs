@@ -40,7 +40,8 @@ public static class ConnectionTypes
     }
 }
 
-/// <summary>One kind of model server: its key, the protocol that speaks to it, an example base URL, and the advice Verify gives on a wrong path.</summary>
+/// <summary>One kind of model server: its key, the protocol that speaks to it, an example base URL, and the advice Verify gives on a wrong
+/// path.</summary>
 public sealed record ConnectionType(string Key, IChatProvider Provider, string ExampleBaseUrl, string BaseUrlAdvice);
 
 /// <summary>The connection types registered at start, by key.</summary>

@@ -17,12 +17,14 @@ public sealed class OllamaChatProvider : IChatProvider
 
     // Car params that Ollama takes at the top level; every other one goes into `options`.
     private static readonly string[] TopLevel = ["think", "keep_alive", "format"];
-    private static readonly string[] TimingFields = ["total_duration", "load_duration", "prompt_eval_count", "prompt_eval_duration", "eval_count", "eval_duration"];
+    private static readonly string[] TimingFields = ["total_duration", "load_duration", "prompt_eval_count", "prompt_eval_duration",
+        "eval_count", "eval_duration"];
 
     public HttpRequestMessage BuildStreamingRequest(ProviderTarget target, ChatRequest request)
     {
         var messages = new JsonArray();
-        if (!string.IsNullOrEmpty(request.SystemPrompt)) messages.Add(new JsonObject { ["role"] = "system", ["content"] = request.SystemPrompt });
+        if (!string.IsNullOrEmpty(request.SystemPrompt)) messages.Add(new JsonObject { ["role"] = "system",
+            ["content"] = request.SystemPrompt });
         messages.Add(new JsonObject { ["role"] = "user", ["content"] = request.UserPrompt });
         foreach (var exchange in request.History)
         {
@@ -105,7 +107,8 @@ public sealed class OllamaChatProvider : IChatProvider
                         var arguments = fn.ValueKind == JsonValueKind.Object && fn.TryGetProperty("arguments", out var a)
                             ? (a.ValueKind == JsonValueKind.String ? a.GetString() : a.GetRawText())
                             : "{}";
-                        parts.Add(new ToolCallDeltaPart(toolIndex++, Str(call, "id"), fn.ValueKind == JsonValueKind.Object ? Str(fn, "name") : null, arguments));
+                        parts.Add(new ToolCallDeltaPart(toolIndex++, Str(call, "id"), fn.ValueKind == JsonValueKind.Object ? Str(fn,
+                            "name") : null, arguments));
                     }
                 }
             }
@@ -117,7 +120,8 @@ public sealed class OllamaChatProvider : IChatProvider
                 parts.Add(new UsagePart(Int(root, "prompt_eval_count"), Int(root, "eval_count")));
                 var timings = new JsonObject();
                 foreach (var field in TimingFields)
-                    if (root.TryGetProperty(field, out var v) && v.ValueKind == JsonValueKind.Number) timings[field] = JsonValue.Create(v.GetInt64());
+                    if (root.TryGetProperty(field,
+                        out var v) && v.ValueKind == JsonValueKind.Number) timings[field] = JsonValue.Create(v.GetInt64());
                 if (timings.Count > 0) parts.Add(new ServerTimingsPart(JsonSerializer.SerializeToElement(timings)));
                 if (Str(root, "done_reason") is { } reason) parts.Add(new FinishPart(reason));
             }

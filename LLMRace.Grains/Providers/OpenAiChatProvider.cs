@@ -20,7 +20,8 @@ public sealed class OpenAiChatProvider : IChatProvider
     public HttpRequestMessage BuildStreamingRequest(ProviderTarget target, ChatRequest request)
     {
         var messages = new JsonArray();
-        if (!string.IsNullOrEmpty(request.SystemPrompt)) messages.Add(new JsonObject { ["role"] = "system", ["content"] = request.SystemPrompt });
+        if (!string.IsNullOrEmpty(request.SystemPrompt)) messages.Add(new JsonObject { ["role"] = "system",
+            ["content"] = request.SystemPrompt });
         messages.Add(new JsonObject { ["role"] = "user", ["content"] = request.UserPrompt });
         foreach (var exchange in request.History)
         {
@@ -102,7 +103,8 @@ public sealed class OpenAiChatProvider : IChatProvider
                 foreach (var choice in choices.EnumerateArray())
                 {
                     // n > 1 is not raced: only the first choice is read.
-                    if (choice.TryGetProperty("index", out var index) && index.ValueKind == JsonValueKind.Number && index.GetInt32() != 0) continue;
+                    if (choice.TryGetProperty("index",
+                        out var index) && index.ValueKind == JsonValueKind.Number && index.GetInt32() != 0) continue;
                     if (choice.TryGetProperty("delta", out var delta) && delta.ValueKind == JsonValueKind.Object) ReadDelta(delta, parts);
                     if (choice.TryGetProperty("finish_reason", out var finish) && finish.ValueKind == JsonValueKind.String)
                         parts.Add(new FinishPart(finish.GetString()!));

@@ -23,7 +23,8 @@ public static class RunComparisons
     /// Compares a run with its baseline, item by item (matched by test, car and repeat) and car by car.
     /// A pass that became a fail or an error is a regression; so is a latency percentile worse than its tolerance.
     /// </summary>
-    public static Comparison Compare(string runId, IReadOnlyList<ItemResult> current, string baselineId, IReadOnlyList<ItemResult> baseline, Tolerances tolerances)
+    public static Comparison Compare(string runId, IReadOnlyList<ItemResult> current, string baselineId, IReadOnlyList<ItemResult> baseline,
+        Tolerances tolerances)
     {
         var before = baseline.ToDictionary(i => i.Key);
         var now = current.ToDictionary(i => i.Key);

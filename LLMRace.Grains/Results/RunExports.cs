@@ -12,7 +12,8 @@ public static class RunExports
 {
     public const string JsonFormat = "llmrace.run.v1";
 
-    /// <summary>Everything about the run: the suite and cars as they were raced (no secrets), every item, the scorecard and the event log.</summary>
+    /// <summary>Everything about the run: the suite and cars as they were raced (no secrets), every item, the scorecard and the event
+    /// log.</summary>
     public static JsonObject Json(RunRow run, IReadOnlyList<ItemResult> items, IReadOnlyList<RunEvent> events, DateTime exportedAt)
     {
         JsonNode? Parse(string? json) => json is null ? null : JsonNode.Parse(json);
@@ -35,7 +36,8 @@ public static class RunExports
             {
                 ["id"] = i.Row.Id, ["ordinal"] = i.Row.Ordinal, ["test_id"] = i.Row.TestId, ["test_name"] = i.Row.TestName,
                 ["car_id"] = i.Row.CarId, ["car_name"] = i.Row.CarName, ["repeat_index"] = i.Row.RepeatIndex, ["status"] = i.Row.Status,
-                ["output"] = i.Row.Output, ["reasoning"] = i.Row.Reasoning, ["tool_calls"] = Parse(i.Row.ToolCallsJson), ["error"] = i.Row.Error,
+                ["output"] = i.Row.Output, ["reasoning"] = i.Row.Reasoning, ["tool_calls"] = Parse(i.Row.ToolCallsJson),
+                    ["error"] = i.Row.Error,
                 ["metrics"] = Parse(i.Row.MetricsJson), ["checks"] = Parse(i.Row.ChecksJson), ["judge"] = Parse(i.Row.JudgeJson),
                 ["server_timings"] = Parse(i.Row.ServerTimingsJson), ["retries"] = i.Row.Retries,
                 ["started_at"] = i.Row.StartedAt, ["finished_at"] = i.Row.FinishedAt,
@@ -86,7 +88,8 @@ public static class RunExports
     /// <summary>RFC 4180 quoting; a text cell that a spreadsheet would run as a formula is prefixed with an apostrophe.</summary>
     private static string Cell(string value)
     {
-        if (value.Length > 0 && value[0] is '=' or '+' or '-' or '@' or '\t' or '\r' && !double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out _))
+        if (value.Length > 0 && value[0] is '=' or '+' or '-' or '@' or '\t' or '\r' && !double.TryParse(value, NumberStyles.Float,
+            CultureInfo.InvariantCulture, out _))
             value = "'" + value;
         return value.IndexOfAny([',', '"', '\r', '\n']) >= 0 ? "\"" + value.Replace("\"", "\"\"") + "\"" : value;
     }
@@ -105,7 +108,8 @@ public static class RunExports
                     new XAttribute("name", XmlText(name)),
                     new XAttribute("time", Seconds(i.Metrics?.E2eMs)));
                 if (i.Errored)
-                    testcase.Add(new XElement("error", new XAttribute("message", XmlText(i.Row.Error ?? "error")), new XAttribute("type", "request"), XmlText(i.Row.Error ?? "")));
+                    testcase.Add(new XElement("error", new XAttribute("message", XmlText(i.Row.Error ?? "error")), new XAttribute("type",
+                        "request"), XmlText(i.Row.Error ?? "")));
                 else if (i.Failed)
                 {
                     var failed = i.Checks.Where(c => c.Verdict != Checks.Verdicts.Pass).ToList();

@@ -54,6 +54,7 @@ public static class Scorecards
         var seconds = (finishes.Max() - starts.Min()).TotalSeconds;
         return seconds > 0 ? Math.Round(items.Count(i => i.Passed) / seconds, 4) : null;
 
-        static DateTime Parse(string text) => DateTime.Parse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AdjustToUniversal);
+        static DateTime Parse(string text) => DateTime.Parse(text, System.Globalization.CultureInfo.InvariantCulture,
+            System.Globalization.DateTimeStyles.AdjustToUniversal);
     }
 }

@@ -9,7 +9,8 @@ public sealed class ApiKeyEnvVars
 {
     public static readonly string[] Known =
     [
-        "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENROUTER_API_KEY", "JAN_API_KEY", "LMSTUDIO_API_KEY", "LLAMACPP_API_KEY", "OLLAMA_API_KEY",
+        "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENROUTER_API_KEY", "JAN_API_KEY", "LMSTUDIO_API_KEY", "LLAMACPP_API_KEY",
+            "OLLAMA_API_KEY",
     ];
 
     private static readonly string[] ForbiddenPrefixes = ["LLMRACE_", "DOTNET_", "ASPNETCORE_"];

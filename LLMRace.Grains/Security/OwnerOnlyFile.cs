@@ -11,7 +11,8 @@ public static class OwnerOnlyFile
         if (OperatingSystem.IsWindows()) return;
         if (create && !File.Exists(file))
         {
-            using var _ = new FileStream(file, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = Mode });
+            using var _ = new FileStream(file, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write,
+                UnixCreateMode = Mode });
         }
         else if (File.Exists(file) && File.GetUnixFileMode(file) != Mode) File.SetUnixFileMode(file, Mode);
     }

@@ -53,7 +53,8 @@ public sealed class SecretProtector
         return output;
     }
 
-    /// <summary>Decrypts a stored key; throws <see cref="SecretUnreadableException"/> when the secret changed or the bytes are damaged.</summary>
+    /// <summary>Decrypts a stored key; throws <see cref="SecretUnreadableException"/> when the secret changed or the bytes are
+    /// damaged.</summary>
     public string Unprotect(byte[] protectedValue)
     {
         if (protectedValue.Length < 29 || protectedValue[0] != Version) throw new SecretUnreadableException();

@@ -6,7 +6,8 @@ namespace LLMRace.Grains.Storage;
 /// </summary>
 public static class Clock
 {
-    public static string Text(DateTime utc) => utc.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture);
+    public static string Text(DateTime utc) => utc.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'",
+        System.Globalization.CultureInfo.InvariantCulture);
 
     public static DateTime UtcNow(this TimeProvider time) => time.GetUtcNow().UtcDateTime;
 

@@ -44,7 +44,8 @@ public sealed class EventStore(SqliteDatabase db)
                 "SELECT run_id, seq, ts, type, item_id, payload FROM run_events WHERE run_id = @runId AND seq > @afterSeq ORDER BY seq LIMIT @limit;",
                 new { runId, afterSeq, limit }, cancellationToken: ct));
         return [.. rows.Select(r => new RunEvent(r.RunId, r.Seq,
-            DateTime.Parse(r.Ts, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal),
+            DateTime.Parse(r.Ts, System.Globalization.CultureInfo.InvariantCulture,
+                System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal),
             r.Type, r.ItemId, r.Payload))];
     }
 
@@ -65,9 +66,11 @@ public sealed class EventStore(SqliteDatabase db)
     {
         await using var c = await db.OpenAsync();
         var rows = await c.QueryAsync<(string RunId, long Seq, string Ts, string Type, string? ItemId, string Payload)>(
-            "SELECT run_id, seq, ts, type, item_id, payload FROM run_events WHERE run_id = @runId AND item_id = @itemId ORDER BY seq;", new { runId, itemId });
+            "SELECT run_id, seq, ts, type, item_id, payload FROM run_events WHERE run_id = @runId AND item_id = @itemId ORDER BY seq;",
+                new { runId, itemId });
         return [.. rows.Select(r => new RunEvent(r.RunId, r.Seq,
-            DateTime.Parse(r.Ts, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal),
+            DateTime.Parse(r.Ts, System.Globalization.CultureInfo.InvariantCulture,
+                System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal),
             r.Type, r.ItemId, r.Payload))];
     }
 

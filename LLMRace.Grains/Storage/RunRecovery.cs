@@ -16,7 +16,8 @@ public sealed class RunRecovery(RunStore runs, EventStore events, TimeProvider t
         foreach (var run in unfinished.Where(r => r.Judging && RunStatus.IsFinished(r.Status)))
         {
             await runs.SetJudgingAsync(run.Id, false);
-            await events.AppendAsync([RunEventFactory.Create(run.Id, await events.LastSeqAsync(run.Id) + 1, time.UtcNow(), EventTypes.JudgeFailed, null,
+            await events.AppendAsync([RunEventFactory.Create(run.Id, await events.LastSeqAsync(run.Id) + 1, time.UtcNow(),
+                EventTypes.JudgeFailed, null,
                 new { error = "the Api stopped while the judge was grading; grades given so far are kept" })]);
             logger.LogWarning("Run {RunId} was being judged when a previous process stopped; the judge is closed", run.Id);
         }

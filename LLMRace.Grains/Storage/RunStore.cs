@@ -53,7 +53,8 @@ public sealed class RunStore(SqliteDatabase db)
     public async Task<RunItemRow?> GetItemAsync(string runId, string itemId)
     {
         await using var c = await db.OpenAsync();
-        return await c.QuerySingleOrDefaultAsync<RunItemRow>("SELECT * FROM run_items WHERE run_id = @runId AND id = @itemId;", new { runId, itemId });
+        return await c.QuerySingleOrDefaultAsync<RunItemRow>("SELECT * FROM run_items WHERE run_id = @runId AND id = @itemId;", new { runId,
+            itemId });
     }
 
     /// <summary>Marks the run as its suite's baseline; the suite's previous baseline stops being one.</summary>
@@ -69,7 +70,8 @@ public sealed class RunStore(SqliteDatabase db)
     public async Task<RunRow?> GetBaselineAsync(string suiteId)
     {
         await using var c = await db.OpenAsync();
-        return await c.QuerySingleOrDefaultAsync<RunRow>("SELECT * FROM runs WHERE suite_id = @suiteId AND is_baseline = 1 LIMIT 1;", new { suiteId });
+        return await c.QuerySingleOrDefaultAsync<RunRow>("SELECT * FROM runs WHERE suite_id = @suiteId AND is_baseline = 1 LIMIT 1;",
+            new { suiteId });
     }
 
     public async Task SetJudgingAsync(string runId, bool judging)
@@ -95,7 +97,8 @@ public sealed class RunStore(SqliteDatabase db)
     {
         await using var writer = await db.OpenWriterAsync();
         var c = writer.Connection;
-        await c.ExecuteAsync("UPDATE runs SET status = @running, started_at = @startedAt WHERE id = @runId;", new { runId, startedAt, running = RunStatus.Running });
+        await c.ExecuteAsync("UPDATE runs SET status = @running, started_at = @startedAt WHERE id = @runId;", new { runId, startedAt,
+            running = RunStatus.Running });
     }
 
     public async Task MarkFinishedAsync(string runId, string status, string? error, string finishedAt)
@@ -139,7 +142,8 @@ public sealed class RunStore(SqliteDatabase db)
     {
         await using var writer = await db.OpenWriterAsync();
         var c = writer.Connection;
-        await c.ExecuteAsync("UPDATE run_items SET status = @running, started_at = @startedAt WHERE id = @itemId;", new { itemId, startedAt, running = ItemStatus.Running });
+        await c.ExecuteAsync("UPDATE run_items SET status = @running, started_at = @startedAt WHERE id = @itemId;", new { itemId, startedAt,
+            running = ItemStatus.Running });
     }
 
     /// <summary>Stores an item's outcome and counts it done on its run, in one transaction.</summary>
@@ -154,7 +158,8 @@ public sealed class RunStore(SqliteDatabase db)
               retries = @Retries, finished_at = @FinishedAt
             WHERE id = @Id;
             """, item, tx);
-        if (item.Status != ItemStatus.Cancelled) await c.ExecuteAsync("UPDATE runs SET items_done = items_done + 1 WHERE id = @RunId;", item, tx);
+        if (item.Status != ItemStatus.Cancelled) await c.ExecuteAsync("UPDATE runs SET items_done = items_done + 1 WHERE id = @RunId;",
+            item, tx);
         await tx.CommitAsync();
     }
 

@@ -39,7 +39,8 @@ public sealed class SuiteStore(SqliteDatabase db)
             """, suite, tx);
         await c.ExecuteAsync("DELETE FROM tests WHERE suite_id = @Id;", suite, tx);
         await c.ExecuteAsync("""
-            INSERT INTO tests (id, suite_id, order_index, name, system_prompt, user_prompt, expected_constraints, tools_schema_json, max_tool_turns)
+            INSERT INTO tests (id, suite_id, order_index, name, system_prompt, user_prompt, expected_constraints, tools_schema_json,
+                max_tool_turns)
             VALUES (@Id, @SuiteId, @OrderIndex, @Name, @SystemPrompt, @UserPrompt, @ExpectedConstraints, @ToolsSchemaJson, @MaxToolTurns);
             """, tests, tx);
         await tx.CommitAsync();

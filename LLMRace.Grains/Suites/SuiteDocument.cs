@@ -7,7 +7,8 @@ namespace LLMRace.Grains.Suites;
 public sealed record SuiteDocument(string Name, string Category, string Description, IReadOnlyList<SuiteTest> Tests);
 
 public sealed record SuiteTest(
-    int OrderIndex, string Name, string? SystemPrompt, string UserPrompt, string? ExpectedConstraints, string? ToolsSchemaJson, int? MaxToolTurns = null);
+    int OrderIndex, string Name, string? SystemPrompt, string UserPrompt, string? ExpectedConstraints, string? ToolsSchemaJson,
+        int? MaxToolTurns = null);
 
 public sealed record SuiteProblem(string Path, string Message);
 
@@ -24,7 +25,8 @@ public static class SuiteLimits
 public static class SuiteParser
 {
     private static readonly string[] SuiteFields = ["name", "category", "description", "tests"];
-    private static readonly string[] TestFields = ["order_index", "name", "system_prompt", "user_prompt", "expected_constraints", "tools_schema_json", "max_tool_turns"];
+    private static readonly string[] TestFields = ["order_index", "name", "system_prompt", "user_prompt", "expected_constraints",
+        "tools_schema_json", "max_tool_turns"];
 
     /// <summary>Parses and validates; returns null with every problem found, or the suite with none.</summary>
     public static SuiteDocument? Parse(string json, out IReadOnlyList<SuiteProblem> problems)
@@ -105,7 +107,8 @@ public static class SuiteParser
         var orderIndex = position + 1;
         if (t.TryGetProperty("order_index", out var oi) && oi.ValueKind != JsonValueKind.Null)
         {
-            if (oi.ValueKind != JsonValueKind.Number || !oi.TryGetInt32(out orderIndex)) found.Add(new($"{path}.order_index", $"must be a whole number, got {Kind(oi)}"));
+            if (oi.ValueKind != JsonValueKind.Number || !oi.TryGetInt32(out orderIndex)) found.Add(new($"{path}.order_index",
+                $"must be a whole number, got {Kind(oi)}"));
         }
         var name = RequiredString(t, "name", path, SuiteLimits.MaxNameChars, found);
         var system = OptionalString(t, "system_prompt", path, SuiteLimits.MaxPromptChars, found);
@@ -125,9 +128,11 @@ public static class SuiteParser
                     if (string.IsNullOrWhiteSpace(tools)) tools = null;
                     break;
                 case JsonValueKind.Array: tools = te.GetRawText(); break;
-                default: found.Add(new($"{path}.tools_schema_json", $"must be null, a JSON string or an array of tools, got {Kind(te)}")); break;
+                default: found.Add(new($"{path}.tools_schema_json",
+                    $"must be null, a JSON string or an array of tools, got {Kind(te)}")); break;
             }
-            if (tools is { Length: > SuiteLimits.MaxToolsChars }) found.Add(new($"{path}.tools_schema_json", $"is longer than {SuiteLimits.MaxToolsChars} characters"));
+            if (tools is { Length: > SuiteLimits.MaxToolsChars }) found.Add(new($"{path}.tools_schema_json",
+                $"is longer than {SuiteLimits.MaxToolsChars} characters"));
             else ToolDefinitions.Parse(tools, $"{path}.tools_schema_json", found);
         }
         int? maxToolTurns = null;

@@ -50,7 +50,8 @@ public static partial class ToolDefinitions
         }
         if (root is not JsonArray array)
         {
-            problems.Add(new(path, "must be an array of tools: [{\"type\":\"function\",\"function\":{\"name\":…,\"parameters\":{…}},\"mock\":…}]"));
+            problems.Add(new(path,
+                "must be an array of tools: [{\"type\":\"function\",\"function\":{\"name\":…,\"parameters\":{…}},\"mock\":…}]"));
             return null;
         }
         var tools = new List<ToolDefinition>();
@@ -60,12 +61,15 @@ public static partial class ToolDefinitions
             var at = $"{path}[{i}]";
             if (array[i] is not JsonObject entry) { problems.Add(new(at, "a tool is a JSON object")); continue; }
             foreach (var (key, _) in entry)
-                if (key is not ("type" or "function" or "mock")) problems.Add(new($"{at}.{key}", "unknown field (a tool has type, function and an optional mock)"));
+                if (key is not ("type" or "function" or "mock")) problems.Add(new($"{at}.{key}",
+                    "unknown field (a tool has type, function and an optional mock)"));
             if (entry["type"]?.GetValueKind() != JsonValueKind.String || entry["type"]!.GetValue<string>() != "function")
                 problems.Add(new($"{at}.type", "must be \"function\""));
-            if (entry["function"] is not JsonObject fn) { problems.Add(new($"{at}.function", "required: an object with name, description and parameters")); continue; }
+            if (entry["function"] is not JsonObject fn) { problems.Add(new($"{at}.function",
+                "required: an object with name, description and parameters")); continue; }
             var name = fn["name"]?.GetValueKind() == JsonValueKind.String ? fn["name"]!.GetValue<string>() : null;
-            if (name is null || !ToolName().IsMatch(name)) { problems.Add(new($"{at}.function.name", "required: 1 to 64 letters, digits, '_' or '-'")); continue; }
+            if (name is null || !ToolName().IsMatch(name)) { problems.Add(new($"{at}.function.name",
+                "required: 1 to 64 letters, digits, '_' or '-'")); continue; }
             if (tools.Any(t => t.Name == name)) problems.Add(new($"{at}.function.name", $"'{name}' is defined twice"));
             var description = fn["description"]?.GetValueKind() == JsonValueKind.String ? fn["description"]!.GetValue<string>() : null;
             var parameters = fn["parameters"] switch
@@ -75,7 +79,8 @@ public static partial class ToolDefinitions
                 _ => null,
             };
             if (parameters is null) { problems.Add(new($"{at}.function.parameters", "must be a JSON Schema object")); continue; }
-            if (JsonSchemas.Compile(parameters.ToJsonString(), out var schemaError) is null) { problems.Add(new($"{at}.function.parameters", schemaError!)); continue; }
+            if (JsonSchemas.Compile(parameters.ToJsonString(), out var schemaError) is null) { problems.Add(new($"{at}.function.parameters",
+                schemaError!)); continue; }
             tools.Add(new ToolDefinition(name, description, (JsonObject)parameters.DeepClone(), entry["mock"]?.DeepClone()));
         }
         return problems.Count == before ? tools : null;

@@ -11,7 +11,8 @@ public static class JsonUnicode
 {
     public const string Problem = "is not valid Unicode text: it holds a lone surrogate escape (such as \\ud800 without its pair)";
 
-    /// <summary>The JSON path of the first property name or string that is not valid text; null when there is none or the JSON does not parse.</summary>
+    /// <summary>The JSON path of the first property name or string that is not valid text; null when there is none or the JSON does not
+    /// parse.</summary>
     public static string? FirstInvalidString(string json) => FirstInvalidString(Encoding.UTF8.GetBytes(json));
 
     public static string? FirstInvalidString(ReadOnlySpan<byte> utf8Json)

@@ -19,18 +19,21 @@ public sealed class OllamaWriter(string model) : IProtocolWriter
         ? SendAsync(http, new
         {
             model, created_at = Now(),
-            message = new { role = "assistant", content = "", tool_calls = new[] { new { function = new { name = call.Name, arguments = JsonDocument.Parse(call.Arguments).RootElement } } } },
+            message = new { role = "assistant", content = "", tool_calls = new[] { new { function = new { name = call.Name,
+                arguments = JsonDocument.Parse(call.Arguments).RootElement } } } },
             done = false,
         })
         : SendAsync(http, new { model, created_at = Now(), message = new { role = "assistant", content = chunk }, done = false });
 
-    public Task EndAsync(HttpContext http, SimPlan plan, SimBehaviour behaviour) => SendAsync(http, Final(plan, behaviour, new { role = "assistant", content = "" }));
+    public Task EndAsync(HttpContext http, SimPlan plan, SimBehaviour behaviour) => SendAsync(http, Final(plan, behaviour,
+        new { role = "assistant", content = "" }));
 
     public Task MalformedAsync(HttpContext http) => Wire.WriteAsync(http, "{\"model\":\"" + model + "\",\"message\":{\"content\":\"tru\n");
 
     public Task WholeAsync(HttpContext http, SimPlan plan, SimBehaviour behaviour) => http.Response.WriteAsJsonAsync(Final(plan, behaviour,
         plan.ToolCall is { } call
-            ? new { role = "assistant", content = "", tool_calls = new[] { new { function = new { name = call.Name, arguments = JsonDocument.Parse(call.Arguments).RootElement } } } }
+            ? new { role = "assistant", content = "", tool_calls = new[] { new { function = new { name = call.Name,
+                arguments = JsonDocument.Parse(call.Arguments).RootElement } } } }
             : (object)new { role = "assistant", content = string.Concat(plan.Tokens) }));
 
     public Task ErrorAsync(HttpContext http, int status, string message, string type)

@@ -16,9 +16,11 @@ public sealed class OpenAiWriter(string model) : IProtocolWriter
         choices = new[] { new { index = 0, delta, logprobs = (object?)null, finish_reason = finish } },
     };
 
-    private static Task SendAsync(HttpContext http, object chunk) => Wire.WriteAsync(http, "data: " + JsonSerializer.Serialize(chunk) + "\n\n");
+    private static Task SendAsync(HttpContext http, object chunk) => Wire.WriteAsync(http,
+        "data: " + JsonSerializer.Serialize(chunk) + "\n\n");
 
-    public Task StartAsync(HttpContext http, SimPlan plan) => SendAsync(http, Chunk(new { role = "assistant", content = plan.ToolCall is null ? "" : null }, null));
+    public Task StartAsync(HttpContext http, SimPlan plan) => SendAsync(http, Chunk(new { role = "assistant",
+        content = plan.ToolCall is null ? "" : null }, null));
 
     public Task ChunkAsync(HttpContext http, SimPlan plan, int index, string chunk) => plan.ToolCall is { } call
         ? SendAsync(http, Chunk(new
@@ -35,7 +37,8 @@ public sealed class OpenAiWriter(string model) : IProtocolWriter
     public async Task EndAsync(HttpContext http, SimPlan plan, SimBehaviour behaviour)
     {
         await SendAsync(http, Chunk(new { }, plan.ToolCall is null ? "stop" : "tool_calls"));
-        if (IncludeUsage) await SendAsync(http, new { id = _id, @object = "chat.completion.chunk", created = _created, model, choices = Array.Empty<object>(), usage = Usage(plan), timings = Timings(plan, behaviour) });
+        if (IncludeUsage) await SendAsync(http, new { id = _id, @object = "chat.completion.chunk", created = _created, model,
+            choices = Array.Empty<object>(), usage = Usage(plan), timings = Timings(plan, behaviour) });
         await Wire.WriteAsync(http, "data: [DONE]\n\n");
     }
 
@@ -52,7 +55,8 @@ public sealed class OpenAiWriter(string model) : IProtocolWriter
             {
                 index = 0,
                 message = plan.ToolCall is { } call
-                    ? (object)new { role = "assistant", content = (string?)null, tool_calls = new[] { new { id = call.Id, type = "function", function = new { name = call.Name, arguments = call.Arguments } } } }
+                    ? (object)new { role = "assistant", content = (string?)null, tool_calls = new[] { new { id = call.Id, type = "function",
+                        function = new { name = call.Name, arguments = call.Arguments } } } }
                     : new { role = "assistant", content = string.Concat(plan.Tokens) },
                 finish_reason = plan.ToolCall is null ? "stop" : "tool_calls",
             },
@@ -66,7 +70,8 @@ public sealed class OpenAiWriter(string model) : IProtocolWriter
         return http.Response.WriteAsJsonAsync(new { error = new { message, type, param = (string?)null, code = status } });
     }
 
-    private static object Usage(SimPlan plan) => new { prompt_tokens = plan.PromptTokens, completion_tokens = plan.Tokens.Count, total_tokens = plan.PromptTokens + plan.Tokens.Count };
+    private static object Usage(SimPlan plan) => new { prompt_tokens = plan.PromptTokens, completion_tokens = plan.Tokens.Count,
+        total_tokens = plan.PromptTokens + plan.Tokens.Count };
 
     private static object Timings(SimPlan plan, SimBehaviour behaviour) => new
     {

@@ -61,7 +61,8 @@ async function request<T>(path: string, init?: RequestInit): Promise<T> {
   return (await response.json()) as T;
 }
 
-const post = <T>(path: string, body?: unknown) => request<T>(path, { method: "POST", body: body === undefined ? undefined : JSON.stringify(body) });
+const post = <T>(path: string, body?: unknown) => request<T>(path, { method: "POST",
+    body: body === undefined ? undefined : JSON.stringify(body) });
 const put = <T>(path: string, body: unknown) => request<T>(path, { method: "PUT", body: JSON.stringify(body) });
 const del = (path: string) => request<void>(path, { method: "DELETE" });
 
@@ -75,18 +76,21 @@ export const api = {
   verifyConnection: (id: string) => post<VerifyResult>(`/api/connections/${id}/verify`),
   models: (id: string) => request<Schemas["ModelList"]>(`/api/connections/${id}/models`),
   cars: () => request<Car[]>("/api/cars"),
-  createCar: (input: { name: string; connection_id: string; model: string; params?: Record<string, unknown> }) => post<Car>("/api/cars", input),
+  createCar: (input: { name: string; connection_id: string; model: string; params?: Record<string, unknown> }) => post<Car>("/api/cars",
+      input),
   deleteCar: (id: string) => del(`/api/cars/${id}`),
   suites: () => request<SuiteSummary[]>("/api/suites"),
   suite: (id: string) => request<Suite>(`/api/suites/${id}`),
   importSuite: (json: string) => request<Suite>("/api/suites/import", { method: "POST", body: json }),
   replaceSuite: (id: string, json: string) => request<Suite>(`/api/suites/${id}`, { method: "PUT", body: json }),
   deleteSuite: (id: string) => del(`/api/suites/${id}`),
-  exportSuite: async (id: string) => (await fetch(`/api/suites/${id}/export`, { headers: getToken() ? { authorization: `Bearer ${getToken()}` } : {} })).text(),
+  exportSuite: async (id: string) => (await fetch(`/api/suites/${id}/export`,
+      { headers: getToken() ? { authorization: `Bearer ${getToken()}` } : {} })).text(),
   runs: (query = "") => request<Run[]>(`/api/runs?limit=100${query}`),
   run: (id: string) => request<Run>(`/api/runs/${id}`),
   items: (id: string) => request<RunItem[]>(`/api/runs/${id}/items`),
-  inspect: (id: string, itemId: string) => request<{ item: RunItem; prompt: Record<string, string | null>; events: RaceEvent[] }>(`/api/runs/${id}/items/${itemId}`),
+  inspect: (id: string, itemId: string) => request<{ item: RunItem; prompt: Record<string,
+      string | null>; events: RaceEvent[] }>(`/api/runs/${id}/items/${itemId}`),
   startRun: (suiteId: string, carIds: string[], settings: { concurrency: number; repeats: number }) =>
     post<Schemas["RunCreated"]>("/api/runs", { suite_id: suiteId, car_ids: carIds, settings }),
   cancelRun: (id: string) => post<unknown>(`/api/runs/${id}/cancel`),

@@ -28,7 +28,8 @@ async function route(): Promise<void> {
       default: await racePage(main, arg);
     }
   } catch (err) {
-    main.replaceChildren(h("section", { class: "panel" }, status(`Something went wrong: ${(err as Error).message}. Is the Api running?`, "bad")));
+    main.replaceChildren(h("section", { class: "panel" }, status(`Something went wrong: ${(err as Error).message}. Is the Api running?`,
+        "bad")));
   }
 }
 

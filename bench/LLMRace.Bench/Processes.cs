@@ -19,7 +19,8 @@ public sealed class Server : IAsyncDisposable
     public static async Task<Server> StartAsync(string project, string configuration, IDictionary<string, string> environment)
     {
         var root = Directory.GetCurrentDirectory();
-        while (!File.Exists(Path.Combine(root, "LLMRace.sln"))) root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("run from inside the repository");
+        while (!File.Exists(Path.Combine(root,
+            "LLMRace.sln"))) root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("run from inside the repository");
         var dll = Path.Combine(root, project, "bin", configuration, "net10.0", $"{project}.dll");
         var start = project == "LLMRace.Api" && ApiCpus is { } cpus
             ? new ProcessStartInfo("taskset", $"-c {cpus} dotnet \"{dll}\"")

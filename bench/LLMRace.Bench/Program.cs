@@ -7,7 +7,8 @@ using Microsoft.Data.Sqlite;
 
 // dotnet run -c Release --project bench/LLMRace.Bench [-- --scenarios fidelity,throughput,memory,queries] [--quick]
 string[] known = ["fidelity", "pipeline", "throughput", "memory", "queries"];
-var scenarios = (Arg("--scenarios") ?? string.Join(',', known)).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+var scenarios = (Arg("--scenarios") ?? string.Join(',', known)).Split(',',
+    StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
 if (scenarios.Except(known).ToList() is { Count: > 0 } unknown || scenarios.Length == 0)
 {
     Console.Error.WriteLine($"--scenarios: unknown {string.Join(", ", scenarios.Except(known).DefaultIfEmpty("(none given)"))}; choose from {string.Join(", ", known)}");
@@ -29,7 +30,8 @@ await using var api = await Server.StartAsync("LLMRace.Api", configuration, new 
 }.Concat(ApiEnvironment()).GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.Last().Value));
 using var http = new HttpClient { BaseAddress = api.Address, Timeout = TimeSpan.FromMinutes(30) };
 using var simHttp = new HttpClient { BaseAddress = sim.Address };
-var connection = await PostAsync("/api/connections", new { name = "bench", type = "OPENAI_COMPAT", base_url = sim.Address.ToString(), max_concurrency = 256, timeout_s = 600, max_retries = 0 });
+var connection = await PostAsync("/api/connections", new { name = "bench", type = "OPENAI_COMPAT", base_url = sim.Address.ToString(),
+    max_concurrency = 256, timeout_s = 600, max_retries = 0 });
 
 // Races first, so both servers are past their start-up (JIT and its tiering, connections) when measured.
 await RaceAsync("sprinter?ttft_ms=0&itl_ms=1&tokens=4", 4, 2);
@@ -84,8 +86,10 @@ if (scenarios.Contains("pipeline"))
     {
         // The client's first SSE and SignalR subscriptions (JIT, negotiation) before any step is timed.
         var car = await PostAsync("/api/cars", new { name = "pipeline warm-up", connection_id = connection, model = "instant?tokens=8" });
-        var suite = await PostAsync("/api/suites", new { name = $"pipeline {Guid.NewGuid():N}", tests = new[] { new { order_index = 1, name = "t", user_prompt = "p" } } });
-        var run = await PostAsync("/api/runs", new { suite_id = suite, car_ids = new[] { car }, settings = new { concurrency = 1, repeats = 1 } });
+        var suite = await PostAsync("/api/suites", new { name = $"pipeline {Guid.NewGuid():N}", tests = new[] { new { order_index = 1,
+            name = "t", user_prompt = "p" } } });
+        var run = await PostAsync("/api/runs", new { suite_id = suite, car_ids = new[] { car }, settings = new { concurrency = 1,
+            repeats = 1 } });
         await Task.WhenAll(Received.SseAsync(http, run), Received.SignalRAsync(api.Address, run));
     }
     foreach (var subscribers in new[] { 1, 10, 100 })
@@ -95,11 +99,16 @@ if (scenarios.Contains("pipeline"))
         foreach (var streams in quick ? new[] { 10, 50 } : new[] { 5, 10, 20, 35, 50, 70, 100 })
         {
             var tokens = seconds * 1000;
-            var car = await PostAsync("/api/cars", new { name = "pipeline", connection_id = connection, model = $"instant?ttft_ms=1500&itl_ms=1&tokens={tokens}" });
-            var suite = await PostAsync("/api/suites", new { name = $"pipeline {Guid.NewGuid():N}", tests = new[] { new { order_index = 1, name = "t", user_prompt = "p" } } });
-            var (apiCpu, simCpu, clientCpu, started) = (api.CpuMs(), sim.CpuMs(), Process.GetCurrentProcess().TotalProcessorTime.TotalMilliseconds, Stopwatch.GetTimestamp());
-            var run = await PostAsync("/api/runs", new { suite_id = suite, car_ids = new[] { car }, settings = new { concurrency = streams, repeats = streams } });
-            var done = await Task.WhenAll(Enumerable.Range(0, subscribers).Select(s => Task.Run(() => s % 2 == 0 ? Received.SseAsync(http, run) : Received.SignalRAsync(api.Address, run))));
+            var car = await PostAsync("/api/cars", new { name = "pipeline", connection_id = connection,
+                model = $"instant?ttft_ms=1500&itl_ms=1&tokens={tokens}" });
+            var suite = await PostAsync("/api/suites", new { name = $"pipeline {Guid.NewGuid():N}", tests = new[] { new { order_index = 1,
+                name = "t", user_prompt = "p" } } });
+            var (apiCpu, simCpu, clientCpu, started) = (api.CpuMs(), sim.CpuMs(),
+                Process.GetCurrentProcess().TotalProcessorTime.TotalMilliseconds, Stopwatch.GetTimestamp());
+            var run = await PostAsync("/api/runs", new { suite_id = suite, car_ids = new[] { car }, settings = new { concurrency = streams,
+                repeats = streams } });
+            var done = await Task.WhenAll(Enumerable.Range(0, subscribers).Select(s => Task.Run(() => s % 2 == 0 ? Received.SseAsync(http,
+                run) : Received.SignalRAsync(api.Address, run))));
             var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             var busy = (Api: (api.CpuMs() - apiCpu) / elapsed, Simulator: (sim.CpuMs() - simCpu) / elapsed,
                 Client: (Process.GetCurrentProcess().TotalProcessorTime.TotalMilliseconds - clientCpu) / elapsed);
@@ -119,7 +128,8 @@ if (scenarios.Contains("pipeline"))
                 ["delivery_lag_ms_sse"] = Summary(done.Where(d => d.Transport == "sse").SelectMany(d => d.Lags).ToList()),
                 ["delivery_lag_ms_signalr"] = Summary(done.Where(d => d.Transport == "signalr").SelectMany(d => d.Lags).ToList()),
                 ["lost_events"] = lost, ["duplicated_events"] = duplicated, ["lost_tokens"] = lostTokens, ["sustained"] = ok,
-                ["cores_busy"] = new JsonObject { ["api"] = Math.Round(busy.Api, 2), ["simulator"] = Math.Round(busy.Simulator, 2), ["client"] = Math.Round(busy.Client, 2) },
+                ["cores_busy"] = new JsonObject { ["api"] = Math.Round(busy.Api, 2), ["simulator"] = Math.Round(busy.Simulator, 2),
+                    ["client"] = Math.Round(busy.Client, 2) },
             };
             pipeline.Add(row);
             table.Add(["event pipeline", $"{subscribers} subscriber(s), {streams} streams × 1,000 tok/s",
@@ -127,7 +137,8 @@ if (scenarios.Contains("pipeline"))
             failedInARow = ok ? 0 : failedInARow + 1;
             if (failedInARow == 2) break;
         }
-        table.Add(["event pipeline", $"{subscribers} subscriber(s)", $"highest sustained rate (p99 lag < 100 ms): {sustained:N0} tokens/s"]);
+        table.Add(["event pipeline", $"{subscribers} subscriber(s)",
+            $"highest sustained rate (p99 lag < 100 ms): {sustained:N0} tokens/s"]);
     }
     results["pipeline"] = pipeline;
 }
@@ -150,8 +161,10 @@ if (scenarios.Contains("throughput"))
             var wallPerItem = wall.TotalMilliseconds / runItems.Count;
             throughput.Add(new JsonObject
             {
-                ["items"] = size, ["concurrency"] = concurrency, ["items_per_s"] = Math.Round(itemsPerS, 1), ["wall_ms_per_item"] = Math.Round(wallPerItem, 3),
-                ["api_cpu_ms_per_item"] = Math.Round(apiCpuPerItem, 3), ["simulator_cpu_ms_per_item"] = Math.Round(simCpuPerItem, 3), ["item_e2e_ms"] = Summary(e2e),
+                ["items"] = size, ["concurrency"] = concurrency, ["items_per_s"] = Math.Round(itemsPerS, 1),
+                    ["wall_ms_per_item"] = Math.Round(wallPerItem, 3),
+                ["api_cpu_ms_per_item"] = Math.Round(apiCpuPerItem, 3), ["simulator_cpu_ms_per_item"] = Math.Round(simCpuPerItem, 3),
+                    ["item_e2e_ms"] = Summary(e2e),
             });
             table.Add(["suite throughput", $"{size} items, c={concurrency}, instant Simulator",
                 $"{itemsPerS:0} items/s; {wallPerItem:0.00} ms wall per item; CPU per item: Api {apiCpuPerItem:0.00} ms, Simulator {simCpuPerItem:0.00} ms; item E2E p50 {P(e2e, 50):0.00} ms"]);
@@ -171,14 +184,17 @@ if (scenarios.Contains("memory"))
             ["LLMRACE_DB_PATH"] = path, ["LLMRACE_SILO_PORT"] = "21141",
         });
         using var freshHttp = new HttpClient { BaseAddress = fresh.Address, Timeout = TimeSpan.FromMinutes(30) };
-        var freshConnection = await PostAsync("/api/connections", new { name = "bench", type = "OPENAI_COMPAT", base_url = sim.Address.ToString(), max_concurrency = 256, timeout_s = 600, max_retries = 0 }, freshHttp);
+        var freshConnection = await PostAsync("/api/connections", new { name = "bench", type = "OPENAI_COMPAT",
+            base_url = sim.Address.ToString(), max_concurrency = 256, timeout_s = 600, max_retries = 0 }, freshHttp);
         var startRss = fresh.RssMb();
         var before = DbBytes(path);
         var (runItems, wall) = await RaceAsync("instant?tokens=32", size, 32, freshHttp, freshConnection);
         var perThousand = (DbBytes(path) - before) * 1000 / Math.Max(1, size);
         var rss = fresh.PeakRssMb();
-        memory.Add(new JsonObject { ["items"] = size, ["rss_at_start_mb"] = Math.Round(startRss, 1), ["peak_rss_mb"] = Math.Round(rss, 1), ["db_bytes_per_1000_items"] = perThousand, ["wall_s"] = Math.Round(wall.TotalSeconds, 2), ["passed"] = runItems.Count });
-        table.Add(["memory and storage", $"{size:N0} items × 32 tokens, c=32", $"peak RSS {rss:0} MB (at start {startRss:0} MB); {perThousand / 1024.0:0} KiB of database per 1,000 items; {wall.TotalSeconds:0.0} s"]);
+        memory.Add(new JsonObject { ["items"] = size, ["rss_at_start_mb"] = Math.Round(startRss, 1), ["peak_rss_mb"] = Math.Round(rss, 1),
+            ["db_bytes_per_1000_items"] = perThousand, ["wall_s"] = Math.Round(wall.TotalSeconds, 2), ["passed"] = runItems.Count });
+        table.Add(["memory and storage", $"{size:N0} items × 32 tokens, c=32",
+            $"peak RSS {rss:0} MB (at start {startRss:0} MB); {perThousand / 1024.0:0} KiB of database per 1,000 items; {wall.TotalSeconds:0.0} s"]);
     }
     results["memory"] = memory;
 }
@@ -190,14 +206,18 @@ if (scenarios.Contains("queries"))
     foreach (var (runs, events) in quick ? new[] { (1000, 100_000) } : new[] { (1000, 100_000), (10_000, 1_000_000) })
     {
         var db = Path.Combine(work, $"scale-{runs}.db");
-        await using (var seeded = await Server.StartAsync("LLMRace.Api", configuration, new Dictionary<string, string> { ["LLMRACE_DB_PATH"] = db, ["LLMRACE_SILO_PORT"] = $"{port += 2}" })) { }
+        await using (var seeded = await Server.StartAsync("LLMRace.Api", configuration, new Dictionary<string,
+            string> { ["LLMRACE_DB_PATH"] = db, ["LLMRACE_SILO_PORT"] = $"{port += 2}" })) { }
         var filling = Stopwatch.GetTimestamp();
         var runIds = Fill(db, runs, events);
         Console.WriteLine($"filled {runs:N0} runs and {events:N0} events in {Stopwatch.GetElapsedTime(filling).TotalSeconds:0.0} s");
-        await using var scaled = await Server.StartAsync("LLMRace.Api", configuration, new Dictionary<string, string> { ["LLMRACE_DB_PATH"] = db, ["LLMRACE_SILO_PORT"] = $"{port += 2}" });
+        await using var scaled = await Server.StartAsync("LLMRace.Api", configuration, new Dictionary<string,
+            string> { ["LLMRACE_DB_PATH"] = db, ["LLMRACE_SILO_PORT"] = $"{port += 2}" });
         using var scaledHttp = new HttpClient { BaseAddress = scaled.Address };
         var row = new JsonObject { ["runs"] = runs, ["events"] = events };
-        foreach (var (name, path) in new[] { ("run list", "/api/runs?limit=50"), ("run list filtered by car", "/api/runs?limit=50&car_id=car_sprinter"), ("scorecard", $"/api/runs/{runIds[^1]}/scorecard"), ("baseline comparison", $"/api/runs/{runIds[^1]}/compare?baseline={runIds[0]}") })
+        foreach (var (name, path) in new[] { ("run list", "/api/runs?limit=50"), ("run list filtered by car",
+            "/api/runs?limit=50&car_id=car_sprinter"), ("scorecard", $"/api/runs/{runIds[^1]}/scorecard"), ("baseline comparison",
+            $"/api/runs/{runIds[^1]}/compare?baseline={runIds[0]}") })
         {
             var samples = new List<double>();
             for (var i = 0; i < 60; i++)
@@ -209,7 +229,8 @@ if (scenarios.Contains("queries"))
                 if (i >= 10) samples.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             }
             row[name] = Summary(samples);
-            table.Add(["queries at scale", $"{name}: {runs:N0} runs, {events:N0} events", $"p50 {P(samples, 50):0.0} ms, p95 {P(samples, 95):0.0} ms"]);
+            table.Add(["queries at scale", $"{name}: {runs:N0} runs, {events:N0} events",
+                $"p50 {P(samples, 50):0.0} ms, p95 {P(samples, 95):0.0} ms"]);
         }
         queries.Add(row);
     }
@@ -226,7 +247,8 @@ if (results["throughput"] is JsonArray tp && tp.Count == 4)
         var rows = tp.Where(r => (int)r!["concurrency"]! == c).ToList();
         var ratio = (double)rows[1]!["wall_ms_per_item"]! / (double)rows[0]!["wall_ms_per_item"]!;
         growth[$"throughput_c{c}_wall_per_item_ratio"] = Math.Round(ratio, 2);
-        table.Add(["cost growth", $"suite throughput c={c}: {rows[0]!["items"]} → {rows[1]!["items"]} items", $"wall time per item × {ratio:0.00}"]);
+        table.Add(["cost growth", $"suite throughput c={c}: {rows[0]!["items"]} → {rows[1]!["items"]} items",
+            $"wall time per item × {ratio:0.00}"]);
     }
 }
 if (results["memory"] is JsonArray mem && mem.Count == 2)
@@ -236,8 +258,10 @@ if (results["memory"] is JsonArray mem && mem.Count == 2)
     var rss = Grown(mem[1]!) / Grown(mem[0]!);
     var db = (double)(long)mem[1]!["db_bytes_per_1000_items"]! / (long)mem[0]!["db_bytes_per_1000_items"]!;
     var wallRatio = (double)mem[1]!["wall_s"]! / (double)mem[0]!["wall_s"]!;
-    growth["memory_items_ratio"] = items; growth["memory_rss_growth_ratio"] = Math.Round(rss, 2); growth["db_bytes_per_item_ratio"] = Math.Round(db, 2); growth["memory_wall_ratio"] = Math.Round(wallRatio, 2);
-    table.Add(["cost growth", $"memory: {mem[0]!["items"]:N0} → {mem[1]!["items"]:N0} items (× {items:0})", $"RSS above start × {rss:0.00}; wall time × {wallRatio:0.00}; database bytes per item × {db:0.00}"]);
+    growth["memory_items_ratio"] = items; growth["memory_rss_growth_ratio"] = Math.Round(rss,
+        2); growth["db_bytes_per_item_ratio"] = Math.Round(db, 2); growth["memory_wall_ratio"] = Math.Round(wallRatio, 2);
+    table.Add(["cost growth", $"memory: {mem[0]!["items"]:N0} → {mem[1]!["items"]:N0} items (× {items:0})",
+        $"RSS above start × {rss:0.00}; wall time × {wallRatio:0.00}; database bytes per item × {db:0.00}"]);
 }
 if (results["queries"] is JsonArray qs && qs.Count == 2)
 {
@@ -261,7 +285,8 @@ return 0;
 string? Arg(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
 
 // --api-env NAME=VALUE (repeatable): runtime settings for the Api under test, for experiments.
-IEnumerable<KeyValuePair<string, string>> ApiEnvironment() => args.Select((a, i) => (a, i)).Where(x => x.a == "--api-env" && x.i + 1 < args.Length)
+IEnumerable<KeyValuePair<string, string>> ApiEnvironment() => args.Select((a, i) => (a,
+    i)).Where(x => x.a == "--api-env" && x.i + 1 < args.Length)
     .Select(x => args[x.i + 1].Split('=', 2)).Select(kv => KeyValuePair.Create(kv[0], kv.Length > 1 ? kv[1] : ""));
 
 static long DbBytes(string path) => new FileInfo(path).Length + (File.Exists(path + "-wal") ? new FileInfo(path + "-wal").Length : 0);
@@ -274,15 +299,18 @@ async Task<string> PostAsync(string path, object body, HttpClient? to = null)
     return JsonDocument.Parse(text).RootElement.GetProperty("id").GetString()!;
 }
 
-async Task<(List<JsonElement> Items, TimeSpan Wall)> RaceAsync(string model, int items, int concurrency, HttpClient? on = null, string? connectionId = null)
+async Task<(List<JsonElement> Items, TimeSpan Wall)> RaceAsync(string model, int items, int concurrency, HttpClient? on = null,
+    string? connectionId = null)
 {
     var client = on ?? http;
     var car = await PostAsync("/api/cars", new { name = model, connection_id = connectionId ?? connection, model }, client);
     var tests = (int)Math.Ceiling(items / 100.0);
     var repeats = (int)Math.Ceiling((double)items / tests);
-    var suite = await PostAsync("/api/suites", new { name = $"bench {Guid.NewGuid():N}", tests = Enumerable.Range(1, tests).Select(i => new { order_index = i, name = $"t{i}", user_prompt = $"bench prompt {i}" }) }, client);
+    var suite = await PostAsync("/api/suites", new { name = $"bench {Guid.NewGuid():N}", tests = Enumerable.Range(1,
+        tests).Select(i => new { order_index = i, name = $"t{i}", user_prompt = $"bench prompt {i}" }) }, client);
     var started = Stopwatch.GetTimestamp();
-    var run = await PostAsync("/api/runs", new { suite_id = suite, car_ids = new[] { car }, settings = new { concurrency, repeats } }, client);
+    var run = await PostAsync("/api/runs", new { suite_id = suite, car_ids = new[] { car }, settings = new { concurrency, repeats } },
+        client);
     using (var stream = await client.GetStreamAsync($"/api/runs/{run}/stream"))
     using (var reader = new StreamReader(stream))
         while (await reader.ReadLineAsync() is { } line)
@@ -303,7 +331,8 @@ static double P(List<double> values, double p)
 
 static JsonObject? Summary(List<double> values) => values.Count == 0 ? null : new()
 {
-    ["count"] = values.Count, ["p50"] = Math.Round(P(values, 50), 3), ["p95"] = Math.Round(P(values, 95), 3), ["p99"] = Math.Round(P(values, 99), 3), ["max"] = values.Count == 0 ? null : Math.Round(values.Max(), 3),
+    ["count"] = values.Count, ["p50"] = Math.Round(P(values, 50), 3), ["p95"] = Math.Round(P(values, 95), 3), ["p99"] = Math.Round(P(values,
+        99), 3), ["max"] = values.Count == 0 ? null : Math.Round(values.Max(), 3),
 };
 
 // Synthetic history straight into SQLite: runs of 10 items each, and the events spread over them.
@@ -318,12 +347,15 @@ static string[] Fill(string path, int runs, int events)
     using var run = c.CreateCommand();
     run.Transaction = tx;
     run.CommandText = "INSERT INTO runs (id, suite_id, suite_name, status, settings_json, snapshot_json, car_ids, items_total, items_done, created_at) VALUES ($id, 'suite_scale', 'Scale', 'completed', '{\"concurrency\":1,\"repeats\":1}', $snap, 'car_sprinter', 10, 10, $at); INSERT INTO run_cars (run_id, car_id) VALUES ($id, 'car_sprinter');";
-    var runId = run.Parameters.Add("$id", SqliteType.Text); run.Parameters.AddWithValue("$snap", snapshot); var at = run.Parameters.Add("$at", SqliteType.Text);
+    var runId = run.Parameters.Add("$id", SqliteType.Text); run.Parameters.AddWithValue("$snap",
+        snapshot); var at = run.Parameters.Add("$at", SqliteType.Text);
     using var item = c.CreateCommand();
     item.Transaction = tx;
     item.CommandText = "INSERT INTO run_items (id, run_id, ordinal, test_id, test_name, car_id, car_name, repeat_index, status, output, metrics_json, checks_json, retries) VALUES ($iid, $rid, $ord, $tid, $tid, 'car_sprinter', 'Sprinter', 0, $st, 'output text', $m, '{\"checks\":[],\"criteria\":[]}', 0);";
-    var iid = item.Parameters.Add("$iid", SqliteType.Text); var rid = item.Parameters.Add("$rid", SqliteType.Text); var ord = item.Parameters.Add("$ord", SqliteType.Integer);
-    var tid = item.Parameters.Add("$tid", SqliteType.Text); var st = item.Parameters.Add("$st", SqliteType.Text); item.Parameters.AddWithValue("$m", metrics);
+    var iid = item.Parameters.Add("$iid", SqliteType.Text); var rid = item.Parameters.Add("$rid",
+        SqliteType.Text); var ord = item.Parameters.Add("$ord", SqliteType.Integer);
+    var tid = item.Parameters.Add("$tid", SqliteType.Text); var st = item.Parameters.Add("$st",
+        SqliteType.Text); item.Parameters.AddWithValue("$m", metrics);
     using var ev = c.CreateCommand();
     ev.Transaction = tx;
     ev.CommandText = "INSERT INTO run_events (run_id, seq, ts, type, item_id, payload) VALUES ($rid, $seq, '2026-01-01T00:00:00.000Z', 'item.delta', NULL, '{\"data\":{\"text\":\" word\"}}');";

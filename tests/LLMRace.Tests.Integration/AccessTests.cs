@@ -27,7 +27,8 @@ public sealed class AccessTests : IDisposable
 
         var runs = await authorized.GetStringAsync("/api/runs");
         var suiteId = System.Text.Json.JsonDocument.Parse(await authorized.GetStringAsync("/api/suites")).RootElement[0].GetProperty("id").GetString();
-        foreach (var path in new[] { "/api/health", "/api/runs", "/api/suites", "/api/connections", $"/api/suites/{suiteId}/export", "/api/runs/run_x/stream", "/openapi/v1.json", "/api/docs" })
+        foreach (var path in new[] { "/api/health", "/api/runs", "/api/suites", "/api/connections", $"/api/suites/{suiteId}/export",
+            "/api/runs/run_x/stream", "/openapi/v1.json", "/api/docs" })
         {
             using var refused = await anonymous.GetAsync(path);
             Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
@@ -36,16 +37,19 @@ public sealed class AccessTests : IDisposable
             Assert.Equal(HttpStatusCode.Unauthorized, wrongToken.StatusCode);
         }
         using (var ok = await authorized.GetAsync($"/api/suites/{suiteId}/export")) Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
-        using (var byQuery = await anonymous.GetAsync($"/api/suites/{suiteId}/export?access_token={Token}")) Assert.Equal(HttpStatusCode.OK, byQuery.StatusCode);
+        using (var byQuery = await anonymous.GetAsync($"/api/suites/{suiteId}/export?access_token={Token}")) Assert.Equal(HttpStatusCode.OK,
+            byQuery.StatusCode);
         // In the query only where a header cannot be sent: a stream, a download, the hub.
         foreach (var path in new[] { "/api/runs", "/api/suites", $"/api/suites/{suiteId}", "/api/connections", "/openapi/v1.json" })
         {
             using var refusedByQuery = await anonymous.GetAsync($"{path}?access_token={Token}");
             Assert.Equal(HttpStatusCode.Unauthorized, refusedByQuery.StatusCode);
         }
-        using (var postByQuery = await anonymous.PostAsync($"/api/runs?access_token={Token}", new StringContent("{}", System.Text.Encoding.UTF8, "application/json")))
+        using (var postByQuery = await anonymous.PostAsync($"/api/runs?access_token={Token}", new StringContent("{}",
+            System.Text.Encoding.UTF8, "application/json")))
             Assert.Equal(HttpStatusCode.Unauthorized, postByQuery.StatusCode);
-        using (var refusedPost = await anonymous.PostAsync("/api/runs", new StringContent("{}", System.Text.Encoding.UTF8, "application/json")))
+        using (var refusedPost = await anonymous.PostAsync("/api/runs", new StringContent("{}", System.Text.Encoding.UTF8,
+            "application/json")))
             Assert.Equal(HttpStatusCode.Unauthorized, refusedPost.StatusCode);
         foreach (var open in new[] { "/health", "/alive" })
             Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync(open)).StatusCode);
@@ -55,7 +59,8 @@ public sealed class AccessTests : IDisposable
         await using var noToken = new HubConnectionBuilder().WithUrl(hubUrl).Build();
         var e = await Assert.ThrowsAnyAsync<HttpRequestException>(() => noToken.StartAsync());
         Assert.Equal(HttpStatusCode.Unauthorized, e.StatusCode);
-        await using var withToken = new HubConnectionBuilder().WithUrl(hubUrl, o => o.AccessTokenProvider = () => Task.FromResult<string?>(Token)).Build();
+        await using var withToken = new HubConnectionBuilder().WithUrl(hubUrl,
+            o => o.AccessTokenProvider = () => Task.FromResult<string?>(Token)).Build();
         await withToken.StartAsync();
         Assert.Equal(HubConnectionState.Connected, withToken.State);
         Assert.NotEmpty(runs);
@@ -68,7 +73,8 @@ public sealed class AccessTests : IDisposable
     [Fact]
     public async Task Without_a_token_only_loopback_host_names_are_answered_and_other_sites_cannot_write()
     {
-        await using var api = await InProcessApi.StartAsync(_dataDir, new Dictionary<string, string> { ["LLMRACE_ALLOWED_HOSTS"] = "racer.lan" });
+        await using var api = await InProcessApi.StartAsync(_dataDir, new Dictionary<string,
+            string> { ["LLMRACE_ALLOWED_HOSTS"] = "racer.lan" });
         using var http = new HttpClient { BaseAddress = api.ApiBase };
         var connection = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync("/api/connections")).RootElement[0].GetProperty("id").GetString();
 
@@ -86,18 +92,24 @@ public sealed class AccessTests : IDisposable
 
         // DNS rebinding: a page of another site whose name now resolves to 127.0.0.1 sends its own name.
         Assert.Equal(HttpStatusCode.BadRequest, await SendAsync(HttpMethod.Get, "/api/connections", host: "rebound.attacker.example:8000"));
-        Assert.Equal(HttpStatusCode.BadRequest, await SendAsync(HttpMethod.Post, $"/api/connections/{connection}/test", host: "rebound.attacker.example"));
-        foreach (var host in new[] { "localhost", $"localhost:{api.ApiBase.Port}", "127.0.0.1:8000", "[::1]:8000", "racer.lan", "RACER.lan:3000" })
+        Assert.Equal(HttpStatusCode.BadRequest, await SendAsync(HttpMethod.Post, $"/api/connections/{connection}/test",
+            host: "rebound.attacker.example"));
+        foreach (var host in new[] { "localhost", $"localhost:{api.ApiBase.Port}", "127.0.0.1:8000", "[::1]:8000", "racer.lan",
+            "RACER.lan:3000" })
             Assert.Equal(HttpStatusCode.OK, await SendAsync(HttpMethod.Get, "/api/connections", host: host));
         Assert.Equal(HttpStatusCode.OK, await SendAsync(HttpMethod.Get, "/health", host: "localhost"));
 
         // A cross-site form POST carries the other site's Origin: refused before it reaches the endpoint.
-        Assert.Equal(HttpStatusCode.Forbidden, await SendAsync(HttpMethod.Post, $"/api/connections/{connection}/test", origin: "http://evil.example"));
+        Assert.Equal(HttpStatusCode.Forbidden, await SendAsync(HttpMethod.Post, $"/api/connections/{connection}/test",
+            origin: "http://evil.example"));
         Assert.Equal(HttpStatusCode.Forbidden, await SendAsync(HttpMethod.Delete, $"/api/connections/{connection}", origin: "null"));
-        Assert.Equal(HttpStatusCode.Forbidden, await SendAsync(HttpMethod.Put, $"/api/connections/{connection}", origin: "http://localhost.evil.example"));
+        Assert.Equal(HttpStatusCode.Forbidden, await SendAsync(HttpMethod.Put, $"/api/connections/{connection}",
+            origin: "http://localhost.evil.example"));
         Assert.Equal(HttpStatusCode.OK, await SendAsync(HttpMethod.Get, "/api/connections", origin: "http://evil.example"));
-        Assert.Equal(HttpStatusCode.OK, await SendAsync(HttpMethod.Post, $"/api/connections/{connection}/test", origin: "http://127.0.0.1:3000"));
-        Assert.Equal(HttpStatusCode.OK, await SendAsync(HttpMethod.Post, $"/api/connections/{connection}/test", origin: api.ApiBase.GetLeftPart(UriPartial.Authority)));
+        Assert.Equal(HttpStatusCode.OK, await SendAsync(HttpMethod.Post, $"/api/connections/{connection}/test",
+            origin: "http://127.0.0.1:3000"));
+        Assert.Equal(HttpStatusCode.OK, await SendAsync(HttpMethod.Post, $"/api/connections/{connection}/test",
+            origin: api.ApiBase.GetLeftPart(UriPartial.Authority)));
         Assert.NotNull(System.Text.Json.JsonDocument.Parse(await http.GetStringAsync($"/api/connections/{connection}")).RootElement.GetProperty("id").GetString());
     }
 
@@ -121,7 +133,8 @@ public sealed class AccessTests : IDisposable
     [Fact]
     public async Task Cors_allows_localhost_and_listed_origins_only()
     {
-        await using var api = await InProcessApi.StartAsync(_dataDir, new Dictionary<string, string> { ["LLMRACE_CORS_ORIGINS"] = "https://pit.example.com" });
+        await using var api = await InProcessApi.StartAsync(_dataDir, new Dictionary<string,
+            string> { ["LLMRACE_CORS_ORIGINS"] = "https://pit.example.com" });
         using var http = new HttpClient { BaseAddress = api.ApiBase };
 
         async Task<string?> Allowed(string origin)

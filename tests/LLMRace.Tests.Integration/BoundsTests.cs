@@ -29,7 +29,8 @@ public sealed class BoundsTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         var checks = Checks(item);
         Assert.Equal(100, checks.Count);
         Assert.All(checks, c => Assert.Equal("error", c.GetProperty("verdict").GetString()));
-        var notRun = checks.Count(c => c.GetProperty("reason").GetString()!.StartsWith("not run: this item's checks had used their budget", StringComparison.Ordinal));
+        var notRun = checks.Count(c => c.GetProperty("reason").GetString()!.StartsWith("not run: this item's checks had used their budget",
+            StringComparison.Ordinal));
         Assert.InRange(notRun, 90, 100);
     }
 
@@ -44,7 +45,8 @@ public sealed class BoundsTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         var remote = await ImportAsync("json_schema:{\"properties\":{\"a\":{\"$ref\":\"https://example.com/s.json\"}}}");
         Assert.Contains("points outside the schema", remote);
 
-        await _client.SuiteAsync("Local refs are fine", ("Ref", "x", "json_schema:{\"$defs\":{\"s\":{\"type\":\"string\"}},\"$ref\":\"#/$defs/s\"}"));
+        await _client.SuiteAsync("Local refs are fine", ("Ref", "x",
+            "json_schema:{\"$defs\":{\"s\":{\"type\":\"string\"}},\"$ref\":\"#/$defs/s\"}"));
 
         async Task<string> ImportAsync(string constraints)
         {
@@ -71,7 +73,8 @@ public sealed class BoundsTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     [Fact]
     public async Task An_error_body_that_never_ends_is_read_only_so_far()
     {
-        var item = await RaceAgainstAsync(http => HostileServer.Endless(http, 500, "application/json", "{\"error\":\"overloaded ", "and overloaded "));
+        var item = await RaceAgainstAsync(http => HostileServer.Endless(http, 500, "application/json", "{\"error\":\"overloaded ",
+            "and overloaded "));
 
         Assert.Equal("error", item.GetProperty("status").GetString());
         Assert.StartsWith("HTTP 500: {\"error\":\"overloaded and", item.GetProperty("error").GetString());
@@ -80,18 +83,21 @@ public sealed class BoundsTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     [Fact]
     public async Task A_stream_line_that_never_ends_ends_the_item_with_an_error()
     {
-        var item = await RaceAgainstAsync(http => HostileServer.Endless(http, 200, "text/event-stream", "data: {\"choices\":[{\"delta\":{\"content\":\"", "xxxxxxxxxxxxxxxx"));
+        var item = await RaceAgainstAsync(http => HostileServer.Endless(http, 200, "text/event-stream",
+            "data: {\"choices\":[{\"delta\":{\"content\":\"", "xxxxxxxxxxxxxxxx"));
 
         Assert.Equal("error", item.GetProperty("status").GetString());
         Assert.Contains("stream line longer than 1024 KiB", item.GetProperty("error").GetString());
     }
 
-    /// <summary>One item raced against a server answering as <paramref name="answer"/>, with no retry and no timeout to end it first.</summary>
+    /// <summary>One item raced against a server answering as <paramref name="answer"/>, with no retry and no timeout to end it
+    /// first.</summary>
     private async Task<JsonElement> RaceAgainstAsync(Func<Microsoft.AspNetCore.Http.HttpContext, Task> answer)
     {
         await using var server = await HostileServer.StartAsync(answer);
         var connection = (await _client.PostAsync("/api/connections",
-            new { name = "hostile", type = "OPENAI_COMPAT", base_url = server.Address.ToString(), max_retries = 0, timeout_s = 3600, total_timeout_s = 3600 })).GetProperty("id").GetString()!;
+            new { name = "hostile", type = "OPENAI_COMPAT", base_url = server.Address.ToString(), max_retries = 0, timeout_s = 3600,
+                total_timeout_s = 3600 })).GetProperty("id").GetString()!;
         return await RaceOneAsync("m", "hello", null, connection);
     }
 
@@ -99,8 +105,10 @@ public sealed class BoundsTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     public async Task Control_characters_and_escapes_in_outputs_and_names_leave_every_export_readable()
     {
         var connection = await _client.SimulatorConnectionAsync();
-        var car = (await _client.PostAsync("/api/cars", new { name = "bell\u0007car", connection_id = connection, model = "echo?ttft_ms=0&itl_ms=0" })).GetProperty("id").GetString()!;
-        var suite = await _client.SuiteAsync("Escape \u001b[31mred", ("bell \u0001", "ring \u0001 the \u001b[2J bell \u0007", "contains:nothing like this"));
+        var car = (await _client.PostAsync("/api/cars", new { name = "bell\u0007car", connection_id = connection,
+            model = "echo?ttft_ms=0&itl_ms=0" })).GetProperty("id").GetString()!;
+        var suite = await _client.SuiteAsync("Escape \u001b[31mred", ("bell \u0001", "ring \u0001 the \u001b[2J bell \u0007",
+            "contains:nothing like this"));
         var run = await _client.StartRunAsync(suite, car);
         await _client.ReadStreamAsync(run);
 
@@ -110,7 +118,8 @@ public sealed class BoundsTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         Assert.Equal("bell \\u0001", xml.Descendants("testcase").Single().Attribute("name")!.Value);
         using var json = await _client.Http.GetAsync($"/api/runs/{run}/export?format=json");
         Assert.Equal(HttpStatusCode.OK, json.StatusCode);
-        Assert.Contains("ring \u0001 the", JsonDocument.Parse(await json.Content.ReadAsStringAsync()).RootElement.GetProperty("items")[0].GetProperty("output").GetString());
+        Assert.Contains("ring \u0001 the",
+            JsonDocument.Parse(await json.Content.ReadAsStringAsync()).RootElement.GetProperty("items")[0].GetProperty("output").GetString());
         using var csv = await _client.Http.GetAsync($"/api/runs/{run}/export?format=csv");
         Assert.Equal(HttpStatusCode.OK, csv.StatusCode);
     }

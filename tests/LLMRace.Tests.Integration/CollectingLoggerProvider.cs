@@ -22,7 +22,8 @@ public sealed class CollectingLoggerProvider(ConcurrentQueue<string> lines) : IL
 
         public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None;
 
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?,
+            string> formatter)
         {
             var line = new System.Text.StringBuilder($"{logLevel} {category}: {formatter(state, exception)}");
             if (state is IEnumerable<KeyValuePair<string, object?>> values)

@@ -38,7 +38,8 @@ public sealed class CrashTests : IDisposable
             if (runId is null)
             {
                 var words = string.Join(' ', Enumerable.Range(1, 60).Select(i => $"k{i}"));
-                var suite = await client.SuiteAsync("Crash course", [.. Enumerable.Range(1, 16).Select(i => ($"Lap {i}", words, (string?)null))]);
+                var suite = await client.SuiteAsync("Crash course", [.. Enumerable.Range(1, 16).Select(i => ($"Lap {i}", words,
+                    (string?)null))]);
                 var car = await client.CarAsync("Crash car", "echo?ttft_ms=5&itl_ms=3");
                 runId = await client.StartRunAsync(suite, car);
             }

@@ -27,8 +27,10 @@ public sealed class ExposureTests : IDisposable
         });
         using var http = new HttpClient { BaseAddress = api.Address };
         var suiteId = await FirstSuiteAsync(http, Token);
-        using (var ok = await http.GetAsync($"/api/suites/{suiteId}/export?access_token={Token}")) Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
-        using (var refused = await http.GetAsync($"/api/runs?access_token={Token}&limit=1")) Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        using (var ok = await http.GetAsync($"/api/suites/{suiteId}/export?access_token={Token}")) Assert.Equal(HttpStatusCode.OK,
+            ok.StatusCode);
+        using (var refused = await http.GetAsync($"/api/runs?access_token={Token}&limit=1")) Assert.Equal(HttpStatusCode.Unauthorized,
+            refused.StatusCode);
         using (var missing = await http.GetAsync($"/api/runs/run_missing/stream?access_token={Token}")) Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
 
         Assert.Contains("/api/runs/run_missing/stream", api.Output);
@@ -46,13 +48,16 @@ public sealed class ExposureTests : IDisposable
     [Fact]
     public async Task The_api_refuses_to_listen_beyond_this_machine_without_a_token_unless_told_to()
     {
-        var refused = await Assert.ThrowsAsync<StandaloneApiExited>(() => StandaloneApi.StartAsync(_dataDir, new Dictionary<string, string>(), host: "0.0.0.0"));
+        var refused = await Assert.ThrowsAsync<StandaloneApiExited>(() => StandaloneApi.StartAsync(_dataDir, new Dictionary<string,
+            string>(), host: "0.0.0.0"));
         Assert.Equal(1, refused.ExitCode);
         Assert.Contains("will not start: it would listen beyond this machine", refused.Output);
         Assert.Contains("LLMRACE_ACCESS_TOKEN", refused.Output);
 
-        await using (await StandaloneApi.StartAsync(_dataDir, new Dictionary<string, string> { ["LLMRACE_ACCESS_TOKEN"] = Token }, host: "0.0.0.0")) { }
-        await using (await StandaloneApi.StartAsync(_dataDir, new Dictionary<string, string> { ["LLMRACE_ALLOW_ANONYMOUS"] = "true" }, host: "0.0.0.0")) { }
+        await using (await StandaloneApi.StartAsync(_dataDir, new Dictionary<string, string> { ["LLMRACE_ACCESS_TOKEN"] = Token },
+            host: "0.0.0.0")) { }
+        await using (await StandaloneApi.StartAsync(_dataDir, new Dictionary<string, string> { ["LLMRACE_ALLOW_ANONYMOUS"] = "true" },
+            host: "0.0.0.0")) { }
 
         // However the address is given: Kestrel's own endpoint settings bind beyond loopback just as well.
         var kestrel = await Assert.ThrowsAsync<StandaloneApiExited>(() => StandaloneApi.StartAsync(_dataDir,
@@ -74,7 +79,8 @@ public sealed class ExposureTests : IDisposable
         {
             ["Orleans__Clustering__ProviderType"] = "Development", ["Orleans__ClusterId"] = "race", ["Orleans__ServiceId"] = "race",
             ["Orleans__Streaming__RaceStreams__ProviderType"] = "Memory", ["Orleans__GrainStorage__PubSubStore__ProviderType"] = "Memory",
-            ["Orleans__Endpoints__SiloPort"] = TestPorts.Next().ToString(), ["Orleans__Endpoints__GatewayPort"] = TestPorts.Next().ToString(),
+            ["Orleans__Endpoints__SiloPort"] = TestPorts.Next().ToString(),
+                ["Orleans__Endpoints__GatewayPort"] = TestPorts.Next().ToString(),
         });
         var hostedListening = ListeningSockets(hosted.ProcessId);
         Assert.All(hostedListening, address => Assert.StartsWith("127.0.0.1:", address));
@@ -85,7 +91,8 @@ public sealed class ExposureTests : IDisposable
     /// <summary>The local addresses a process listens on (TCP), as the kernel reports them.</summary>
     private static List<string> ListeningSockets(int pid)
     {
-        var ss = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("ss", "-Hltnp") { RedirectStandardOutput = true })!;
+        var ss = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("ss",
+            "-Hltnp") { RedirectStandardOutput = true })!;
         var lines = ss.StandardOutput.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries);
         ss.WaitForExit();
         return [.. lines.Where(l => l.Contains($"pid={pid},", StringComparison.Ordinal))

@@ -11,7 +11,8 @@ public sealed class FaultMatrixTests(ApiFixture fixture) : IClassFixture<ApiFixt
     {
         var cells = new TheoryData<string, string>();
         foreach (var protocol in new[] { "OPENAI_COMPAT", "OLLAMA", "ANTHROPIC" })
-            foreach (var fault in new[] { "status:401", "status:403", "status:429", "status:500", "status:503", "bad_host", "require_key", "disconnect_after:3", "malformed_after:2", "hang", "refused" })
+            foreach (var fault in new[] { "status:401", "status:403", "status:429", "status:500", "status:503", "bad_host", "require_key",
+                "disconnect_after:3", "malformed_after:2", "hang", "refused" })
                 cells.Add(protocol, fault);
         return cells;
     }
@@ -22,9 +23,11 @@ public sealed class FaultMatrixTests(ApiFixture fixture) : IClassFixture<ApiFixt
     {
         // A refused connection: a port nothing listens on. Every other fault: the Simulator, told by the model name.
         var baseUrl = fault == "refused" ? "http://127.0.0.1:9" : fixture.App.SimBase.ToString();
-        var connection = (await _client.PostAsync("/api/connections", new { name = $"{protocol} {fault}", type = protocol, base_url = baseUrl, max_retries = 1, timeout_s = 2 })).GetProperty("id").GetString()!;
+        var connection = (await _client.PostAsync("/api/connections", new { name = $"{protocol} {fault}", type = protocol,
+            base_url = baseUrl, max_retries = 1, timeout_s = 2 })).GetProperty("id").GetString()!;
         var model = fault == "refused" ? "echo" : $"echo?ttft_ms=5&itl_ms=20&fault={fault}";
-        var car = (await _client.PostAsync("/api/cars", new { name = $"{protocol} {fault}", connection_id = connection, model })).GetProperty("id").GetString()!;
+        var car = (await _client.PostAsync("/api/cars", new { name = $"{protocol} {fault}", connection_id = connection,
+            model })).GetProperty("id").GetString()!;
         var suite = await _client.SuiteAsync($"Fault {protocol} {fault}", ("Echo", "one two three four five six", null));
 
         var run = await _client.StartRunAsync(suite, car);

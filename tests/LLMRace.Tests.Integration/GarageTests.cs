@@ -12,7 +12,8 @@ public sealed class GarageTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     private string Sim(string path = "") => new Uri(fixture.App.SimBase, path).ToString().TrimEnd('/');
 
     private async Task<string> ConnectionAsync(string type, string baseUrl, string? apiKey = null, double timeout = 2) =>
-        (await _client.PostAsync("/api/connections", new { name = "garage", type, base_url = baseUrl, api_key = apiKey, timeout_s = timeout })).GetProperty("id").GetString()!;
+        (await _client.PostAsync("/api/connections", new { name = "garage", type, base_url = baseUrl, api_key = apiKey,
+            timeout_s = timeout })).GetProperty("id").GetString()!;
 
     private async Task<JsonElement> VerifyAsync(string id) => await _client.PostAsync($"/api/connections/{id}/verify", new { });
 
@@ -74,7 +75,8 @@ public sealed class GarageTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     [Fact]
     public async Task An_env_var_key_is_read_at_call_time_and_reported_as_such()
     {
-        var id = (await _client.PostAsync("/api/connections", new { name = "legacy", type = "OPENAI_COMPAT", base_url = Sim(), api_key_env_var = "LLAMACPP_API_KEY" })).GetProperty("id").GetString()!;
+        var id = (await _client.PostAsync("/api/connections", new { name = "legacy", type = "OPENAI_COMPAT", base_url = Sim(),
+            api_key_env_var = "LLAMACPP_API_KEY" })).GetProperty("id").GetString()!;
 
         var verify = await VerifyAsync(id);
 
@@ -86,10 +88,12 @@ public sealed class GarageTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     public async Task A_saved_key_is_never_returned_and_never_stored_in_plaintext()
     {
         const string key = "sk-live-PLAINTEXT-must-never-leak-42424242";
-        using var created = await _client.Http.PostAsJsonAsync("/api/connections", new { name = "secret", type = "OPENAI_COMPAT", base_url = Sim("/fault/require_key"), api_key = key });
+        using var created = await _client.Http.PostAsJsonAsync("/api/connections", new { name = "secret", type = "OPENAI_COMPAT",
+            base_url = Sim("/fault/require_key"), api_key = key });
         var createdText = await created.Content.ReadAsStringAsync();
         var id = JsonDocument.Parse(createdText).RootElement.GetProperty("id").GetString()!;
-        var car = (await _client.PostAsync("/api/cars", new { name = "secret car", connection_id = id, model = "echo?ttft_ms=1&fault=require_key" })).GetProperty("id").GetString()!;
+        var car = (await _client.PostAsync("/api/cars", new { name = "secret car", connection_id = id,
+            model = "echo?ttft_ms=1&fault=require_key" })).GetProperty("id").GetString()!;
         var suite = await _client.SuiteAsync("Secret race", ("Echo", "keys stay secret", null));
         var run = await _client.StartRunAsync(suite, car);
         var events = await _client.ReadStreamAsync(run);
@@ -123,14 +127,18 @@ public sealed class GarageTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         var cars = new List<string>();
         foreach (var type in types)
         {
-            var connection = (await _client.PostAsync("/api/connections", new { name = $"keyed {type}", type, base_url = Sim(), api_key = keys[type] })).GetProperty("id").GetString()!;
+            var connection = (await _client.PostAsync("/api/connections", new { name = $"keyed {type}", type, base_url = Sim(),
+                api_key = keys[type] })).GetProperty("id").GetString()!;
             // One car needs its key (and gets it), one fails with a server error that echoes nothing secret.
-            cars.Add((await _client.PostAsync("/api/cars", new { name = $"keyed {type}", connection_id = connection, model = "echo?ttft_ms=1&itl_ms=1&fault=require_key" })).GetProperty("id").GetString()!);
-            cars.Add((await _client.PostAsync("/api/cars", new { name = $"failing {type}", connection_id = connection, model = "echo?fault=status:500" })).GetProperty("id").GetString()!);
+            cars.Add((await _client.PostAsync("/api/cars", new { name = $"keyed {type}", connection_id = connection,
+                model = "echo?ttft_ms=1&itl_ms=1&fault=require_key" })).GetProperty("id").GetString()!);
+            cars.Add((await _client.PostAsync("/api/cars", new { name = $"failing {type}", connection_id = connection,
+                model = "echo?fault=status:500" })).GetProperty("id").GetString()!);
             await _client.PostAsync($"/api/connections/{connection}/verify", new { });
         }
         var suite = await _client.SuiteAsync("Every key", ("Echo", "keys stay secret everywhere", "Is discreet."));
-        var run = (await _client.PostAsync("/api/runs", new { suite_id = suite, car_ids = cars, settings = new { concurrency = 8 } })).GetProperty("id").GetString()!;
+        var run = (await _client.PostAsync("/api/runs", new { suite_id = suite, car_ids = cars,
+            settings = new { concurrency = 8 } })).GetProperty("id").GetString()!;
         var events = await _client.ReadStreamAsync(run);
         var items = (await _client.GetAsync($"/api/runs/{run}/items")).EnumerateArray().ToList();
         Assert.Equal(types.Length, items.Count(i => i.GetProperty("status").GetString() == "passed")); // every key reached its server
@@ -140,8 +148,10 @@ public sealed class GarageTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         await _client.ReadStreamAsync(run, events[^1].Seq);
 
         var seen = new List<string> { string.Join('\n', events.Select(e => e.Json.GetRawText())) };
-        foreach (var path in new[] { "/api/connections", "/api/cars", $"/api/runs/{run}", $"/api/runs/{run}/items", $"/api/runs/{run}/scorecard", $"/api/runs/{run}/stream",
-            $"/api/runs/{run}/export?format=json", $"/api/runs/{run}/export?format=csv", $"/api/runs/{run}/export?format=junit", $"/api/compare?run_ids={run}" })
+        foreach (var path in new[] { "/api/connections", "/api/cars", $"/api/runs/{run}", $"/api/runs/{run}/items",
+            $"/api/runs/{run}/scorecard", $"/api/runs/{run}/stream",
+            $"/api/runs/{run}/export?format=json", $"/api/runs/{run}/export?format=csv", $"/api/runs/{run}/export?format=junit",
+                $"/api/compare?run_ids={run}" })
             seen.Add(await _client.Http.GetStringAsync(path));
         seen.AddRange(fixture.App.ApiLogs);
         foreach (var file in Directory.EnumerateFiles(fixture.App.DataDir))
@@ -158,14 +168,16 @@ public sealed class GarageTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         var types = meta.GetProperty("connection_types").EnumerateArray().Select(t => t.GetProperty("type").GetString()!).ToList();
         Assert.Equal(["OLLAMA", "OPENAI_COMPAT", "LLAMACPP_OPENAI", "OPENAI", "ANTHROPIC", "OPENROUTER", "SIMULATOR"], types);
         foreach (var type in types) await ConnectionAsync(type, Sim()); // each is accepted
-        var checks = meta.GetProperty("checks").EnumerateArray().ToDictionary(c => c.GetProperty("keyword").GetString()!, c => c.GetProperty("argument").GetString());
+        var checks = meta.GetProperty("checks").EnumerateArray().ToDictionary(c => c.GetProperty("keyword").GetString()!,
+            c => c.GetProperty("argument").GetString());
         Assert.Equal(16, checks.Count);
         Assert.Equal("number", checks["max_words"]);
         Assert.Equal("none", checks["is_json"]);
         // Every keyword listed is one a suite may use.
         var constraints = string.Join('\n', checks.Select(c => c.Value switch
         {
-            "none" => c.Key, "number" => $"{c.Key}:5", "regex" => $"{c.Key}:^a", "json_schema" => $"{c.Key}:{{\"type\":\"object\"}}", _ => $"{c.Key}:x",
+            "none" => c.Key, "number" => $"{c.Key}:5", "regex" => $"{c.Key}:^a", "json_schema" => $"{c.Key}:{{\"type\":\"object\"}}",
+                _ => $"{c.Key}:x",
         }));
         var suite = await _client.GetAsync($"/api/suites/{await _client.SuiteAsync("Every check", ("All", "x", constraints))}");
         Assert.Equal(16, suite.GetProperty("tests")[0].GetProperty("checks").GetArrayLength());
@@ -174,7 +186,8 @@ public sealed class GarageTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     [Fact]
     public async Task Bad_connection_input_is_refused_naming_each_field()
     {
-        using var response = await _client.Http.PostAsJsonAsync("/api/connections", new { name = "", type = "CARRIER_PIGEON", base_url = "ftp://x", timeout_s = 0, api_key_env_var = "1BAD" });
+        using var response = await _client.Http.PostAsJsonAsync("/api/connections", new { name = "", type = "CARRIER_PIGEON",
+            base_url = "ftp://x", timeout_s = 0, api_key_env_var = "1BAD" });
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var errors = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
         foreach (var field in new[] { "name", "type", "base_url", "timeout_s", "api_key_env_var" })

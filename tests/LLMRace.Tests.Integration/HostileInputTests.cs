@@ -28,10 +28,12 @@ public sealed class HostileInputTests(ApiFixture fixture) : IClassFixture<ApiFix
         var test = suite["tests"]![0]!.AsObject();
         JsonNode Junk() => random.Next(6) switch
         {
-            0 => 42, 1 => true, 2 => new JsonArray(1, "x"), 3 => new JsonObject { ["a"] = 1 }, 4 => JsonValue.Create(-0.5), _ => JsonValue.Create(""),
+            0 => 42, 1 => true, 2 => new JsonArray(1, "x"), 3 => new JsonObject { ["a"] = 1 }, 4 => JsonValue.Create(-0.5),
+                _ => JsonValue.Create(""),
         };
         string[] suiteFields = ["name", "category", "description", "tests"];
-        string[] testFields = ["order_index", "name", "system_prompt", "user_prompt", "expected_constraints", "tools_schema_json", "max_tool_turns"];
+        string[] testFields = ["order_index", "name", "system_prompt", "user_prompt", "expected_constraints", "tools_schema_json",
+            "max_tool_turns"];
         switch (random.Next(14))
         {
             case 0: suite[suiteFields[random.Next(suiteFields.Length)]] = Junk(); break;
@@ -54,7 +56,8 @@ public sealed class HostileInputTests(ApiFixture fixture) : IClassFixture<ApiFix
             case 10:
                 var text = suite.ToJsonString();
                 return Encoding.UTF8.GetBytes(text[..random.Next(text.Length)]);            // cut short
-            case 11: suite["tests"] = new JsonArray([.. Enumerable.Range(0, 501).Select(i => (JsonNode)new JsonObject { ["name"] = $"t{i}", ["user_prompt"] = "x" })]); break;
+            case 11: suite["tests"] = new JsonArray([.. Enumerable.Range(0, 501).Select(i => (JsonNode)new JsonObject { ["name"] = $"t{i}",
+                ["user_prompt"] = "x" })]); break;
             case 12: test["order_index"] = random.Next(2) == 0 ? JsonValue.Create(1.5) : JsonValue.Create(long.MaxValue); break;
             default: return [.. Enumerable.Range(0, random.Next(1, 200)).Select(_ => (byte)random.Next(256))]; // noise
         }
@@ -111,10 +114,12 @@ public sealed class HostileInputTests(ApiFixture fixture) : IClassFixture<ApiFix
         ];
         foreach (var body in bodies)
         {
-            using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+            using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = new StringContent(body, Encoding.UTF8,
+                "application/json") };
             using var response = await _client.Http.SendAsync(request);
             var text = await response.Content.ReadAsStringAsync();
-            Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{method} {path} with '{body[..Math.Min(body.Length, 40)]}' -> {(int)response.StatusCode}: {text}");
+            Assert.True(response.StatusCode == HttpStatusCode.BadRequest,
+                $"{method} {path} with '{body[..Math.Min(body.Length, 40)]}' -> {(int)response.StatusCode}: {text}");
             Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         }
         Assert.Equal(snapshot, await Snapshot());
@@ -139,7 +144,8 @@ public sealed class HostileInputTests(ApiFixture fixture) : IClassFixture<ApiFix
     }
 
     /// <summary>Text that is not Unicode (lone surrogates, as JSON escapes) and control characters that are.</summary>
-    private static readonly string[] HostileText = ["\\ud800", "a\\udc00b", "x\\ud83d", "\\ud800\\ud800", "\\u0000", "a\\u0001b", "\\u001b[2J", "\\u007f\\u0085"];
+    private static readonly string[] HostileText = ["\\ud800", "a\\udc00b", "x\\ud83d", "\\ud800\\ud800", "\\u0000", "a\\u0001b",
+        "\\u001b[2J", "\\u007f\\u0085"];
 
     /// <summary>Every write endpoint with a valid body and the JSON paths of its strings (property names included, as "{key}").</summary>
     private async Task<List<(string Method, string Path, JsonObject Body, string[] Fields)>> WritesAsync()
@@ -149,9 +155,11 @@ public sealed class HostileInputTests(ApiFixture fixture) : IClassFixture<ApiFix
         var suite = await _client.SuiteAsync("Hostile text", ("t", "hello", null));
         var run = await _client.StartRunAsync(suite, car);
         await _client.ReadStreamAsync(run);
-        JsonObject Connection() => new() { ["name"] = "c", ["type"] = "OPENAI_COMPAT", ["base_url"] = "http://127.0.0.1:9", ["api_key"] = "sk-0123456789ab", ["api_key_env_var"] = "OPENAI_API_KEY" };
+        JsonObject Connection() => new() { ["name"] = "c", ["type"] = "OPENAI_COMPAT", ["base_url"] = "http://127.0.0.1:9",
+            ["api_key"] = "sk-0123456789ab", ["api_key_env_var"] = "OPENAI_API_KEY" };
         var spare = (await _client.PostAsync("/api/connections", Connection())).GetProperty("id").GetString()!;
-        JsonObject Car() => new() { ["name"] = "c", ["connection_id"] = connection, ["model"] = "m", ["params"] = new JsonObject { ["stop"] = "x", ["temperature"] = 0.5 } };
+        JsonObject Car() => new() { ["name"] = "c", ["connection_id"] = connection, ["model"] = "m",
+            ["params"] = new JsonObject { ["stop"] = "x", ["temperature"] = 0.5 } };
         JsonObject Suite() => new()
         {
             ["name"] = "s", ["category"] = "c", ["description"] = "d",
@@ -162,15 +170,18 @@ public sealed class HostileInputTests(ApiFixture fixture) : IClassFixture<ApiFix
             }),
         };
         string[] connectionFields = ["name", "type", "base_url", "api_key", "api_key_env_var", "{key}"];
-        string[] suiteFields = ["name", "category", "description", "tests[0].name", "tests[0].system_prompt", "tests[0].user_prompt", "tests[0].expected_constraints", "{key}"];
+        string[] suiteFields = ["name", "category", "description", "tests[0].name", "tests[0].system_prompt", "tests[0].user_prompt",
+            "tests[0].expected_constraints", "{key}"];
         return
         [
             ("POST", "/api/connections", Connection(), connectionFields),
             ("PUT", $"/api/connections/{spare}", Connection(), connectionFields),
             ("POST", "/api/cars", Car(), ["name", "connection_id", "model", "params.stop", "{key}"]),
             ("PUT", $"/api/cars/{car}", Car(), ["name", "connection_id", "model", "params.stop", "{key}"]),
-            ("POST", "/api/runs", new JsonObject { ["suite_id"] = suite, ["car_ids"] = new JsonArray(car) }, ["suite_id", "car_ids[0]", "{key}"]),
-            ("POST", $"/api/runs/{run}/judge", new JsonObject { ["judge_car_id"] = car, ["rubric"] = "r" }, ["judge_car_id", "rubric", "{key}"]),
+            ("POST", "/api/runs", new JsonObject { ["suite_id"] = suite, ["car_ids"] = new JsonArray(car) }, ["suite_id", "car_ids[0]",
+                "{key}"]),
+            ("POST", $"/api/runs/{run}/judge", new JsonObject { ["judge_car_id"] = car, ["rubric"] = "r" }, ["judge_car_id", "rubric",
+                "{key}"]),
             ("POST", "/api/suites", Suite(), [.. suiteFields, "tests[0].tools_schema_json"]),
             ("PUT", $"/api/suites/{suite}", Suite(), [.. suiteFields, "tests[0].tools_schema_json"]),
         ];
@@ -188,10 +199,12 @@ public sealed class HostileInputTests(ApiFixture fixture) : IClassFixture<ApiFix
                 foreach (var text in HostileText)
                 {
                     var json = Inject(body, field, text);
-                    using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
+                    using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = new StringContent(json,
+                        Encoding.UTF8, "application/json") };
                     using var response = await _client.Http.SendAsync(request);
                     var answer = await response.Content.ReadAsStringAsync();
-                    Assert.True((int)response.StatusCode < 500, $"{method} {path} with {text} in {field} -> {(int)response.StatusCode}: {answer}");
+                    Assert.True((int)response.StatusCode < 500,
+                        $"{method} {path} with {text} in {field} -> {(int)response.StatusCode}: {answer}");
                     if (text.Contains("\\ud8", StringComparison.Ordinal) || text.Contains("\\udc", StringComparison.Ordinal))
                     {
                         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
@@ -210,11 +223,13 @@ public sealed class HostileInputTests(ApiFixture fixture) : IClassFixture<ApiFix
         foreach (var suite in (await _client.GetAsync("/api/suites")).EnumerateArray())
         {
             Assert.Equal(HttpStatusCode.OK, (await _client.Http.GetAsync($"/api/suites/{suite.GetProperty("id").GetString()}")).StatusCode);
-            Assert.Equal(HttpStatusCode.OK, (await _client.Http.GetAsync($"/api/suites/{suite.GetProperty("id").GetString()}/export")).StatusCode);
+            Assert.Equal(HttpStatusCode.OK,
+                (await _client.Http.GetAsync($"/api/suites/{suite.GetProperty("id").GetString()}/export")).StatusCode);
         }
     }
 
-    /// <summary>The body as JSON text with <paramref name="rawEscape"/> (JSON escape text) put in one string, or in a property name for "{key}".</summary>
+    /// <summary>The body as JSON text with <paramref name="rawEscape"/> (JSON escape text) put in one string, or in a property name for
+    /// "{key}".</summary>
     private static string Inject(JsonObject body, string field, string rawEscape)
     {
         const string Marker = "HOSTILE_TEXT_MARKER";
@@ -227,7 +242,8 @@ public sealed class HostileInputTests(ApiFixture fixture) : IClassFixture<ApiFix
             for (var i = 0; i < steps.Length - 1; i++) node = steps[i].StartsWith('[') ? node[int.Parse(steps[i][1..^1])]! : node[steps[i]]!;
             var last = steps[^1];
             if (last.StartsWith('[')) node[int.Parse(last[1..^1])] = Marker;
-            else if (field.EndsWith("tools_schema_json", StringComparison.Ordinal)) node[last] = node[last]!.GetValue<string>().Replace("HOSTILE", Marker);
+            else if (field.EndsWith("tools_schema_json",
+                StringComparison.Ordinal)) node[last] = node[last]!.GetValue<string>().Replace("HOSTILE", Marker);
             else node[last] = Marker;
         }
         // In tools_schema_json the marker sits in JSON inside a JSON string: its escape must be escaped once more.

@@ -47,7 +47,8 @@ public sealed class InProcessApi : IAsyncDisposable
         await Task.Run(api._factory.StartServer);
         var address = api._factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
         // The settings reach the Api through its configuration: a database anywhere else would make tests read the wrong files.
-        if (!File.Exists(Path.Combine(dataDir, "llmrace.db"))) throw new InvalidOperationException($"the in-process Api did not open its database in {dataDir}");
+        if (!File.Exists(Path.Combine(dataDir,
+            "llmrace.db"))) throw new InvalidOperationException($"the in-process Api did not open its database in {dataDir}");
         api.Api = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromMinutes(2) };
         return api;
     }

@@ -6,14 +6,16 @@ using Microsoft.AspNetCore.Http;
 
 namespace LLMRace.Tests.Integration;
 
-/// <summary>A stored key goes only to the origin it was saved for: not after an edit, not down a redirect, not as a header it could break.</summary>
+/// <summary>A stored key goes only to the origin it was saved for: not after an edit, not down a redirect, not as a header it could
+/// break.</summary>
 public sealed class KeyCustodyTests(ApiFixture fixture) : IClassFixture<ApiFixture>
 {
     private const string Key = "sk-custody-0123456789abcdef";
     private readonly RaceClient _client = new(fixture.App.Api);
 
     private async Task<string> ConnectionAsync(string type, Uri baseUrl, string? apiKey = Key) =>
-        (await _client.PostAsync("/api/connections", new { name = "custody", type, base_url = baseUrl.ToString().TrimEnd('/'), api_key = apiKey })).GetProperty("id").GetString()!;
+        (await _client.PostAsync("/api/connections", new { name = "custody", type, base_url = baseUrl.ToString().TrimEnd('/'),
+            api_key = apiKey })).GetProperty("id").GetString()!;
 
     private async Task<JsonElement> PutAsync(string id, object body)
     {
@@ -23,7 +25,8 @@ public sealed class KeyCustodyTests(ApiFixture fixture) : IClassFixture<ApiFixtu
         return JsonDocument.Parse(text).RootElement.Clone();
     }
 
-    private static bool Carries(ReceivedRequest request, string secret) => request.Headers.Values.Any(v => v.Contains(secret, StringComparison.Ordinal));
+    private static bool Carries(ReceivedRequest request, string secret) => request.Headers.Values.Any(v => v.Contains(secret,
+        StringComparison.Ordinal));
 
     [Fact]
     public async Task Moving_a_connection_to_another_origin_drops_its_key_and_says_so()
@@ -33,7 +36,8 @@ public sealed class KeyCustodyTests(ApiFixture fixture) : IClassFixture<ApiFixtu
         var id = await ConnectionAsync("OPENAI_COMPAT", home.Address);
 
         // A new path on the same origin keeps the key.
-        var samePlace = await PutAsync(id, new { name = "custody", type = "OPENAI_COMPAT", base_url = new Uri(home.Address, "/v1").ToString() });
+        var samePlace = await PutAsync(id, new { name = "custody", type = "OPENAI_COMPAT", base_url = new Uri(home.Address,
+            "/v1").ToString() });
         Assert.True(samePlace.GetProperty("api_key_set").GetBoolean());
         Assert.False(samePlace.TryGetProperty("notice", out _));
         await _client.PostAsync($"/api/connections/{id}/test", new { });
@@ -50,7 +54,8 @@ public sealed class KeyCustodyTests(ApiFixture fixture) : IClassFixture<ApiFixtu
 
         // A key given with the move goes along, as asked.
         await PutAsync(id, new { name = "custody", type = "OPENAI_COMPAT", base_url = home.Address.ToString() });
-        var withKey = await PutAsync(id, new { name = "custody", type = "OPENAI_COMPAT", base_url = elsewhere.Address.ToString(), api_key = "sk-second-key-000000000" });
+        var withKey = await PutAsync(id, new { name = "custody", type = "OPENAI_COMPAT", base_url = elsewhere.Address.ToString(),
+            api_key = "sk-second-key-000000000" });
         Assert.True(withKey.GetProperty("api_key_set").GetBoolean());
         Assert.False(withKey.TryGetProperty("notice", out _));
     }
@@ -69,7 +74,8 @@ public sealed class KeyCustodyTests(ApiFixture fixture) : IClassFixture<ApiFixtu
         var errors = (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
         Assert.Contains("OPENAI_API_KEY", errors.GetProperty("api_key_env_var")[0].GetString());
 
-        var allowed = await _client.PostAsync("/api/connections", new { name = "env", type = "OPENAI_COMPAT", base_url = "http://127.0.0.1:9", api_key_env_var = "OPENAI_API_KEY" });
+        var allowed = await _client.PostAsync("/api/connections", new { name = "env", type = "OPENAI_COMPAT",
+            base_url = "http://127.0.0.1:9", api_key_env_var = "OPENAI_API_KEY" });
         Assert.Equal("OPENAI_API_KEY", allowed.GetProperty("api_key_env_var").GetString());
         using var put = await _client.Http.PutAsJsonAsync($"/api/connections/{allowed.GetProperty("id").GetString()}",
             new { name = "env", type = "OPENAI_COMPAT", base_url = "http://127.0.0.1:9", api_key_env_var = variable });
@@ -90,7 +96,8 @@ public sealed class KeyCustodyTests(ApiFixture fixture) : IClassFixture<ApiFixtu
             return Task.CompletedTask;
         });
         var id = await ConnectionAsync(type, redirector.Address);
-        var car = (await _client.PostAsync("/api/cars", new { name = "redirected", connection_id = id, model = "m" })).GetProperty("id").GetString()!;
+        var car = (await _client.PostAsync("/api/cars", new { name = "redirected", connection_id = id,
+            model = "m" })).GetProperty("id").GetString()!;
         var suite = await _client.SuiteAsync("Redirected", ("Ask", "hello", null));
 
         var verify = await _client.PostAsync($"/api/connections/{id}/verify", new { });
@@ -114,14 +121,16 @@ public sealed class KeyCustodyTests(ApiFixture fixture) : IClassFixture<ApiFixtu
     public async Task A_key_with_a_control_character_is_refused_and_nothing_is_saved(string key)
     {
         var before = await _client.Http.GetStringAsync("/api/connections");
-        using var created = await _client.Http.PostAsJsonAsync("/api/connections", new { name = "crlf", type = "ANTHROPIC", base_url = "http://127.0.0.1:9", api_key = key });
+        using var created = await _client.Http.PostAsJsonAsync("/api/connections", new { name = "crlf", type = "ANTHROPIC",
+            base_url = "http://127.0.0.1:9", api_key = key });
         Assert.Equal(HttpStatusCode.BadRequest, created.StatusCode);
         Assert.Contains("control character", await created.Content.ReadAsStringAsync());
         Assert.Equal(before, await _client.Http.GetStringAsync("/api/connections"));
 
         var id = await ConnectionAsync("OPENAI", new Uri("http://127.0.0.1:9"));
         var saved = await _client.Http.GetStringAsync($"/api/connections/{id}");
-        using var put = await _client.Http.PutAsJsonAsync($"/api/connections/{id}", new { name = "crlf", type = "OPENAI", base_url = "http://127.0.0.1:9", api_key = key });
+        using var put = await _client.Http.PutAsJsonAsync($"/api/connections/{id}", new { name = "crlf", type = "OPENAI",
+            base_url = "http://127.0.0.1:9", api_key = key });
         Assert.Equal(HttpStatusCode.BadRequest, put.StatusCode);
         Assert.Equal(saved, await _client.Http.GetStringAsync($"/api/connections/{id}"));
     }
@@ -133,16 +142,20 @@ public sealed class KeyCustodyTests(ApiFixture fixture) : IClassFixture<ApiFixtu
         await using var elsewhere = await HostileServer.StartAsync(HostileServer.ModelList);
         const string password = "pw-IN-THE-URL-7777";
         var withCredentials = new UriBuilder(server.Address) { UserName = "racer", Password = password }.Uri.ToString().TrimEnd('/');
-        var created = await _client.PostAsync("/api/connections", new { name = "userinfo", type = "OPENAI_COMPAT", base_url = withCredentials });
+        var created = await _client.PostAsync("/api/connections", new { name = "userinfo", type = "OPENAI_COMPAT",
+            base_url = withCredentials });
         var id = created.GetProperty("id").GetString()!;
-        var car = (await _client.PostAsync("/api/cars", new { name = "userinfo car", connection_id = id, model = "m" })).GetProperty("id").GetString()!;
+        var car = (await _client.PostAsync("/api/cars", new { name = "userinfo car", connection_id = id,
+            model = "m" })).GetProperty("id").GetString()!;
         var suite = await _client.SuiteAsync("Userinfo", ("Ask", "hello", null));
         var run = await _client.StartRunAsync(suite, car);
         await _client.ReadStreamAsync(run);
         await _client.PostAsync($"/api/connections/{id}/test", new { });
 
-        var shown = new List<string> { created.GetRawText(), await _client.Http.GetStringAsync("/api/connections"), await _client.Http.GetStringAsync($"/api/connections/{id}") };
-        foreach (var format in new[] { "json", "csv", "junit" }) shown.Add(await _client.Http.GetStringAsync($"/api/runs/{run}/export?format={format}"));
+        var shown = new List<string> { created.GetRawText(), await _client.Http.GetStringAsync("/api/connections"),
+            await _client.Http.GetStringAsync($"/api/connections/{id}") };
+        foreach (var format in new[] { "json", "csv",
+            "junit" }) shown.Add(await _client.Http.GetStringAsync($"/api/runs/{run}/export?format={format}"));
         Assert.All(shown, text => Assert.DoesNotContain(password, text));
         Assert.Equal(server.Address.ToString().TrimEnd('/'), created.GetProperty("base_url").GetString());
         Assert.True(created.GetProperty("base_url_credentials_set").GetBoolean());

@@ -11,8 +11,10 @@ public sealed class LoadTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     {
         const int Runs = 50, Subscribers = 20;
         var suite = await _client.SuiteAsync("Load", ("Echo", string.Join(' ', Enumerable.Range(1, 20).Select(i => $"t{i}")), null));
-        var connection = (await _client.PostAsync("/api/connections", new { name = "load", type = "OPENAI_COMPAT", base_url = fixture.App.SimBase.ToString(), max_concurrency = 16 })).GetProperty("id").GetString()!;
-        var car = (await _client.PostAsync("/api/cars", new { name = "Load car", connection_id = connection, model = "echo?ttft_ms=5&itl_ms=5" })).GetProperty("id").GetString()!;
+        var connection = (await _client.PostAsync("/api/connections", new { name = "load", type = "OPENAI_COMPAT",
+            base_url = fixture.App.SimBase.ToString(), max_concurrency = 16 })).GetProperty("id").GetString()!;
+        var car = (await _client.PostAsync("/api/cars", new { name = "Load car", connection_id = connection,
+            model = "echo?ttft_ms=5&itl_ms=5" })).GetProperty("id").GetString()!;
 
         using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         var health = Task.Run(async () =>

@@ -16,7 +16,8 @@ public sealed class OpenApiTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     {
         var served = JsonNode.Parse(await fixture.App.Api.GetStringAsync("/openapi/v1.json"))!.AsObject();
         served.Remove("servers"); // this test's own address
-        var text = served.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n";
+        var text = served.ToJsonString(new JsonSerializerOptions { WriteIndented = true,
+            Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n";
         if (Environment.GetEnvironmentVariable("LLMRACE_UPDATE_OPENAPI") == "1") await File.WriteAllTextAsync(Snapshot, text);
 
         Assert.True(File.Exists(Snapshot) && await File.ReadAllTextAsync(Snapshot) == text,

@@ -12,7 +12,8 @@ public sealed class ProviderTests(ApiFixture fixture) : IClassFixture<ApiFixture
 
     private async Task<string> ConnectionAsync(string type, string baseUrl, object? extra = null)
     {
-        var body = new Dictionary<string, object?> { ["name"] = $"{type} test", ["type"] = type, ["base_url"] = baseUrl, ["max_retries"] = 1, ["max_concurrency"] = 8, ["timeout_s"] = 2 };
+        var body = new Dictionary<string, object?> { ["name"] = $"{type} test", ["type"] = type, ["base_url"] = baseUrl,
+            ["max_retries"] = 1, ["max_concurrency"] = 8, ["timeout_s"] = 2 };
         if (extra is not null)
             foreach (var p in JsonSerializer.SerializeToElement(extra).EnumerateObject()) body[p.Name] = p.Value;
         return (await _client.PostAsync("/api/connections", body)).GetProperty("id").GetString()!;
@@ -21,9 +22,11 @@ public sealed class ProviderTests(ApiFixture fixture) : IClassFixture<ApiFixture
     private async Task<string> CarAsync(string connectionId, string name, string model) =>
         (await _client.PostAsync("/api/cars", new { name, connection_id = connectionId, model })).GetProperty("id").GetString()!;
 
-    private async Task<(List<StreamedEvent> Events, Dictionary<string, JsonElement> ItemsByCar)> RaceAsync(string suite, IReadOnlyList<string> cars)
+    private async Task<(List<StreamedEvent> Events, Dictionary<string, JsonElement> ItemsByCar)> RaceAsync(string suite,
+        IReadOnlyList<string> cars)
     {
-        var run = (await _client.PostAsync("/api/runs", new { suite_id = suite, car_ids = cars, settings = new { concurrency = 8 } })).GetProperty("id").GetString()!;
+        var run = (await _client.PostAsync("/api/runs", new { suite_id = suite, car_ids = cars,
+            settings = new { concurrency = 8 } })).GetProperty("id").GetString()!;
         var events = await _client.ReadStreamAsync(run);
         Assert.Equal("run.completed", events[^1].Type);
         var items = (await _client.GetAsync($"/api/runs/{run}/items")).EnumerateArray().ToDictionary(i => i.GetProperty("car_name").GetString()!);
@@ -96,7 +99,8 @@ public sealed class ProviderTests(ApiFixture fixture) : IClassFixture<ApiFixture
 
         Assert.Equal("passed", Item("ok").GetProperty("status").GetString());
         Assert.Equal("passed", Item("withkey").GetProperty("status").GetString());
-        foreach (var name in new[] { "status500", "status429", "disconnect", "malformed", "hang", "nokey", "badhost", "noheaders", "overtime" })
+        foreach (var name in new[] { "status500", "status429", "disconnect", "malformed", "hang", "nokey", "badhost", "noheaders",
+            "overtime" })
             Assert.Equal("error", Item(name).GetProperty("status").GetString());
 
         Assert.StartsWith("HTTP 500", Error("status500"));
@@ -121,8 +125,10 @@ public sealed class ProviderTests(ApiFixture fixture) : IClassFixture<ApiFixture
         Assert.Equal("no response headers within 1 s", Error("noheaders"));
         Assert.Equal("the item took longer than its total limit of 2 s (total_timeout_s)", Error("overtime"));
         var partial = Item("overtime").GetProperty("output").GetString()!;
-        Assert.True(prompt.StartsWith(partial) && partial.Length > 0 && partial.Length < prompt.Length, $"the output up to the limit is kept: '{partial}'");
-        Assert.All(events.Where(e => e.Type == "item.error"), e => Assert.False(string.IsNullOrEmpty(e.Data.GetProperty("message").GetString())));
+        Assert.True(prompt.StartsWith(partial) && partial.Length > 0 && partial.Length < prompt.Length,
+            $"the output up to the limit is kept: '{partial}'");
+        Assert.All(events.Where(e => e.Type == "item.error"),
+            e => Assert.False(string.IsNullOrEmpty(e.Data.GetProperty("message").GetString())));
     }
 
     [Fact]
@@ -145,8 +151,10 @@ public sealed class ProviderTests(ApiFixture fixture) : IClassFixture<ApiFixture
         foreach (var item in new[] { itemA, itemB })
         {
             var id = item.GetProperty("metrics").GetProperty("server_request_id").GetString();
-            var truth = JsonDocument.Parse(await fixture.App.Api.GetStringAsync(new Uri(fixture.App.SimBase, $"/sim/requests/{id}"))).RootElement;
-            truths.Add((truth.GetProperty("arrivedUtc").GetDateTime(), truth.GetProperty("chunkWrittenMs").EnumerateArray().Last().GetDouble()));
+            var truth = JsonDocument.Parse(await fixture.App.Api.GetStringAsync(new Uri(fixture.App.SimBase,
+                $"/sim/requests/{id}"))).RootElement;
+            truths.Add((truth.GetProperty("arrivedUtc").GetDateTime(),
+                truth.GetProperty("chunkWrittenMs").EnumerateArray().Last().GetDouble()));
         }
         truths.Sort();
         Assert.True(truths[1].Arrived >= truths[0].Arrived.AddMilliseconds(truths[0].LastChunkMs),

@@ -50,7 +50,8 @@ public sealed class RaceClient(HttpClient http)
             name,
             category = "test",
             description = "made by a test",
-            tests = tests.Select((t, i) => new { order_index = i + 1, name = t.Name, system_prompt = (string?)null, user_prompt = t.Prompt, expected_constraints = t.Constraints, tools_schema_json = (string?)null }),
+            tests = tests.Select((t, i) => new { order_index = i + 1, name = t.Name, system_prompt = (string?)null, user_prompt = t.Prompt,
+                expected_constraints = t.Constraints, tools_schema_json = (string?)null }),
         });
         return suite.GetProperty("id").GetString()!;
     }
@@ -63,7 +64,8 @@ public sealed class RaceClient(HttpClient http)
     public async Task<JsonElement> RaceOneItemAsync(string model, string prompt, string? constraints, string? connectionId = null)
     {
         connectionId ??= await SimulatorConnectionAsync();
-        var car = (await PostAsync("/api/cars", new { name = "bounded", connection_id = connectionId, model })).GetProperty("id").GetString()!;
+        var car = (await PostAsync("/api/cars", new { name = "bounded", connection_id = connectionId,
+            model })).GetProperty("id").GetString()!;
         var suite = await SuiteAsync("Bounded", ("Bound", prompt, constraints));
         var run = await StartRunAsync(suite, car);
         var events = await ReadStreamAsync(run);
@@ -71,7 +73,8 @@ public sealed class RaceClient(HttpClient http)
         return (await GetAsync($"/api/runs/{run}/items"))[0];
     }
 
-    public async Task<List<StreamedEvent>> ReadStreamAsync(string runId, long? lastEventId = null, Func<StreamedEvent, bool>? stopWhen = null, TimeSpan? limit = null)
+    public async Task<List<StreamedEvent>> ReadStreamAsync(string runId, long? lastEventId = null, Func<StreamedEvent,
+        bool>? stopWhen = null, TimeSpan? limit = null)
     {
         using var cts = new CancellationTokenSource(limit ?? TimeSpan.FromMinutes(2));
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/runs/{runId}/stream");

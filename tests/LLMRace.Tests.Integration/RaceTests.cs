@@ -26,7 +26,8 @@ public sealed class RaceTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         Assert.All(items, i => Assert.Equal("passed", i.GetProperty("status").GetString()));
         Assert.All(items, i => Assert.False(string.IsNullOrWhiteSpace(i.GetProperty("output").GetString())));
         // The original's order: by test, then car.
-        Assert.Equal(["Sprinter", "Cruiser", "Sprinter", "Cruiser", "Sprinter", "Cruiser"], items.Select(i => i.GetProperty("car_name").GetString()));
+        Assert.Equal(["Sprinter", "Cruiser", "Sprinter", "Cruiser", "Sprinter", "Cruiser"],
+            items.Select(i => i.GetProperty("car_name").GetString()));
         var run = await _client.GetAsync($"/api/runs/{runId}");
         Assert.Equal("completed", run.GetProperty("status").GetString());
         Assert.Equal(6, run.GetProperty("items_done").GetInt32());
@@ -140,7 +141,8 @@ public sealed class RaceTests(ApiFixture fixture) : IClassFixture<ApiFixture>
             var part = await _client.ReadStreamAsync(runId, last, stopWhen: e => e.Seq >= (last ?? 0) + stopAfter);
             received.AddRange(part);
             last = part[^1].Seq;
-            Assert.False(part[^1].Json.GetProperty("type").GetString()!.StartsWith("run.c"), "the run should still be going when the client drops");
+            Assert.False(part[^1].Json.GetProperty("type").GetString()!.StartsWith("run.c"),
+                "the run should still be going when the client drops");
         }
         received.AddRange(await _client.ReadStreamAsync(runId, last));
 
@@ -177,7 +179,8 @@ public sealed class RaceTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     {
         var openApi = JsonDocument.Parse(await _client.Http.GetStringAsync("/openapi/v1.json")).RootElement;
         var paths = openApi.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToList();
-        foreach (var path in new[] { "/api/runs", "/api/runs/{id}/stream", "/api/connections/{id}/verify", "/api/suites/{id}/export", "/api/runs/{id}/compare" })
+        foreach (var path in new[] { "/api/runs", "/api/runs/{id}/stream", "/api/connections/{id}/verify", "/api/suites/{id}/export",
+            "/api/runs/{id}/compare" })
             Assert.Contains(path, paths);
 
         using var page = await _client.Http.GetAsync("/api/docs");
@@ -195,7 +198,8 @@ public sealed class RaceTests(ApiFixture fixture) : IClassFixture<ApiFixture>
             ("Later", "never started before the stop", null));
         var car = await _client.CarAsync("Resumer", "echo?ttft_ms=5&itl_ms=30");
         var runId = await _client.StartRunAsync(suite, car);
-        var firstPart = await _client.ReadStreamAsync(runId, stopWhen: e => e.Type == "item.delta" && e.Data.GetProperty("text").GetString()!.Split(' ').Contains("s3"));
+        var firstPart = await _client.ReadStreamAsync(runId,
+            stopWhen: e => e.Type == "item.delta" && e.Data.GetProperty("text").GetString()!.Split(' ').Contains("s3"));
         (await _client.Http.PostAsync($"/api/runs/{runId}/cancel", null)).EnsureSuccessStatusCode();
         Assert.Equal("run.cancelled", (await _client.ReadStreamAsync(runId, firstPart[^1].Seq))[^1].Type);
         var quick = (await _client.GetAsync($"/api/runs/{runId}/items"))[0];
@@ -207,11 +211,13 @@ public sealed class RaceTests(ApiFixture fixture) : IClassFixture<ApiFixture>
 
         // One log, gap-free across the stop: the cancel, then the resumed start, then the finish.
         Assert.Equal(Enumerable.Range(1, all.Count).Select(i => (long)i), all.Select(e => e.Seq));
-        Assert.Equal(["run.started", "run.cancelled", "run.started", "run.completed"], all.Where(e => e.Type.StartsWith("run.")).Select(e => e.Type));
+        Assert.Equal(["run.started", "run.cancelled", "run.started", "run.completed"],
+            all.Where(e => e.Type.StartsWith("run.")).Select(e => e.Type));
         Assert.True(all.Last(e => e.Type == "run.started").Data.GetProperty("resumed").GetBoolean());
         var items = (await _client.GetAsync($"/api/runs/{runId}/items")).EnumerateArray().ToList();
         Assert.All(items, i => Assert.Equal("passed", i.GetProperty("status").GetString()));
-        Assert.Equal(quick.GetProperty("finished_at").GetString(), items[0].GetProperty("finished_at").GetString()); // the finished item was not raced again
+        Assert.Equal(quick.GetProperty("finished_at").GetString(),
+            items[0].GetProperty("finished_at").GetString()); // the finished item was not raced again
         Assert.Equal(100, items[1].GetProperty("output").GetString()!.Split(' ').Length);
         var run = await _client.GetAsync($"/api/runs/{runId}");
         Assert.Equal("completed", run.GetProperty("status").GetString());
@@ -224,13 +230,15 @@ public sealed class RaceTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         var rerunId = rerun.GetProperty("id").GetString()!;
         Assert.NotEqual(runId, rerunId);
         Assert.Equal("run.completed", (await _client.ReadStreamAsync(rerunId))[^1].Type);
-        Assert.Equal(items.Select(i => i.GetProperty("output").GetString()), (await _client.GetAsync($"/api/runs/{rerunId}/items")).EnumerateArray().Select(i => i.GetProperty("output").GetString()));
+        Assert.Equal(items.Select(i => i.GetProperty("output").GetString()),
+            (await _client.GetAsync($"/api/runs/{rerunId}/items")).EnumerateArray().Select(i => i.GetProperty("output").GetString()));
     }
 
     [Fact]
     public async Task Unknown_ids_are_404_problems()
     {
-        foreach (var path in new[] { "/api/runs/run_nope", "/api/runs/run_nope/items", "/api/runs/run_nope/stream", "/api/cars/car_nope", "/api/suites/suite_nope", "/api/connections/conn_nope" })
+        foreach (var path in new[] { "/api/runs/run_nope", "/api/runs/run_nope/items", "/api/runs/run_nope/stream", "/api/cars/car_nope",
+            "/api/suites/suite_nope", "/api/connections/conn_nope" })
         {
             using var response = await _client.Http.GetAsync(path);
             Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
@@ -244,7 +252,8 @@ public sealed class RaceTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     public async Task A_run_with_no_cars_unknown_cars_or_an_empty_suite_is_refused_and_nothing_is_created()
     {
         var suite = await _client.SuiteAsync("Valid", ("t", "hello", null));
-        var empty = (await _client.PostAsync("/api/suites", new { name = "Empty", tests = Array.Empty<object>() })).GetProperty("id").GetString();
+        var empty = (await _client.PostAsync("/api/suites", new { name = "Empty",
+            tests = Array.Empty<object>() })).GetProperty("id").GetString();
         var car = await _client.CarAsync("Valid car", "sprinter");
         var runsBefore = (await _client.GetAsync("/api/runs?limit=500")).GetArrayLength();
 
@@ -261,7 +270,8 @@ public sealed class RaceTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         await Refused(new { suite_id = suite, car_ids = new[] { car, "car_ghost" } }, "car_ids", "car 'car_ghost' does not exist");
         await Refused(new { suite_id = empty, car_ids = new[] { car } }, "suite_id", "has no tests");
         await Refused(new { suite_id = "suite_ghost", car_ids = new[] { car } }, "suite_id", "does not exist");
-        await Refused(new { suite_id = suite, car_ids = new[] { car }, settings = new { concurrency = 0 } }, "settings.concurrency", "between 1 and 256");
+        await Refused(new { suite_id = suite, car_ids = new[] { car }, settings = new { concurrency = 0 } }, "settings.concurrency",
+            "between 1 and 256");
 
         Assert.Equal(runsBefore, (await _client.GetAsync("/api/runs?limit=500")).GetArrayLength());
     }

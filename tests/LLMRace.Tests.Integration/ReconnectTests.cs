@@ -13,10 +13,12 @@ public sealed class ReconnectTests(Browser.BrowserApp fixture)
     public async Task A_hundred_random_disconnects_of_sse_and_signalr_clients_lose_and_repeat_nothing()
     {
         var prompt = string.Join(' ', Enumerable.Range(1, 150).Select(i => $"w{i}"));
-        var suite = await _client.SuiteAsync("Marathon reconnects", [.. Enumerable.Range(1, 8).Select(i => ($"Leg {i}", prompt, (string?)null))]);
+        var suite = await _client.SuiteAsync("Marathon reconnects", [.. Enumerable.Range(1, 8).Select(i => ($"Leg {i}", prompt,
+            (string?)null))]);
         var a = await _client.CarAsync("Reconnect A", "echo?ttft_ms=5&itl_ms=4");
         var b = await _client.CarAsync("Reconnect B", "echo?ttft_ms=5&itl_ms=6");
-        var runId = (await _client.PostAsync("/api/runs", new { suite_id = suite, car_ids = new[] { a, b }, settings = new { concurrency = 2 } })).GetProperty("id").GetString()!;
+        var runId = (await _client.PostAsync("/api/runs", new { suite_id = suite, car_ids = new[] { a, b },
+            settings = new { concurrency = 2 } })).GetProperty("id").GetString()!;
 
         var sse = Task.Run(async () =>
         {

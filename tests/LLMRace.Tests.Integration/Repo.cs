@@ -15,9 +15,11 @@ public static class Repo
     }
 
     /// <summary>Runs a command to its end (within a limit) and returns its exit code and everything it printed.</summary>
-    public static async Task<(int ExitCode, string Output)> RunAsync(string command, string arguments, string folder, IDictionary<string, string>? environment = null)
+    public static async Task<(int ExitCode, string Output)> RunAsync(string command, string arguments, string folder, IDictionary<string,
+        string>? environment = null)
     {
-        var start = new ProcessStartInfo(command, arguments) { WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo(command, arguments) { WorkingDirectory = folder, RedirectStandardOutput = true,
+            RedirectStandardError = true };
         foreach (var (key, value) in environment ?? new Dictionary<string, string>()) start.Environment[key] = value;
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();

@@ -29,7 +29,8 @@ public sealed class RestartTests : IAsyncLifetime
             finishedEvents = await client.ReadStreamAsync(finishedRun);
 
             var longSuite = await client.SuiteAsync("Marathon",
-                [.. Enumerable.Range(1, 10).Select(i => ($"Lap {i}", string.Join(' ', Enumerable.Range(1, 200).Select(w => $"lap{i}w{w}")), (string?)null))]);
+                [.. Enumerable.Range(1, 10).Select(i => ($"Lap {i}", string.Join(' ', Enumerable.Range(1, 200).Select(w => $"lap{i}w{w}")),
+                    (string?)null))]);
             var slow = await client.CarAsync("Slow", "echo?ttft_ms=10&itl_ms=50");
             cutOffRun = await client.StartRunAsync(longSuite, slow);
             cutOffSeenSeq = (await client.ReadStreamAsync(cutOffRun, stopWhen: e => e.Type == "item.delta"))[^1].Seq;
@@ -64,7 +65,8 @@ public sealed class RestartTests : IAsyncLifetime
         await File.WriteAllTextAsync(notAFolder, "this is a file, so nothing can be created under it");
         var databasePath = Path.Combine(notAFolder, "llmrace.db");
 
-        var exited = await Assert.ThrowsAsync<StandaloneApiExited>(() => StandaloneApi.StartAsync(_dataDir, new Dictionary<string, string> { ["LLMRACE_DB_PATH"] = databasePath }));
+        var exited = await Assert.ThrowsAsync<StandaloneApiExited>(() => StandaloneApi.StartAsync(_dataDir, new Dictionary<string,
+            string> { ["LLMRACE_DB_PATH"] = databasePath }));
         var output = exited.Output;
 
         Assert.Equal(1, exited.ExitCode);

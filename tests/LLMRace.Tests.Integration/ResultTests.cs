@@ -128,7 +128,8 @@ public sealed class ResultTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     [Fact]
     public async Task Scorecards_give_percentiles_rates_and_with_repeats_their_spread()
     {
-        var suite = await _client.SuiteAsync("Scores", ("Echo", "one two three four", "max_words:10"), ("Strict", "one two three four", "max_words:2"));
+        var suite = await _client.SuiteAsync("Scores", ("Echo", "one two three four", "max_words:10"), ("Strict", "one two three four",
+            "max_words:2"));
         var car = await _client.CarAsync("Scorer", "echo?ttft_ms=20&itl_ms=2");
         var broken = await _client.CarAsync("Scorer broken", "echo?fault=status:400");
         var run = await RaceToEndAsync(suite, new { repeats = 3, concurrency = 4 }, car, broken);
@@ -142,7 +143,8 @@ public sealed class ResultTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         Assert.Equal(0.5, score.GetProperty("pass_all_repeats_rate").GetDouble());
         var ttft = score.GetProperty("ttft_ms");
         Assert.Equal(6, ttft.GetProperty("count").GetInt32());
-        foreach (var p in new[] { "min", "p50", "p90", "p95", "p99", "max", "std_dev", "mean" }) Assert.Equal(JsonValueKind.Number, ttft.GetProperty(p).ValueKind);
+        foreach (var p in new[] { "min", "p50", "p90", "p95", "p99", "max", "std_dev", "mean" }) Assert.Equal(JsonValueKind.Number,
+            ttft.GetProperty(p).ValueKind);
         Assert.True(ttft.GetProperty("p50").GetDouble() >= 20);
         Assert.True(score.GetProperty("itl_ms").GetProperty("count").GetInt32() >= 18);
 
@@ -156,7 +158,8 @@ public sealed class ResultTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     [Fact]
     public async Task A_comparison_with_the_baseline_flags_a_slower_car_and_a_pass_that_became_a_fail()
     {
-        var suite = await _client.SuiteAsync("Regressions", ("Quick answer", "quick answer please", "max_ttft_ms:150"), ("Steady", "steady answer", "contains:steady"));
+        var suite = await _client.SuiteAsync("Regressions", ("Quick answer", "quick answer please", "max_ttft_ms:150"), ("Steady",
+            "steady answer", "contains:steady"));
         var car = await _client.CarAsync("Regressor", "echo?ttft_ms=20&itl_ms=1");
         var baseline = await RaceToEndAsync(suite, null, car);
         using var noBaseline = await _client.Http.GetAsync($"/api/runs/{baseline}/compare");
@@ -164,7 +167,8 @@ public sealed class ResultTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         await _client.PostAsync($"/api/runs/{baseline}/baseline", new { });
 
         // Last week's car gets slower: TTFT 20 -> 250 ms, so the latency check fails.
-        using var slower = await _client.Http.PutAsJsonAsync($"/api/cars/{car}", new { name = "Regressor", connection_id = await _client.SimulatorConnectionAsync(), model = "echo?ttft_ms=250&itl_ms=1" });
+        using var slower = await _client.Http.PutAsJsonAsync($"/api/cars/{car}", new { name = "Regressor",
+            connection_id = await _client.SimulatorConnectionAsync(), model = "echo?ttft_ms=250&itl_ms=1" });
         slower.EnsureSuccessStatusCode();
         var later = await RaceToEndAsync(suite, null, car);
 
@@ -217,14 +221,16 @@ public sealed class ResultTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     [Fact]
     public async Task The_judge_grades_each_output_streams_its_grades_and_records_a_malformed_reply_as_an_error()
     {
-        var suite = await _client.SuiteAsync("Judged", ("Greeting", "hello there pit crew", "Is friendly."), ("Farewell", "goodbye and thanks", "Is polite."));
+        var suite = await _client.SuiteAsync("Judged", ("Greeting", "hello there pit crew", "Is friendly."), ("Farewell",
+            "goodbye and thanks", "Is polite."));
         var racer = await _client.CarAsync("Judged racer", "echo?ttft_ms=5&itl_ms=1");
         var run = await RaceToEndAsync(suite, null, racer);
         var lastSeq = (await _client.ReadStreamAsync(run))[^1].Seq;
 
         var reply = Uri.EscapeDataString("""Here you go: {"score": 8, "verdict": "pass", "rationale": "Friendly and on task."}""");
         var judge = await _client.CarAsync("Judge", $"echo?ttft_ms=1&itl_ms=1&reply={reply}");
-        using var started = await _client.Http.PostAsJsonAsync($"/api/runs/{run}/judge", new { judge_car_id = judge, rubric = "Be strict." });
+        using var started = await _client.Http.PostAsJsonAsync($"/api/runs/{run}/judge", new { judge_car_id = judge,
+            rubric = "Be strict." });
         Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
 
         // The run's stream goes on past its end with the judge's events.
@@ -249,7 +255,8 @@ public sealed class ResultTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         Assert.Equal(2, rambled[^1].Data.GetProperty("errors").GetInt32());
         var errorGrade = (await _client.GetAsync($"/api/runs/{second}/items"))[0].GetProperty("judge");
         Assert.Contains("not the expected JSON", errorGrade.GetProperty("error").GetString());
-        Assert.Equal(JsonValueKind.Null, (await _client.GetAsync($"/api/runs/{second}/scorecard")).GetProperty("cars")[0].GetProperty("judge_mean").ValueKind);
+        Assert.Equal(JsonValueKind.Null,
+            (await _client.GetAsync($"/api/runs/{second}/scorecard")).GetProperty("cars")[0].GetProperty("judge_mean").ValueKind);
 
         using var noCar = await _client.Http.PostAsJsonAsync($"/api/runs/{run}/judge", new { judge_car_id = "car_ghost" });
         Assert.Equal(HttpStatusCode.BadRequest, noCar.StatusCode);

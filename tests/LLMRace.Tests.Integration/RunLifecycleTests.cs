@@ -18,9 +18,12 @@ public sealed class RunLifecycleTests(ApiFixture fixture) : IClassFixture<ApiFix
     public async Task Every_pair_of_lifecycle_commands_sent_at_once_leaves_every_log_exact()
     {
         var connection = (await _client.PostAsync("/api/connections",
-            new { name = "lifecycle", type = "SIMULATOR", base_url = fixture.App.SimBase.ToString().TrimEnd('/'), max_concurrency = 256 })).GetProperty("id").GetString()!;
-        var fast = (await _client.PostAsync("/api/cars", new { name = "lifecycle fast", connection_id = connection, model = "instant?tokens=3" })).GetProperty("id").GetString()!;
-        var stuck = (await _client.PostAsync("/api/cars", new { name = "lifecycle stuck", connection_id = connection, model = "sprinter?fault=hang" })).GetProperty("id").GetString()!;
+            new { name = "lifecycle", type = "SIMULATOR", base_url = fixture.App.SimBase.ToString().TrimEnd('/'),
+                max_concurrency = 256 })).GetProperty("id").GetString()!;
+        var fast = (await _client.PostAsync("/api/cars", new { name = "lifecycle fast", connection_id = connection,
+            model = "instant?tokens=3" })).GetProperty("id").GetString()!;
+        var stuck = (await _client.PostAsync("/api/cars", new { name = "lifecycle stuck", connection_id = connection,
+            model = "sprinter?fault=hang" })).GetProperty("id").GetString()!;
         var suite = await _client.SuiteAsync("Lifecycle", ("Lap", "go", "Is quick."));
         var pairs = Commands.SelectMany((a, i) => Commands.Skip(i).Select(b => (a, b))).ToList();
         var accepted = pairs.ToDictionary(p => p, _ => 0);
@@ -31,7 +34,8 @@ public sealed class RunLifecycleTests(ApiFixture fixture) : IClassFixture<ApiFix
             {
                 var run = await CancelledRunAsync(suite, fast, stuck);
                 var answers = await Task.WhenAll(SendAsync(pair.a, run, fast), SendAsync(pair.b, run, fast));
-                Assert.All(answers, a => Assert.True(a.Status is HttpStatusCode.Accepted or HttpStatusCode.Created or HttpStatusCode.Conflict,
+                Assert.All(answers,
+                    a => Assert.True(a.Status is HttpStatusCode.Accepted or HttpStatusCode.Created or HttpStatusCode.Conflict,
                     $"{pair.a} + {pair.b} on {run}: {(int)a.Status} {a.Body}"));
                 lock (accepted) accepted[pair] += answers.Count(a => a.Status != HttpStatusCode.Conflict);
                 foreach (var id in answers.Select(a => a.NewRun).OfType<string>().Prepend(run).Distinct())
@@ -45,7 +49,8 @@ public sealed class RunLifecycleTests(ApiFixture fixture) : IClassFixture<ApiFix
     /// <summary>A run with one item passed and one cut off by a cancel: resumable, judgeable, re-runnable.</summary>
     private async Task<string> CancelledRunAsync(string suite, string fast, string stuck)
     {
-        var run = (await _client.PostAsync("/api/runs", new { suite_id = suite, car_ids = new[] { fast, stuck }, settings = new { concurrency = 2 } })).GetProperty("id").GetString()!;
+        var run = (await _client.PostAsync("/api/runs", new { suite_id = suite, car_ids = new[] { fast, stuck },
+            settings = new { concurrency = 2 } })).GetProperty("id").GetString()!;
         var started = await _client.ReadStreamAsync(run, stopWhen: e => e.Type == "item.completed");
         await _client.PostAsync($"/api/runs/{run}/cancel", new { });
         var rest = await _client.ReadStreamAsync(run, started[^1].Seq);
@@ -65,7 +70,8 @@ public sealed class RunLifecycleTests(ApiFixture fixture) : IClassFixture<ApiFix
         return (response.StatusCode, body, newRun);
     }
 
-    /// <summary>Stops whatever still races, then reads the whole log: seqs 1..N once each, every start closed, the stored status the log's last word.</summary>
+    /// <summary>Stops whatever still races, then reads the whole log: seqs 1..N once each, every start closed, the stored status the log's
+    /// last word.</summary>
     private async Task AssertExactLogAsync(string run, string what)
     {
         await _client.PostAsync($"/api/runs/{run}/cancel", new { });
@@ -78,15 +84,19 @@ public sealed class RunLifecycleTests(ApiFixture fixture) : IClassFixture<ApiFix
         {
             switch (e.Type)
             {
-                case "run.started": Assert.True(open == 0 && judging == 0, $"{what}: {run} started again while open at seq {e.Seq}"); open++; break;
-                case "run.completed" or "run.cancelled" or "run.failed": Assert.True(open == 1, $"{what}: {run} ended twice at seq {e.Seq}"); open--; lastRunEnd = e.Type; break;
-                case "judge.started": Assert.True(open == 0 && judging == 0, $"{what}: {run} judged while racing at seq {e.Seq}"); judging++; break;
+                case "run.started": Assert.True(open == 0 && judging == 0,
+                    $"{what}: {run} started again while open at seq {e.Seq}"); open++; break;
+                case "run.completed" or "run.cancelled" or "run.failed": Assert.True(open == 1,
+                    $"{what}: {run} ended twice at seq {e.Seq}"); open--; lastRunEnd = e.Type; break;
+                case "judge.started": Assert.True(open == 0 && judging == 0,
+                    $"{what}: {run} judged while racing at seq {e.Seq}"); judging++; break;
                 case "judge.completed" or "judge.failed": judging--; break;
                 case "item.judged": Assert.True(judging == 1, $"{what}: a grade outside a judging at seq {e.Seq}"); break;
                 default: Assert.True(open == 1, $"{what}: {e.Type} outside a race at seq {e.Seq}"); break;
             }
         }
-        Assert.True(open == 0 && judging == 0, $"{what}: the log of {run} ends open ({string.Join(", ", events.TakeLast(3).Select(e => e.Type))})");
+        Assert.True(open == 0 && judging == 0,
+            $"{what}: the log of {run} ends open ({string.Join(", ", events.TakeLast(3).Select(e => e.Type))})");
         var status = (await _client.GetAsync($"/api/runs/{run}")).GetProperty("status").GetString();
         Assert.Equal(lastRunEnd, $"run.{(status == "interrupted" ? "failed" : status)}");
     }

@@ -14,7 +14,8 @@ public sealed class SchemaPatternTests(Browser.BrowserApp fixture)
     public async Task A_json_schema_pattern_that_backtracks_forever_is_stopped_and_its_check_is_an_error()
     {
         // 28 characters took 8 s with the pattern unbounded; the check's verdict was then "fail", as if it had run.
-        var item = await _client.RaceOneItemAsync("echo?ttft_ms=0&itl_ms=0", BoundsTests.Catastrophic, "json_schema:{\"type\":\"string\",\"pattern\":\"^(a+)+$\"}\ncontains:aaa");
+        var item = await _client.RaceOneItemAsync("echo?ttft_ms=0&itl_ms=0", BoundsTests.Catastrophic,
+            "json_schema:{\"type\":\"string\",\"pattern\":\"^(a+)+$\"}\ncontains:aaa");
 
         var checks = BoundsTests.Checks(item);
         Assert.Equal("error", checks[0].GetProperty("verdict").GetString());

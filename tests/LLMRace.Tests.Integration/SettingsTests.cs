@@ -17,7 +17,8 @@ public sealed class SettingsTests : IDisposable
     [InlineData("LLMRACE_ALLOW_ANONYMOUS", "yes please", "LLMRACE_ALLOW_ANONYMOUS")]
     public async Task A_bad_setting_stops_the_start_naming_it(string name, string value, string said)
     {
-        var refused = await Assert.ThrowsAsync<StandaloneApiExited>(() => StandaloneApi.StartAsync(_dataDir, new Dictionary<string, string> { [name] = value }));
+        var refused = await Assert.ThrowsAsync<StandaloneApiExited>(() => StandaloneApi.StartAsync(_dataDir, new Dictionary<string,
+            string> { [name] = value }));
 
         Assert.Equal(1, refused.ExitCode);
         Assert.Contains("LLMRace cannot start", refused.Output);

@@ -17,7 +17,8 @@ public sealed class SignalRTests(Browser.BrowserApp fixture)
         return hub;
     }
 
-    private static async Task<List<JsonElement>> JoinAsync(HubConnection hub, string runId, long afterSeq, Func<JsonElement, bool>? stopWhen = null)
+    private static async Task<List<JsonElement>> JoinAsync(HubConnection hub, string runId, long afterSeq, Func<JsonElement,
+        bool>? stopWhen = null)
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         var events = new List<JsonElement>();

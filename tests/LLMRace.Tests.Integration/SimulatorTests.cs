@@ -12,7 +12,8 @@ public sealed class SimulatorTests(Browser.BrowserApp fixture)
     private static readonly JsonObject WeatherSchema = new()
     {
         ["type"] = "object",
-        ["properties"] = new JsonObject { ["city"] = new JsonObject { ["type"] = "string" }, ["days"] = new JsonObject { ["type"] = "integer" } },
+        ["properties"] = new JsonObject { ["city"] = new JsonObject { ["type"] = "string" },
+            ["days"] = new JsonObject { ["type"] = "integer" } },
         ["required"] = new JsonArray("city", "days"),
     };
 
@@ -34,7 +35,8 @@ public sealed class SimulatorTests(Browser.BrowserApp fixture)
             {
                 ["model"] = "caller", ["stream"] = true,
                 ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = "weather?" }),
-                ["tools"] = new JsonArray(new JsonObject { ["type"] = "function", ["function"] = new JsonObject { ["name"] = "get_weather", ["parameters"] = WeatherSchema.DeepClone() } }),
+                ["tools"] = new JsonArray(new JsonObject { ["type"] = "function", ["function"] = new JsonObject { ["name"] = "get_weather",
+                    ["parameters"] = WeatherSchema.DeepClone() } }),
             }),
         };
         using var http = new HttpClient { BaseAddress = fixture.App.SimBase };
@@ -43,7 +45,8 @@ public sealed class SimulatorTests(Browser.BrowserApp fixture)
 
         var tools = new ToolCallAssembler();
         string? finish = null;
-        await foreach (var part in BuiltIn.ProviderFor(type).ParseStreamAsync(await response.Content.ReadAsStreamAsync(), CancellationToken.None))
+        await foreach (var part in BuiltIn.ProviderFor(type).ParseStreamAsync(await response.Content.ReadAsStreamAsync(),
+            CancellationToken.None))
         {
             if (part is ToolCallDeltaPart call) tools.Add(call);
             if (part is FinishPart f) finish = f.Reason;

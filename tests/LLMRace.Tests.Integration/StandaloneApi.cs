@@ -20,10 +20,12 @@ public sealed class StandaloneApi : IAsyncDisposable
 
     /// <summary>The Api built beside these tests, in the same configuration.</summary>
     public static string BuiltAssembly =>
-        Path.Combine(Repo.Root, "LLMRace.Api", "bin", new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name, "net10.0", "LLMRace.Api.dll");
+        Path.Combine(Repo.Root, "LLMRace.Api", "bin", new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name, "net10.0",
+            "LLMRace.Api.dll");
 
     /// <summary>Starts the Api and waits until it says it has started; throws with its output if it exits first.</summary>
-    public static async Task<StandaloneApi> StartAsync(string dataDir, IDictionary<string, string> environment, string? assembly = null, string host = "127.0.0.1")
+    public static async Task<StandaloneApi> StartAsync(string dataDir, IDictionary<string, string> environment, string? assembly = null,
+        string host = "127.0.0.1")
     {
         assembly ??= BuiltAssembly;
         var start = new ProcessStartInfo("dotnet", $"\"{assembly}\"")

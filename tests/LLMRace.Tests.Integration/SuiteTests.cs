@@ -51,7 +51,8 @@ public sealed class SuiteTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
         var errors = problem.GetProperty("errors");
-        foreach (var path in new[] { "$.name", "$.tests[0].expected_constraints", "$.tests[1].tools_schema_json[0].function.name", "$.tests[2].name", "$.tests[2].user_prompt", "$.tests[2].surprise" })
+        foreach (var path in new[] { "$.name", "$.tests[0].expected_constraints", "$.tests[1].tools_schema_json[0].function.name",
+            "$.tests[2].name", "$.tests[2].user_prompt", "$.tests[2].surprise" })
             Assert.True(errors.TryGetProperty(path, out _), $"{path} is reported: {errors}");
         Assert.Contains("line 1: regex '(unclosed' does not compile", errors.GetProperty("$.tests[0].expected_constraints")[0].GetString());
         Assert.Contains("nothing was saved", problem.GetProperty("detail").GetString());
@@ -73,7 +74,8 @@ public sealed class SuiteTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     [Fact]
     public async Task A_suite_over_the_test_limit_is_refused()
     {
-        var json = JsonSerializer.Serialize(new { name = "huge", tests = Enumerable.Range(0, 501).Select(i => new { name = $"t{i}", user_prompt = "x" }) });
+        var json = JsonSerializer.Serialize(new { name = "huge", tests = Enumerable.Range(0, 501).Select(i => new { name = $"t{i}",
+            user_prompt = "x" }) });
         using var response = await PostRawAsync("/api/suites", json);
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains("at most 500", await response.Content.ReadAsStringAsync());
@@ -83,11 +85,14 @@ public sealed class SuiteTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     public async Task Put_replaces_a_suite_and_a_bad_put_changes_nothing()
     {
         var id = await _client.SuiteAsync("Before", ("one", "1", null));
-        using var bad = await _client.Http.PutAsync($"/api/suites/{id}", new StringContent("{\"name\":\"\"}", Encoding.UTF8, "application/json"));
+        using var bad = await _client.Http.PutAsync($"/api/suites/{id}", new StringContent("{\"name\":\"\"}", Encoding.UTF8,
+            "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
         Assert.Equal("Before", (await _client.GetAsync($"/api/suites/{id}")).GetProperty("name").GetString());
 
-        using var good = await _client.Http.PutAsync($"/api/suites/{id}", new StringContent("{\"name\":\"After\",\"tests\":[{\"name\":\"two\",\"user_prompt\":\"2\"}]}", Encoding.UTF8, "application/json"));
+        using var good = await _client.Http.PutAsync($"/api/suites/{id}",
+            new StringContent("{\"name\":\"After\",\"tests\":[{\"name\":\"two\",\"user_prompt\":\"2\"}]}", Encoding.UTF8,
+            "application/json"));
         Assert.Equal(HttpStatusCode.OK, good.StatusCode);
         var view = await _client.GetAsync($"/api/suites/{id}");
         Assert.Equal("After", view.GetProperty("name").GetString());
@@ -104,8 +109,10 @@ public sealed class SuiteTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         name,
         tests = new object[]
         {
-            new { order_index = 1, name = "Weather", user_prompt = "Weather in Paris?", expected_constraints = "tool_called:get_weather\ncontains:21", tools_schema_json = WeatherTools },
-            new { order_index = 2, name = "Limited", user_prompt = "Weather again?", expected_constraints = "tool_called:get_weather", tools_schema_json = WeatherTools, max_tool_turns = 1 },
+            new { order_index = 1, name = "Weather", user_prompt = "Weather in Paris?",
+                expected_constraints = "tool_called:get_weather\ncontains:21", tools_schema_json = WeatherTools },
+            new { order_index = 2, name = "Limited", user_prompt = "Weather again?", expected_constraints = "tool_called:get_weather",
+                tools_schema_json = WeatherTools, max_tool_turns = 1 },
         },
     })).GetProperty("id").GetString()!;
 
@@ -115,17 +122,21 @@ public sealed class SuiteTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     [InlineData("ANTHROPIC")]
     public async Task The_tool_loop_answers_calls_with_mocks_and_errors_in_each_protocol(string type)
     {
-        var connection = (await _client.PostAsync("/api/connections", new { name = $"{type} tools", type, base_url = fixture.App.SimBase.ToString(), max_concurrency = 4 })).GetProperty("id").GetString()!;
-        async Task<string> Car(string name, string model) => (await _client.PostAsync("/api/cars", new { name, connection_id = connection, model })).GetProperty("id").GetString()!;
+        var connection = (await _client.PostAsync("/api/connections", new { name = $"{type} tools", type,
+            base_url = fixture.App.SimBase.ToString(), max_concurrency = 4 })).GetProperty("id").GetString()!;
+        async Task<string> Car(string name, string model) => (await _client.PostAsync("/api/cars", new { name, connection_id = connection,
+            model })).GetProperty("id").GetString()!;
         var good = await Car($"{type} caller", "caller?ttft_ms=5&itl_ms=1");
         var unknown = await Car($"{type} teleporter", "caller?ttft_ms=5&itl_ms=1&call=teleport");
         var badArgs = await Car($"{type} booker", "caller?ttft_ms=5&itl_ms=1&call=book_table");
         var suite = await ToolSuiteAsync($"{type} tool loop");
 
-        var run = (await _client.PostAsync("/api/runs", new { suite_id = suite, car_ids = new[] { good, unknown, badArgs } })).GetProperty("id").GetString()!;
+        var run = (await _client.PostAsync("/api/runs", new { suite_id = suite, car_ids = new[] { good, unknown,
+            badArgs } })).GetProperty("id").GetString()!;
         var events = await _client.ReadStreamAsync(run);
         var items = (await _client.GetAsync($"/api/runs/{run}/items")).EnumerateArray().ToList();
-        JsonElement Item(string test, string car) => items.Single(i => i.GetProperty("test_name").GetString() == test && i.GetProperty("car_name").GetString() == $"{type} {car}");
+        JsonElement Item(string test,
+            string car) => items.Single(i => i.GetProperty("test_name").GetString() == test && i.GetProperty("car_name").GetString() == $"{type} {car}");
         List<JsonElement> Events(JsonElement item, string eventType) =>
             [.. events.Where(e => e.Type == eventType && e.ItemId == item.GetProperty("id").GetString()).Select(e => e.Data)];
 
@@ -163,13 +174,15 @@ public sealed class SuiteTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     [Fact]
     public async Task The_example_suites_race_the_simulator_with_known_outcomes()
     {
-        var suites = (await _client.GetAsync("/api/suites")).EnumerateArray().ToDictionary(s => s.GetProperty("name").GetString()!, s => s.GetProperty("id").GetString()!);
+        var suites = (await _client.GetAsync("/api/suites")).EnumerateArray().ToDictionary(s => s.GetProperty("name").GetString()!,
+            s => s.GetProperty("id").GetString()!);
         async Task<Dictionary<(string Test, string Car), string>> Race(string suite, params string[] cars)
         {
             var run = await _client.StartRunAsync(suites[suite], cars);
             Assert.Equal("run.completed", (await _client.ReadStreamAsync(run))[^1].Type);
             return (await _client.GetAsync($"/api/runs/{run}/items")).EnumerateArray()
-                .ToDictionary(i => (i.GetProperty("test_name").GetString()!, i.GetProperty("car_name").GetString()!), i => i.GetProperty("status").GetString()!);
+                .ToDictionary(i => (i.GetProperty("test_name").GetString()!, i.GetProperty("car_name").GetString()!),
+                    i => i.GetProperty("status").GetString()!);
         }
 
         var warmup = await Race("Arcade Warm-up", "car_sprinter");

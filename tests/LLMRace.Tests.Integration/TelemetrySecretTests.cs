@@ -28,9 +28,12 @@ public sealed class TelemetrySecretTests : IDisposable
         });
         var client = new RaceClient(new HttpClient { BaseAddress = api.Address });
         const string key = "sk-otlp-SECRET-5f2c9a7e1b";
-        var connection = (await client.PostAsync("/api/connections", new { name = "otlp", type = "OPENAI_COMPAT", base_url = sim.ToString(), api_key = key })).GetProperty("id").GetString()!;
-        var good = (await client.PostAsync("/api/cars", new { name = "keyed", connection_id = connection, model = "echo?ttft_ms=1&itl_ms=1&fault=require_key" })).GetProperty("id").GetString()!;
-        var bad = (await client.PostAsync("/api/cars", new { name = "failing", connection_id = connection, model = "echo?fault=status:401" })).GetProperty("id").GetString()!;
+        var connection = (await client.PostAsync("/api/connections", new { name = "otlp", type = "OPENAI_COMPAT", base_url = sim.ToString(),
+            api_key = key })).GetProperty("id").GetString()!;
+        var good = (await client.PostAsync("/api/cars", new { name = "keyed", connection_id = connection,
+            model = "echo?ttft_ms=1&itl_ms=1&fault=require_key" })).GetProperty("id").GetString()!;
+        var bad = (await client.PostAsync("/api/cars", new { name = "failing", connection_id = connection,
+            model = "echo?fault=status:401" })).GetProperty("id").GetString()!;
         var suite = await client.SuiteAsync("Telemetry", ("Echo", "nothing secret here", null));
         var run = await client.StartRunAsync(suite, good, bad);
         await client.ReadStreamAsync(run);

@@ -5,7 +5,8 @@ namespace LLMRace.Tests.Unit;
 /// <summary>Anthropic's Messages event stream, as its servers sent it.</summary>
 public class AnthropicStreamParserTests
 {
-    private static Task<Parsed> ParseAsync(byte[] bytes, int maxRead = int.MaxValue) => Parsed.FromAsync(AnthropicChatProvider.Instance, bytes, maxRead);
+    private static Task<Parsed> ParseAsync(byte[] bytes, int maxRead = int.MaxValue) => Parsed.FromAsync(AnthropicChatProvider.Instance,
+        bytes, maxRead);
 
     [Fact]
     public async Task Text_stream_gives_the_text_with_input_and_output_usage()

@@ -36,7 +36,8 @@ public class BoundedInputTests
     public void More_checks_than_the_cap_is_an_import_error()
     {
         Assert.Empty(ConstraintParser.Parse(string.Join('\n', Enumerable.Repeat("contains:a", 100))).Errors);
-        Assert.Contains("at most 100", Assert.Single(ConstraintParser.Parse(string.Join('\n', Enumerable.Repeat("contains:a", 101))).Errors));
+        Assert.Contains("at most 100", Assert.Single(ConstraintParser.Parse(string.Join('\n', Enumerable.Repeat("contains:a",
+            101))).Errors));
     }
 
     [Fact]
@@ -74,7 +75,8 @@ public class BoundedInputTests
     [InlineData("{\"a\":[1,{\"b\":\"x\"},\"\\udc00\"]}", "$.a[2]")]
     [InlineData("{\"a\":[{\"b\":\"ok\"},{\"c\":[\"\\ud83dx\"]}]}", "$.a[1].c[0]")]
     [InlineData("{\"a\":{\"\\ud800\":1}}", "$.a.(a property name)")]
-    public void A_lone_surrogate_is_found_with_its_path(string json, string path) => Assert.Equal(path, JsonUnicode.FirstInvalidString(json));
+    public void A_lone_surrogate_is_found_with_its_path(string json, string path) => Assert.Equal(path,
+        JsonUnicode.FirstInvalidString(json));
 
     [Theory]
     [InlineData("{\"a\":\"\\ud83d\\ude00 \\u0001\"}")]
@@ -124,6 +126,7 @@ public class BoundedInputTests
         using var list = new StringContent("{\"data\":[]}");
         Assert.Equal("{\"data\":[]}", await BoundedBody.ReadAllAsync(list, 100, "model list", CancellationToken.None));
         using var tooLong = new StringContent(new string('z', 101));
-        await Assert.ThrowsAsync<ProviderStreamException>(() => BoundedBody.ReadAllAsync(tooLong, 100, "model list", CancellationToken.None));
+        await Assert.ThrowsAsync<ProviderStreamException>(() => BoundedBody.ReadAllAsync(tooLong, 100, "model list",
+            CancellationToken.None));
     }
 }

@@ -6,14 +6,16 @@ using LLMRace.Grains.Storage;
 
 namespace LLMRace.Tests.Unit;
 
-/// <summary>Credentials typed into a base URL are a secret: split off when saved, and never exported from an older run's snapshot.</summary>
+/// <summary>Credentials typed into a base URL are a secret: split off when saved, and never exported from an older run's
+/// snapshot.</summary>
 public class ExportSecretTests
 {
     [Fact]
     public void A_run_raced_before_credentials_were_sealed_exports_its_urls_without_them()
     {
         var connection = new ConnectionSnapshot("conn_a", "proxy", "OPENAI_COMPAT", "http://racer:pw-SECRET-1@127.0.0.1:9000/v1", 30, 0, 1);
-        var snapshot = new RunSnapshot(new SuiteSnapshot("s", "S", "c", "", []), [new CarSnapshot("car_a", "A", "m", [], connection)], new RunSettings());
+        var snapshot = new RunSnapshot(new SuiteSnapshot("s", "S", "c", "", []), [new CarSnapshot("car_a", "A", "m", [], connection)],
+            new RunSettings());
         var run = new RunRow { Id = "run_a", SnapshotJson = RaceJson.Serialize(snapshot), SettingsJson = "{}" };
 
         var exported = RunExports.Json(run, [], [], DateTime.UtcNow).ToJsonString();

@@ -5,7 +5,8 @@ namespace LLMRace.Tests.Unit;
 /// <summary>Ollama's NDJSON on lines real servers sent.</summary>
 public class OllamaStreamParserTests
 {
-    private static Task<Parsed> ParseAsync(byte[] bytes, int maxRead = int.MaxValue) => Parsed.FromAsync(OllamaChatProvider.Instance, bytes, maxRead);
+    private static Task<Parsed> ParseAsync(byte[] bytes, int maxRead = int.MaxValue) => Parsed.FromAsync(OllamaChatProvider.Instance, bytes,
+        maxRead);
 
     [Fact]
     public async Task Chat_text_gives_the_tokens_the_usage_and_the_server_timings()

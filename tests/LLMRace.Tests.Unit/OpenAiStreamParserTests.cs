@@ -7,7 +7,8 @@ namespace LLMRace.Tests.Unit;
 /// <summary>The OpenAI-compatible parser on streams real servers sent, byte for byte.</summary>
 public class OpenAiStreamParserTests
 {
-    private static Task<Parsed> ParseAsync(byte[] bytes, int maxRead = int.MaxValue) => Parsed.FromAsync(OpenAiChatProvider.Instance, bytes, maxRead);
+    private static Task<Parsed> ParseAsync(byte[] bytes, int maxRead = int.MaxValue) => Parsed.FromAsync(OpenAiChatProvider.Instance, bytes,
+        maxRead);
 
     [Fact]
     public async Task Openai_text_stream_gives_the_text_and_the_usage_chunk()

@@ -5,7 +5,8 @@ using LLMRace.Grains.Providers;
 namespace LLMRace.Tests.Unit;
 
 /// <summary>Everything a provider's parser made of a recorded stream.</summary>
-public sealed record Parsed(string Text, string Reasoning, IReadOnlyList<ToolCall> Tools, UsagePart? Usage, string? Finish, ServerTimingsPart? Timings, int ContentParts)
+public sealed record Parsed(string Text, string Reasoning, IReadOnlyList<ToolCall> Tools, UsagePart? Usage, string? Finish,
+    ServerTimingsPart? Timings, int ContentParts)
 {
     public static async Task<Parsed> FromAsync(IChatProvider provider, byte[] bytes, int maxRead = int.MaxValue)
     {

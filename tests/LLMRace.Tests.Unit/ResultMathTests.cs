@@ -9,8 +9,10 @@ namespace LLMRace.Tests.Unit;
 
 public class ResultMathTests
 {
-    private static ItemResult Item(string car, string test, int repeat, string status, double? ttft = null, double? e2e = null, double? judge = null) => new(
-        new RunItemRow { Id = $"{car}-{test}-{repeat}", CarId = car, CarName = car.ToUpperInvariant(), TestId = test, TestName = test, RepeatIndex = repeat, Status = status, Ordinal = repeat },
+    private static ItemResult Item(string car, string test, int repeat, string status, double? ttft = null, double? e2e = null,
+        double? judge = null) => new(
+        new RunItemRow { Id = $"{car}-{test}-{repeat}", CarId = car, CarName = car.ToUpperInvariant(), TestId = test, TestName = test,
+            RepeatIndex = repeat, Status = status, Ordinal = repeat },
         status == ItemStatus.Error ? new ItemMetrics() : new ItemMetrics { TtftMs = ttft, E2eMs = e2e, ItlMs = [1, 2] },
         [],
         judge is null ? null : new JudgeGrade(judge, "pass", null, "j", null, ""));
@@ -82,8 +84,10 @@ public class ResultMathTests
     {
         var card = Assert.Single(Scorecards.For(
         [
-            Item("a", "t1", 0, ItemStatus.Passed, 1, 2), Item("a", "t1", 1, ItemStatus.Passed, 1, 2), Item("a", "t1", 2, ItemStatus.Passed, 1, 2),
-            Item("a", "t2", 0, ItemStatus.Passed, 1, 2), Item("a", "t2", 1, ItemStatus.Failed, 1, 2), Item("a", "t2", 2, ItemStatus.Passed, 1, 2),
+            Item("a", "t1", 0, ItemStatus.Passed, 1, 2), Item("a", "t1", 1, ItemStatus.Passed, 1, 2), Item("a", "t1", 2, ItemStatus.Passed,
+                1, 2),
+            Item("a", "t2", 0, ItemStatus.Passed, 1, 2), Item("a", "t2", 1, ItemStatus.Failed, 1, 2), Item("a", "t2", 2, ItemStatus.Passed,
+                1, 2),
         ]));
 
         Assert.Equal(3, card.Repeats);
@@ -94,8 +98,10 @@ public class ResultMathTests
     [Fact]
     public void A_comparison_flags_flips_and_latency_beyond_the_tolerance()
     {
-        IReadOnlyList<ItemResult> before = [Item("a", "t1", 0, ItemStatus.Passed, 100, 500), Item("a", "t2", 0, ItemStatus.Failed, 100, 500)];
-        IReadOnlyList<ItemResult> after = [Item("a", "t1", 0, ItemStatus.Failed, 130, 500), Item("a", "t2", 0, ItemStatus.Passed, 110, 500)];
+        IReadOnlyList<ItemResult> before = [Item("a", "t1", 0, ItemStatus.Passed, 100, 500), Item("a", "t2", 0, ItemStatus.Failed, 100,
+            500)];
+        IReadOnlyList<ItemResult> after = [Item("a", "t1", 0, ItemStatus.Failed, 130, 500), Item("a", "t2", 0, ItemStatus.Passed, 110,
+            500)];
 
         var strict = RunComparisons.Compare("now", after, "then", before, new Tolerances(TtftPct: 10));
         Assert.Equal(["regressed", "fixed"], strict.Items.Select(i => i.Change));

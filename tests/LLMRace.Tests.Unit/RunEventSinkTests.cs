@@ -146,7 +146,8 @@ public sealed class RunEventSinkTests : IAsyncLifetime
         first.Emit(EventTypes.ItemStarted, "i", null);
         await first.FlushAndCompleteAsync();
 
-        var second = new RunEventSink("run_b", await store.LastSeqAsync("run_b"), store, new RecordingPublisher(store), TimeProvider.System, NullLogger.Instance);
+        var second = new RunEventSink("run_b", await store.LastSeqAsync("run_b"), store, new RecordingPublisher(store), TimeProvider.System,
+            NullLogger.Instance);
         var e = second.Emit(EventTypes.RunCompleted, null, new { status = "completed" });
         await second.FlushAndCompleteAsync();
 
@@ -172,7 +173,8 @@ public sealed class RunEventSinkTests : IAsyncLifetime
     public void A_large_batch_is_published_in_slices_small_enough_for_the_stream_in_order()
     {
         var text = new string('x', 30_000);
-        var batch = Enumerable.Range(1, 20).Select(i => RunEventFactory.Create("run_g", i, DateTime.UtcNow, EventTypes.ItemDelta, "i", new { text })).ToList();
+        var batch = Enumerable.Range(1, 20).Select(i => RunEventFactory.Create("run_g", i, DateTime.UtcNow, EventTypes.ItemDelta, "i",
+            new { text })).ToList();
         batch.Add(RunEventFactory.Create("run_g", 21, DateTime.UtcNow, EventTypes.ItemDelta, "i", new { text = new string('y', 250_000) }));
 
         var slices = RunEventSink.PublishSlices(batch).ToList();
@@ -207,12 +209,16 @@ public sealed class RunEventSinkTests : IAsyncLifetime
         var runs = new RunStore(_db);
         var store = new EventStore(_db);
         await runs.CreateAsync(
-            new RunRow { Id = "run_d", SuiteId = "s", SuiteName = "S", Status = RunStatus.Running, CarIds = "c", ItemsTotal = 2, CreatedAt = "2026-03-04T05:00:00.000Z" },
+            new RunRow { Id = "run_d", SuiteId = "s", SuiteName = "S", Status = RunStatus.Running, CarIds = "c", ItemsTotal = 2,
+                CreatedAt = "2026-03-04T05:00:00.000Z" },
             [
-                new RunItemRow { Id = "item_1", RunId = "run_d", Ordinal = 0, TestId = "t", TestName = "T", CarId = "c", CarName = "C", Status = ItemStatus.Running },
-                new RunItemRow { Id = "item_2", RunId = "run_d", Ordinal = 1, TestId = "t", TestName = "T", CarId = "c", CarName = "C", Status = ItemStatus.Pending },
+                new RunItemRow { Id = "item_1", RunId = "run_d", Ordinal = 0, TestId = "t", TestName = "T", CarId = "c", CarName = "C",
+                    Status = ItemStatus.Running },
+                new RunItemRow { Id = "item_2", RunId = "run_d", Ordinal = 1, TestId = "t", TestName = "T", CarId = "c", CarName = "C",
+                    Status = ItemStatus.Pending },
             ]);
-        await store.AppendAsync([RunEventFactory.Create("run_d", 1, recoveredAt.UtcDateTime.AddMinutes(-6), EventTypes.RunStarted, null, null)]);
+        await store.AppendAsync([RunEventFactory.Create("run_d", 1, recoveredAt.UtcDateTime.AddMinutes(-6), EventTypes.RunStarted, null,
+            null)]);
 
         var count = await new RunRecovery(runs, store, time, NullLogger<RunRecovery>.Instance).MarkInterruptedAsync();
 

@@ -24,7 +24,8 @@ export async function comparePage(root: HTMLElement, idList?: string): Promise<v
   root.replaceChildren(h("section", { class: "panel", "data-testid": "comparison-page" },
     h("h2", {}, "Comparison"),
     h("p", { class: "muted" }, data.runs.map((r) => `${r.suite_name} (${r.created_at.slice(0, 16).replace("T", " ")})`).join(" vs ")),
-    h("div", { class: "legend" }, series.map((s, i) => h("span", {}, h("i", { style: `background:${palette[i % palette.length]}` }), s.label))),
+    h("div", { class: "legend" }, series.map((s, i) => h("span", {}, h("i", { style: `background:${palette[i % palette.length]}` }),
+        s.label))),
     charts,
     h("div", { class: "bars-grid" },
       bars("Check pass rate", series, (s) => s.pass_rate, (v) => pct(v), 1),
@@ -46,8 +47,10 @@ function cdf(title: string, series: CompareSeries[], pick: (s: CompareSeries) =>
   const opts: uPlot.Options = {
     width: 520, height: 240,
     scales: { x: { time: false }, y: { range: [0, 1] } },
-    axes: [{ stroke: "#8d89b8", grid: { stroke: "#221d4a" }, label: "ms" }, { stroke: "#8d89b8", grid: { stroke: "#221d4a" }, values: (_u, v) => v.map((t) => `${Math.round(t * 100)}%`) }],
-    series: [{ label: "ms" }, ...series.map((s, i) => ({ label: s.label, stroke: palette[i % palette.length], width: 2, paths: uPlot.paths.stepped!({ align: 1 }) }))],
+    axes: [{ stroke: "#8d89b8", grid: { stroke: "#221d4a" }, label: "ms" }, { stroke: "#8d89b8", grid: { stroke: "#221d4a" }, values: (_u,
+        v) => v.map((t) => `${Math.round(t * 100)}%`) }],
+    series: [{ label: "ms" }, ...series.map((s, i) => ({ label: s.label, stroke: palette[i % palette.length], width: 2,
+        paths: uPlot.paths.stepped!({ align: 1 }) }))],
     legend: { show: false },
   };
   new uPlot(opts, [xs, ...ys] as uPlot.AlignedData, box);
@@ -58,13 +61,15 @@ function cdf(title: string, series: CompareSeries[], pick: (s: CompareSeries) =>
   return box;
 }
 
-function bars(title: string, series: CompareSeries[], pick: (s: CompareSeries) => number | null, label: (v: number | null) => string, max?: number): HTMLElement {
+function bars(title: string, series: CompareSeries[], pick: (s: CompareSeries) => number | null, label: (v: number | null) => string,
+    max?: number): HTMLElement {
   const values = series.map(pick);
   const top = max ?? Math.max(1, ...values.map((v) => v ?? 0));
   return h("figure", { class: "bars" }, h("figcaption", {}, title),
     series.map((s, i) => h("div", { class: "bar-row" },
       h("span", { class: "bar-label" }, s.car_name),
-      h("span", { class: "bar" }, h("span", { class: "bar-fill", style: `width:${Math.round((100 * (values[i] ?? 0)) / top)}%;background:${palette[i % palette.length]}` })),
+      h("span", { class: "bar" }, h("span", { class: "bar-fill",
+          style: `width:${Math.round((100 * (values[i] ?? 0)) / top)}%;background:${palette[i % palette.length]}` })),
       h("span", { class: "bar-value" }, label(values[i])))));
 }
 

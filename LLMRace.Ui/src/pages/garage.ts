@@ -15,7 +15,8 @@ export async function garagePage(root: HTMLElement): Promise<void> {
     return h("tr", {},
       h("td", {}, car.name), h("td", {}, h("code", {}, car.model)), h("td", {}, connection?.name ?? car.connection_id),
       h("td", {}, Object.keys(car.params).length ? h("code", {}, JSON.stringify(car.params)) : h("span", { class: "muted" }, "defaults")),
-      h("td", {}, h("button", { type: "button", class: "link danger", onclick: async () => { await api.deleteCar(car.id); rerender(); } }, "Delete")));
+      h("td", {}, h("button", { type: "button", class: "link danger", onclick: async () => { await api.deleteCar(car.id); rerender(); } },
+          "Delete")));
   });
 
   root.replaceChildren(
@@ -27,7 +28,8 @@ export async function garagePage(root: HTMLElement): Promise<void> {
       h("h2", {}, "Cars"),
       h("p", { class: "muted" }, "A car is a model profile: a connection, a model name and its parameters."),
       cars.length
-        ? h("table", { class: "grid" }, h("thead", {}, h("tr", {}, ["Name", "Model", "Connection", "Params", ""].map((t) => h("th", {}, t)))), h("tbody", {}, carRows))
+        ? h("table", { class: "grid" }, h("thead", {}, h("tr", {}, ["Name", "Model", "Connection", "Params", ""].map((t) => h("th", {},
+            t)))), h("tbody", {}, carRows))
         : empty("No cars yet: add one below."),
       carForm(connections, rerender)));
 }
@@ -39,7 +41,8 @@ function connectionCard(c: Connection, rerender: () => void): HTMLElement {
     show(status("Testing…"));
     const t = await api.testConnection(c.id);
     show(h("div", { class: `badge-card ${t.status === "ONLINE" ? "online" : "offline"}` },
-      h("strong", {}, t.status), h("span", {}, ` ${ms(t.latency_ms)} · ${t.model_count} model(s)`), t.error ? h("p", { class: "error-text" }, t.error) : null));
+      h("strong", {}, t.status), h("span", {}, ` ${ms(t.latency_ms)} · ${t.model_count} model(s)`), t.error ? h("p",
+          { class: "error-text" }, t.error) : null));
   };
   const verify = async () => {
     show(status("Verifying…"));
@@ -48,14 +51,16 @@ function connectionCard(c: Connection, rerender: () => void): HTMLElement {
       h("dl", {},
         h("dt", {}, "Auth source"), h("dd", {}, v.auth_source),
         h("dt", {}, "Auth"), h("dd", {}, v.auth_present ? "present" : "missing"),
-        h("dt", {}, "Discovery"), h("dd", {}, v.discovery.status === "ok" ? `ok: ${v.discovery.models.length} model(s)` : `failed: ${v.discovery.error ?? ""}`)),
+        h("dt", {}, "Discovery"), h("dd", {},
+            v.discovery.status === "ok" ? `ok: ${v.discovery.models.length} model(s)` : `failed: ${v.discovery.error ?? ""}`)),
       v.discovery.models.length ? h("p", { class: "muted models" }, v.discovery.models.join(" · ")) : null,
       v.hints.length ? h("ul", { class: "hints" }, v.hints.map((hint) => h("li", {}, hint))) : null));
   };
   return h("article", { class: "card", "data-connection": c.name },
     h("header", {}, h("strong", {}, c.name), h("span", { class: "tag" }, c.type)),
     h("p", { class: "muted" }, c.base_url),
-    h("p", { class: "muted" }, c.api_key_set ? `API key set (${c.api_key_hint ?? "…"})` : c.api_key_env_var ? `key from $${c.api_key_env_var}` : "no API key"),
+    h("p", { class: "muted" },
+        c.api_key_set ? `API key set (${c.api_key_hint ?? "…"})` : c.api_key_env_var ? `key from $${c.api_key_env_var}` : "no API key"),
     h("div", { class: "actions" },
       h("button", { type: "button", class: "neon-button small", onclick: test }, "Test"),
       h("button", { type: "button", class: "neon-button small", onclick: verify }, "Verify Runtime"),
@@ -66,11 +71,13 @@ function connectionCard(c: Connection, rerender: () => void): HTMLElement {
 }
 
 function connectionForm(connectionTypes: string[], rerender: () => void): HTMLElement {
-  const preset = h("select", { name: "preset" }, h("option", { value: "" }, "Choose a preset…"), presets.map((p, i) => h("option", { value: String(i) }, p.label)));
+  const preset = h("select", { name: "preset" }, h("option", { value: "" }, "Choose a preset…"), presets.map((p, i) => h("option",
+      { value: String(i) }, p.label)));
   const name = h("input", { name: "name", required: true, placeholder: "My Ollama" });
   const type = h("select", { name: "type" }, connectionTypes.map((t) => h("option", { value: t }, t)));
   const baseUrl = h("input", { name: "base_url", required: true, placeholder: "http://127.0.0.1:11434" });
-  const apiKey = h("input", { name: "api_key", type: "password", autocomplete: "off", placeholder: "write-only: stored encrypted, never shown" });
+  const apiKey = h("input", { name: "api_key", type: "password", autocomplete: "off",
+      placeholder: "write-only: stored encrypted, never shown" });
   const envVar = h("input", { name: "api_key_env_var", placeholder: "or an environment variable, e.g. OPENAI_API_KEY" });
   const note = h("p", { class: "muted" });
   const message = h("div", {});
@@ -81,12 +88,14 @@ function connectionForm(connectionTypes: string[], rerender: () => void): HTMLEl
   });
   const form = h("form", { class: "form", "aria-label": "Add a connection" },
     h("h3", {}, "Add a connection"),
-    field("Preset", preset), note, field("Name", name), field("Type", type), field("Base URL", baseUrl), field("API key", apiKey), field("API key env var", envVar),
+    field("Preset", preset), note, field("Name", name), field("Type", type), field("Base URL", baseUrl), field("API key", apiKey),
+        field("API key env var", envVar),
     h("button", { type: "submit", class: "neon-button" }, "Add connection"), message);
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     try {
-      await api.createConnection({ name: name.value, type: type.value, base_url: baseUrl.value, api_key: apiKey.value || undefined, api_key_env_var: envVar.value || null });
+      await api.createConnection({ name: name.value, type: type.value, base_url: baseUrl.value, api_key: apiKey.value || undefined,
+          api_key_env_var: envVar.value || null });
       rerender();
     } catch (err) {
       message.replaceChildren(errorList(err));
@@ -134,6 +143,7 @@ function carForm(connections: Connection[], rerender: () => void): HTMLElement {
 
 export function errorList(err: unknown): HTMLElement {
   if (err instanceof ApiError && Object.keys(err.errors).length)
-    return h("ul", { class: "errors", role: "alert" }, Object.entries(err.errors).flatMap(([f, msgs]) => msgs.map((m) => h("li", {}, `${f}: ${m}`))));
+    return h("ul", { class: "errors", role: "alert" }, Object.entries(err.errors).flatMap(([f, msgs]) => msgs.map((m) => h("li", {},
+        `${f}: ${m}`))));
   return h("p", { class: "error-text", role: "alert" }, (err as Error).message);
 }

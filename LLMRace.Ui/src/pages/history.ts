@@ -8,8 +8,10 @@ export async function historyPage(root: HTMLElement, runId?: string): Promise<vo
   if (runId) return runPage(root, runId);
   const params = new URLSearchParams(location.hash.split("?")[1] ?? "");
   const [suites, runs] = await Promise.all([api.suites(), api.runs(params.toString() ? `&${params}` : "")]);
-  const suite = h("select", { name: "suite_id" }, h("option", { value: "" }, "All suites"), suites.map((s) => h("option", { value: s.id, selected: params.get("suite_id") === s.id }, s.name)));
-  const state = h("select", { name: "status" }, ["", "completed", "running", "failed", "cancelled", "interrupted"].map((s) => h("option", { value: s, selected: params.get("status") === s }, s || "Any status")));
+  const suite = h("select", { name: "suite_id" }, h("option", { value: "" }, "All suites"), suites.map((s) => h("option", { value: s.id,
+      selected: params.get("suite_id") === s.id }, s.name)));
+  const state = h("select", { name: "status" }, ["", "completed", "running", "failed", "cancelled", "interrupted"].map((s) => h("option",
+      { value: s, selected: params.get("status") === s }, s || "Any status")));
   const filter = () => {
     const q = new URLSearchParams();
     if (suite.value) q.set("suite_id", suite.value);
@@ -29,7 +31,8 @@ export async function historyPage(root: HTMLElement, runId?: string): Promise<vo
       ? h("table", { class: "grid" },
           h("thead", {}, h("tr", {}, ["", "Suite", "Status", "Items", "Started", ""].map((t) => h("th", {}, t)))),
           h("tbody", {}, runs.map((r) => h("tr", { "data-run": r.id },
-            h("td", {}, h("input", { type: "checkbox", name: "compare", value: r.id, "aria-label": `select ${r.suite_name} ${when(r.created_at)}` })),
+            h("td", {}, h("input", { type: "checkbox", name: "compare", value: r.id,
+                "aria-label": `select ${r.suite_name} ${when(r.created_at)}` })),
             h("td", {}, r.suite_name, r.is_baseline ? h("span", { class: "tag" }, "baseline") : null),
             h("td", {}, h("span", { class: `pill ${r.status}` }, r.status)),
             h("td", {}, h("progress", { max: r.items_total, value: r.items_done }), ` ${r.items_done}/${r.items_total}`),
@@ -51,17 +54,24 @@ async function runPage(root: HTMLElement, runId: string): Promise<void> {
       h("div", { class: "panel-head" },
         h("h2", {}, `${run.suite_name} — ${when(run.created_at)}`),
         h("div", { class: "actions" },
-          ["json", "csv", "junit"].map((f) => h("a", { class: "neon-button small", href: withToken(`/api/runs/${run.id}/export?format=${f}`), download: `llmrace-${run.id}.${f === "junit" ? "junit.xml" : f}` }, `Export ${f.toUpperCase()}`)),
+          ["json", "csv", "junit"].map((f) => h("a", { class: "neon-button small",
+              href: withToken(`/api/runs/${run.id}/export?format=${f}`), download: `llmrace-${run.id}.${f === "junit" ? "junit.xml" : f}` },
+              `Export ${f.toUpperCase()}`)),
           h("a", { class: "neon-button small", href: `#/race/${run.id}` }, "Replay race"))),
-      h("p", {}, h("span", { class: `pill ${run.status}` }, run.status), ` ${run.items_done}/${run.items_total} items · concurrency ${run.settings.concurrency} · repeats ${run.settings.repeats}`,
-        run.is_baseline ? h("span", { class: "tag" }, "baseline of its suite") : null, run.error ? h("span", { class: "error-text" }, ` · ${run.error}`) : null),
+      h("p", {}, h("span", { class: `pill ${run.status}` }, run.status),
+          ` ${run.items_done}/${run.items_total} items · concurrency ${run.settings.concurrency} · repeats ${run.settings.repeats}`,
+        run.is_baseline ? h("span", { class: "tag" }, "baseline of its suite") : null, run.error ? h("span", { class: "error-text" },
+            ` · ${run.error}`) : null),
       h("div", { class: "actions" },
         h("button", { type: "button", class: "neon-button small", onclick: async () => {
           try { await api.markBaseline(run.id); refresh(); } catch (e) { message.replaceChildren(status((e as Error).message, "bad")); }
         } }, "Mark as baseline"),
-        h("button", { type: "button", class: "neon-button small", onclick: () => void showComparison(comparison, run) }, "Compare with baseline"),
+        h("button", { type: "button", class: "neon-button small", onclick: () => void showComparison(comparison, run) },
+            "Compare with baseline"),
         h("span", { class: "judge" }, judgeCar, rubric, h("button", { type: "button", class: "neon-button small", onclick: async () => {
-          try { await api.judge(run.id, judgeCar.value, rubric.value || undefined); message.replaceChildren(status("The judge is grading; this page refreshes when it is done.", "info")); await waitForJudge(run.id); refresh(); }
+          try { await api.judge(run.id, judgeCar.value,
+              rubric.value || undefined); message.replaceChildren(status("The judge is grading; this page refreshes when it is done.",
+              "info")); await waitForJudge(run.id); refresh(); }
           catch (e) { message.replaceChildren(status((e as Error).message, "bad")); }
         } }, "Run judge"))),
       message),
@@ -84,7 +94,8 @@ async function showComparison(target: HTMLElement, run: Run, quiet = false): Pro
     target.replaceChildren(comparisonView(await api.compareWithBaseline(run.id)));
   } catch (e) {
     target.replaceChildren(quiet && e instanceof ApiError && e.status === 400
-      ? h("p", { class: "muted" }, "No baseline for this suite yet: mark a run as its baseline, then later runs show their regressions here.")
+      ? h("p", { class: "muted" },
+          "No baseline for this suite yet: mark a run as its baseline, then later runs show their regressions here.")
       : status((e as Error).message, "bad"));
   }
 }
@@ -92,22 +103,27 @@ async function showComparison(target: HTMLElement, run: Run, quiet = false): Pro
 function comparisonView(c: Comparison): HTMLElement {
   const flagged = c.items.filter((i) => i.change !== "same");
   return h("div", { "data-testid": "comparison" },
-    h("p", { class: c.regressed ? "error-text" : "ok-text" }, c.regressed ? "⚠ Regressions against the baseline" : "✔ No regressions against the baseline"),
+    h("p", { class: c.regressed ? "error-text" : "ok-text" },
+        c.regressed ? "⚠ Regressions against the baseline" : "✔ No regressions against the baseline"),
     h("table", { class: "grid" },
       h("thead", {}, h("tr", {}, ["Car", "Pass rate", "TTFT p50", "E2E p50", "New failures", "Fixed", "Flags"].map((t) => h("th", {}, t)))),
       h("tbody", {}, c.cars.map((car) => h("tr", { class: car.flags.length ? "regression" : "" },
         h("td", {}, car.car_name),
         h("td", {}, `${pct(car.pass_rate.current)} (${delta(car.pass_rate.delta === null ? null : car.pass_rate.delta * 100, "pts")})`),
-        h("td", { class: car.ttft_p50_ms.regression ? "bad" : "" }, `${ms(car.ttft_p50_ms.current)} (${delta(car.ttft_p50_ms.delta_pct, "%")})`),
-        h("td", { class: car.e2e_p50_ms.regression ? "bad" : "" }, `${ms(car.e2e_p50_ms.current)} (${delta(car.e2e_p50_ms.delta_pct, "%")})`),
+        h("td", { class: car.ttft_p50_ms.regression ? "bad" : "" },
+            `${ms(car.ttft_p50_ms.current)} (${delta(car.ttft_p50_ms.delta_pct, "%")})`),
+        h("td", { class: car.e2e_p50_ms.regression ? "bad" : "" },
+            `${ms(car.e2e_p50_ms.current)} (${delta(car.e2e_p50_ms.delta_pct, "%")})`),
         h("td", {}, car.new_failures), h("td", {}, car.fixed), h("td", {}, car.flags.join("; ")))))),
-    flagged.length ? h("ul", { class: "flips" }, flagged.map((i) => h("li", { class: i.change }, `${i.change.toUpperCase()}: ${i.test_name} · ${i.car_name} (${i.baseline_status ?? "—"} → ${i.status ?? "—"}), TTFT ${delta(i.ttft_ms_delta)}`))) : null);
+    flagged.length ? h("ul", { class: "flips" }, flagged.map((i) => h("li", { class: i.change },
+        `${i.change.toUpperCase()}: ${i.test_name} · ${i.car_name} (${i.baseline_status ?? "—"} → ${i.status ?? "—"}), TTFT ${delta(i.ttft_ms_delta)}`))) : null);
 }
 
 function scorecard(cars: CarScore[]): HTMLElement {
   if (!cars.length) return empty("No items yet.");
   return h("table", { class: "grid scorecard", "data-testid": "scorecard" },
-    h("thead", {}, h("tr", {}, ["Car", "Pass", "Errors", "TTFT p50 / p90 / p99", "ITL p50", "TPOT p50", "E2E p50 / p95", "tok/s", "Retries", "pass^N", "Judge"].map((t) => h("th", {}, t)))),
+    h("thead", {}, h("tr", {}, ["Car", "Pass", "Errors", "TTFT p50 / p90 / p99", "ITL p50", "TPOT p50", "E2E p50 / p95", "tok/s", "Retries",
+        "pass^N", "Judge"].map((t) => h("th", {}, t)))),
     h("tbody", {}, cars.map((c) => h("tr", {},
       h("td", {}, c.car_name),
       h("td", {}, `${pct(c.pass_rate)} (${c.passed}/${c.items})`),
@@ -125,14 +141,16 @@ function itemsTable(run: Run, items: RunItem[]): HTMLElement {
   return h("div", { class: "items" }, items.map((item) => {
     const details = h("details", { class: `item ${item.status}`, "data-item": item.id },
       h("summary", {},
-        h("span", { class: `pill ${item.status}` }, item.status), ` ${item.test_name} · ${item.car_name}${item.repeat_index ? ` #${item.repeat_index + 1}` : ""} · TTFT ${ms(item.metrics?.ttft_ms)} · E2E ${ms(item.metrics?.e2e_ms)}`),
+        h("span", { class: `pill ${item.status}` }, item.status),
+            ` ${item.test_name} · ${item.car_name}${item.repeat_index ? ` #${item.repeat_index + 1}` : ""} · TTFT ${ms(item.metrics?.ttft_ms)} · E2E ${ms(item.metrics?.e2e_ms)}`),
       h("div", { class: "inspect" }, h("p", { class: "muted" }, "Loading…")));
     details.addEventListener("toggle", async () => {
       if (!details.open || details.dataset.loaded) return;
       details.dataset.loaded = "1";
       const data = await api.inspect(run.id, item.id);
       details.querySelector(".inspect")!.replaceChildren(inspectView(data.item, data.prompt, data.events.length));
-      details.querySelector(".inspect")!.append(h("details", {}, h("summary", {}, `Raw events (${data.events.length})`), h("pre", { class: "raw" }, data.events.map((e) => JSON.stringify(e)).join("\n"))));
+      details.querySelector(".inspect")!.append(h("details", {}, h("summary", {}, `Raw events (${data.events.length})`), h("pre",
+          { class: "raw" }, data.events.map((e) => JSON.stringify(e)).join("\n"))));
     });
     return details;
   }));
@@ -142,22 +160,29 @@ function inspectView(item: RunItem, prompt: Record<string, string | null>, event
   const m = item.metrics;
   return h("div", { class: "inspect-grid", "data-testid": "inspect" },
     h("div", {},
-      h("h4", {}, "Prompt"), prompt.system_prompt ? h("p", { class: "muted" }, `system: ${prompt.system_prompt}`) : null, h("p", {}, prompt.user_prompt ?? ""),
+      h("h4", {}, "Prompt"), prompt.system_prompt ? h("p", { class: "muted" }, `system: ${prompt.system_prompt}`) : null, h("p", {},
+          prompt.user_prompt ?? ""),
       h("h4", {}, "Output"), h("pre", { class: "output" }, item.output ?? ""),
       item.reasoning ? [h("h4", {}, "Reasoning"), h("pre", { class: "output muted" }, item.reasoning)] : null,
       item.tool_calls ? [h("h4", {}, "Tool calls"), h("pre", { class: "output" }, JSON.stringify(item.tool_calls, null, 2))] : null,
       item.error ? [h("h4", {}, "Error"), h("p", { class: "error-text" }, item.error)] : null),
     h("div", {},
       h("h4", {}, "Checks"),
-      item.checks?.checks.length ? h("ul", { class: "checks" }, item.checks.checks.map((c) => h("li", { class: c.verdict }, `${c.verdict.toUpperCase()} ${c.check}: ${c.reason}`))) : h("p", { class: "muted" }, "No checks."),
+      item.checks?.checks.length ? h("ul", { class: "checks" }, item.checks.checks.map((c) => h("li", { class: c.verdict },
+          `${c.verdict.toUpperCase()} ${c.check}: ${c.reason}`))) : h("p", { class: "muted" }, "No checks."),
       item.checks?.criteria.length ? h("p", { class: "muted" }, `Judge criteria: ${item.checks.criteria.join(" · ")}`) : null,
-      item.judge ? h("p", {}, item.judge.error ? h("span", { class: "error-text" }, `Judge error: ${item.judge.error}`) : `Judge: ${item.judge.score}/10 ${item.judge.verdict} — ${item.judge.rationale ?? ""}`) : null,
+      item.judge ? h("p", {}, item.judge.error ? h("span", { class: "error-text" },
+          `Judge error: ${item.judge.error}`) : `Judge: ${item.judge.score}/10 ${item.judge.verdict} — ${item.judge.rationale ?? ""}`) : null,
       h("h4", {}, "Metrics"),
       m ? h("dl", { class: "metrics" },
-        ...([["TTFB", ms(m.ttfb_ms)], ["TTFT", ms(m.ttft_ms)], ["First text", ms(m.ttft_text_ms)], ["E2E", ms(m.e2e_ms)], ["TPOT", ms(m.tpot_ms)],
-          ["Decode", `${num(m.decode_tokens_per_s, 0)} tok/s`], ["ITL p50 / p99", `${ms(m.itl_p50_ms)} / ${ms(m.itl_p99_ms)}`], ["Queue wait", ms(m.queue_wait_ms)],
-          ["Output tokens", `${m.output_tokens}${m.output_tokens_estimated ? " (estimated)" : ""}`], ["Input tokens", String(m.input_tokens ?? "—")],
+        ...([["TTFB", ms(m.ttfb_ms)], ["TTFT", ms(m.ttft_ms)], ["First text", ms(m.ttft_text_ms)], ["E2E", ms(m.e2e_ms)], ["TPOT",
+            ms(m.tpot_ms)],
+          ["Decode", `${num(m.decode_tokens_per_s, 0)} tok/s`], ["ITL p50 / p99", `${ms(m.itl_p50_ms)} / ${ms(m.itl_p99_ms)}`],
+              ["Queue wait", ms(m.queue_wait_ms)],
+          ["Output tokens", `${m.output_tokens}${m.output_tokens_estimated ? " (estimated)" : ""}`], ["Input tokens",
+              String(m.input_tokens ?? "—")],
           ["Retries", String(item.retries)], ["Turns", String(m.turns ?? 1)], ["Events", String(eventCount)]] as [string, string][])
           .flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])) : null,
-      item.server_timings ? [h("h4", {}, "Server timings"), h("pre", { class: "raw" }, JSON.stringify(item.server_timings, null, 2))] : null));
+      item.server_timings ? [h("h4", {}, "Server timings"), h("pre", { class: "raw" }, JSON.stringify(item.server_timings, null,
+          2))] : null));
 }

@@ -25,7 +25,8 @@ export async function racePage(root: HTMLElement, runId?: string): Promise<void>
     return;
   }
   const suite = h("select", { name: "suite" }, suites.map((s) => h("option", { value: s.id }, `${s.name} (${s.test_count})`)));
-  const carBoxes = cars.map((c) => h("label", { class: "check" }, h("input", { type: "checkbox", name: "car", value: c.id, checked: true }), ` ${c.name} `, h("code", {}, c.model)));
+  const carBoxes = cars.map((c) => h("label", { class: "check" }, h("input", { type: "checkbox", name: "car", value: c.id, checked: true }),
+      ` ${c.name} `, h("code", {}, c.model)));
   const concurrency = h("input", { type: "number", name: "concurrency", min: "1", max: "256", value: "1" });
   const repeats = h("input", { type: "number", name: "repeats", min: "1", max: "100", value: "1" });
   const message = h("div", {});
@@ -68,14 +69,16 @@ async function watch(root: HTMLElement, runId: string): Promise<void> {
     board, h("h3", {}, "Events"), log));
   render(board, race);
 
-  if (!hub) hub = new HubConnectionBuilder().withUrl("/hubs/race", { accessTokenFactory: () => getToken() ?? "" }).withAutomaticReconnect().configureLogging(LogLevel.Warning).build();
+  if (!hub) hub = new HubConnectionBuilder().withUrl("/hubs/race",
+      { accessTokenFactory: () => getToken() ?? "" }).withAutomaticReconnect().configureLogging(LogLevel.Warning).build();
   if (hub.state === "Disconnected") await hub.start();
   subscription = hub.stream<RaceEvent>("Join", runId, race.lastSeq).subscribe({
     next: (e) => {
       if (e.run_id !== race.runId || !apply(race, e)) return;
       save();
       if (e.type !== "item.delta") {
-        const li = h("li", {}, `#${e.seq} ${e.type}${e.type === "item.first_token" ? ` ttft ${ms(e.data.ttft_ms as number)}` : e.type === "item.completed" ? ` ${e.data.status}` : e.type === "item.error" ? ` ${e.data.message}` : ""}`);
+        const li = h("li", {},
+            `#${e.seq} ${e.type}${e.type === "item.first_token" ? ` ttft ${ms(e.data.ttft_ms as number)}` : e.type === "item.completed" ? ` ${e.data.status}` : e.type === "item.error" ? ` ${e.data.message}` : ""}`);
         log.prepend(li);
         while (log.children.length > 200) log.lastElementChild?.remove();
       }
@@ -90,7 +93,8 @@ async function watch(root: HTMLElement, runId: string): Promise<void> {
 function render(board: HTMLElement, race: RaceState): void {
   const champion = winner(race);
   board.replaceChildren(...[
-    h("p", { class: `race-status ${race.status}`, "data-testid": "race-status" }, race.status === "completed" ? "FINISH" : race.status.toUpperCase()),
+    h("p", { class: `race-status ${race.status}`, "data-testid": "race-status" },
+        race.status === "completed" ? "FINISH" : race.status.toUpperCase()),
     champion ? h("p", { class: "winner", "data-testid": "winner" }, `★ WINNER: ${champion.carName} ★`) : null,
     race.lanes.size === 0 ? h("p", { class: "muted" }, "Waiting for the start…") : null,
     ...[...race.lanes.values()].map((lane) => {
@@ -98,10 +102,13 @@ function render(board: HTMLElement, race: RaceState): void {
       return h("div", { class: "lane", "data-car": lane.carName },
         h("div", { class: "lane-head" },
           h("span", { class: "car" }, lane.carName),
-          h("span", { class: "gauges" }, `TTFT ${ms(lane.ttftMs)} · ${lane.tokensPerS ? lane.tokensPerS.toFixed(0) : "—"} tok/s · ✔${lane.passed} ✘${lane.failed} ⚠${lane.errors}${lane.retries ? ` ↻${lane.retries}` : ""}`)),
-        h("div", { class: "track", role: "progressbar", "aria-label": `${lane.carName} progress`, "aria-valuemin": 0, "aria-valuemax": 100, "aria-valuenow": pct },
+          h("span", { class: "gauges" },
+              `TTFT ${ms(lane.ttftMs)} · ${lane.tokensPerS ? lane.tokensPerS.toFixed(0) : "—"} tok/s · ✔${lane.passed} ✘${lane.failed} ⚠${lane.errors}${lane.retries ? ` ↻${lane.retries}` : ""}`)),
+        h("div", { class: "track", role: "progressbar", "aria-label": `${lane.carName} progress`, "aria-valuemin": 0, "aria-valuemax": 100,
+            "aria-valuenow": pct },
           h("div", { class: "fill", style: `width:${pct}%` }), h("div", { class: "car-sprite", style: `left:${pct}%` })),
-        h("p", { class: "lane-meta muted" }, `${lane.done}/${lane.total}${lane.currentTest ? ` · ${lane.currentTest}` : ""}`, lane.lastError ? h("span", { class: "error-text" }, ` · ${lane.lastError}`) : null),
+        h("p", { class: "lane-meta muted" }, `${lane.done}/${lane.total}${lane.currentTest ? ` · ${lane.currentTest}` : ""}`,
+            lane.lastError ? h("span", { class: "error-text" }, ` · ${lane.lastError}`) : null),
         h("pre", { class: "stream" }, lane.text.slice(-400)));
     })].filter((n): n is HTMLParagraphElement | HTMLDivElement => n !== null));
 }

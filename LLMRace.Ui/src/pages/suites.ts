@@ -48,7 +48,8 @@ export async function suitesPage(root: HTMLElement, selectedId?: string): Promis
       let where: ReturnType<typeof locate> = null;
       try { where = locate(text, path); } catch { where = null; }
       for (const m of messages) {
-        diagnostics.push({ from: where?.from ?? 0, to: where?.to ?? Math.min(1, text.length), severity: "error", message: `${path}: ${m}` });
+        diagnostics.push({ from: where?.from ?? 0, to: where?.to ?? Math.min(1, text.length), severity: "error",
+            message: `${path}: ${m}` });
         items.push(h("li", {}, h("button", { type: "button", class: "link", onclick: () => {
           if (where) editor.dispatch({ selection: { anchor: where.from }, scrollIntoView: true });
           editor.focus();
@@ -80,7 +81,8 @@ export async function suitesPage(root: HTMLElement, selectedId?: string): Promis
     h("section", { class: "panel narrow" },
       h("div", { class: "panel-head" }, h("h2", {}, "Suites"), h("a", { class: "neon-button small", href: "#/suites" }, "New suite")),
       suites.length
-        ? h("ul", { class: "list" }, suites.map((s) => h("li", {}, h("a", { href: `#/suites/${s.id}`, class: s.id === selected?.id ? "active" : "" },
+        ? h("ul", { class: "list" }, suites.map((s) => h("li", {}, h("a", { href: `#/suites/${s.id}`,
+            class: s.id === selected?.id ? "active" : "" },
             h("span", {}, s.name), h("span", { class: "muted" }, ` ${s.test_count} test(s) · ${s.category}`)))))
         : empty("No suites yet: write one in the editor, or import a file.")),
     h("section", { class: "panel wide" },
@@ -88,8 +90,10 @@ export async function suitesPage(root: HTMLElement, selectedId?: string): Promis
         h("h2", {}, selected ? `Suite JSON Editor — ${selected.name}` : "Suite JSON Editor — new suite"),
         h("div", { class: "actions" },
           h("label", { for: "suite-file", class: "neon-button small" }, "Import file"), file,
-          selected ? h("a", { class: "neon-button small", href: withToken(`/api/suites/${selected.id}/export`), download: `${selected.name}.json` }, "Export") : null,
-          selected ? h("button", { type: "button", class: "link danger", onclick: async () => { await api.deleteSuite(selected.id); location.hash = "#/suites"; } }, "Delete") : null,
+          selected ? h("a", { class: "neon-button small", href: withToken(`/api/suites/${selected.id}/export`),
+              download: `${selected.name}.json` }, "Export") : null,
+          selected ? h("button", { type: "button", class: "link danger",
+              onclick: async () => { await api.deleteSuite(selected.id); location.hash = "#/suites"; } }, "Delete") : null,
           h("button", { type: "button", class: "neon-button", onclick: save }, selected ? "Save" : "Import suite"))),
       editor.dom, message,
       selected ? readable(selected) : null));
@@ -120,7 +124,8 @@ function localLint(view: EditorView): Diagnostic[] {
 function readable(suite: Suite): HTMLElement {
   return h("div", { class: "tests" }, h("h3", {}, `${suite.tests.length} test(s)`),
     suite.tests.map((t) => h("article", { class: "test" },
-      h("header", {}, h("strong", {}, `${t.order_index}. ${t.name}`), t.tools_schema_json ? h("span", { class: "tag" }, `tools · ${t.max_tool_turns} turns`) : null),
+      h("header", {}, h("strong", {}, `${t.order_index}. ${t.name}`), t.tools_schema_json ? h("span", { class: "tag" },
+          `tools · ${t.max_tool_turns} turns`) : null),
       t.system_prompt ? h("p", { class: "muted" }, `system: ${t.system_prompt}`) : null,
       h("p", {}, t.user_prompt),
       t.checks.length ? h("ul", { class: "checks" }, t.checks.map((c) => h("li", {}, h("code", {}, c)))) : null,

@@ -12,7 +12,8 @@ public sealed class ArcadeTests(BrowserApp fixture)
 
     private async Task<IPage> OpenAsync()
     {
-        var context = await fixture.Browser.NewContextAsync(new() { BaseURL = fixture.App.UiBase!.ToString(), ViewportSize = new() { Width = 1400, Height = 1000 }, AcceptDownloads = true });
+        var context = await fixture.Browser.NewContextAsync(new() { BaseURL = fixture.App.UiBase!.ToString(),
+            ViewportSize = new() { Width = 1400, Height = 1000 }, AcceptDownloads = true });
         context.SetDefaultTimeout(Timeout);
         return await context.NewPageAsync();
     }
@@ -51,7 +52,8 @@ public sealed class ArcadeTests(BrowserApp fixture)
 
         // Suites: a broken suite shows its errors at their lines; then a good one is imported from a file.
         await page.GotoAsync("/#/suites");
-        await page.SetInputFilesAsync("#suite-file", new FilePayload { Name = "broken.json", MimeType = "application/json", Buffer = System.Text.Encoding.UTF8.GetBytes("{\n  \"name\": \"\",\n  \"tests\": [\n    { \"name\": \"t\", \"user_prompt\": 5 }\n  ]\n}") });
+        await page.SetInputFilesAsync("#suite-file", new FilePayload { Name = "broken.json", MimeType = "application/json",
+            Buffer = System.Text.Encoding.UTF8.GetBytes("{\n  \"name\": \"\",\n  \"tests\": [\n    { \"name\": \"t\", \"user_prompt\": 5 }\n  ]\n}") });
         await page.ClickAsync("text=Import suite");
         var errors = page.Locator(".errors[role=alert]");
         await Assertions.Expect(errors).ToContainTextAsync("$.tests[0].user_prompt: must be a string");
@@ -68,7 +70,8 @@ public sealed class ArcadeTests(BrowserApp fixture)
                 new { order_index = 2, name = "Hot lap", user_prompt = words, expected_constraints = "max_words:10" },
             },
         });
-        await page.SetInputFilesAsync("#suite-file", new FilePayload { Name = "gp.json", MimeType = "application/json", Buffer = System.Text.Encoding.UTF8.GetBytes(suite) });
+        await page.SetInputFilesAsync("#suite-file", new FilePayload { Name = "gp.json", MimeType = "application/json",
+            Buffer = System.Text.Encoding.UTF8.GetBytes(suite) });
         await page.ClickAsync("text=Import suite");
         await Assertions.Expect(page).ToHaveURLAsync(new Regex("#/suites/suite_"));
         await Assertions.Expect(page.Locator(".tests")).ToContainTextAsync("max_words:10");
@@ -108,7 +111,8 @@ public sealed class ArcadeTests(BrowserApp fixture)
         await Assertions.Expect(page.Locator("[data-testid=winner]")).ToContainTextAsync("WINNER: Rabbit");
         var seenAfter = Seqs(await page.Locator(".events li").AllInnerTextsAsync());
         if (runningAtReload) Assert.NotEmpty(seenAfter);
-        Assert.True(seenAfter.DefaultIfEmpty(long.MaxValue).Min() > seenBefore.DefaultIfEmpty(0).Max(), "after the reload only events after the last seq seen arrive");
+        Assert.True(seenAfter.DefaultIfEmpty(long.MaxValue).Min() > seenBefore.DefaultIfEmpty(0).Max(),
+            "after the reload only events after the last seq seen arrive");
         Assert.Equal(seenAfter.Count, seenAfter.Distinct().Count());
         await Shot(page, "04-race-finish");
 

@@ -12,7 +12,8 @@ public sealed class BrowserApp : IAsyncLifetime
 
     /// <summary>Where screenshots go: LLMRACE_ARTIFACTS, else a folder beside the test binaries.</summary>
     public static string Artifacts { get; } = Directory.CreateDirectory(
-        Environment.GetEnvironmentVariable("LLMRACE_ARTIFACTS") is { Length: > 0 } dir ? dir : Path.Combine(AppContext.BaseDirectory, "screenshots")).FullName;
+        Environment.GetEnvironmentVariable("LLMRACE_ARTIFACTS") is { Length: > 0 } dir ? dir : Path.Combine(AppContext.BaseDirectory,
+            "screenshots")).FullName;
 
     public async Task InitializeAsync()
     {

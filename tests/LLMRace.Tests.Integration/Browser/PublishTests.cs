@@ -18,12 +18,14 @@ public sealed class PublishTests : IDisposable
         var output = Path.Combine(_folder, "app");
         // The Api as these tests built it (--no-build): what is under test is what publishing adds, the UI.
         var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
-        var (code, log) = await Repo.RunAsync("dotnet", $"publish \"{Path.Combine(Repo.Root, "LLMRace.Api")}\" -c {configuration} --no-build -o \"{output}\"", Repo.Root);
+        var (code, log) = await Repo.RunAsync("dotnet",
+            $"publish \"{Path.Combine(Repo.Root, "LLMRace.Api")}\" -c {configuration} --no-build -o \"{output}\"", Repo.Root);
         Assert.True(code == 0, log);
         Assert.True(File.Exists(Path.Combine(output, "wwwroot", "index.html")), "the UI is in wwwroot");
 
         const string token = "pit-wall-token-42";
-        await using var api = await StandaloneApi.StartAsync(Path.Combine(_folder, "data"), new Dictionary<string, string> { ["LLMRACE_ACCESS_TOKEN"] = token }, Path.Combine(output, "LLMRace.Api.dll"));
+        await using var api = await StandaloneApi.StartAsync(Path.Combine(_folder, "data"), new Dictionary<string,
+            string> { ["LLMRACE_ACCESS_TOKEN"] = token }, Path.Combine(output, "LLMRace.Api.dll"));
         using var http = new HttpClient { BaseAddress = api.Address };
         http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
 
@@ -35,7 +37,9 @@ public sealed class PublishTests : IDisposable
         using var suites = await http.GetAsync("/api/suites");
         Assert.Equal(HttpStatusCode.OK, suites.StatusCode);
         // In production too, a body of the wrong shape is a 400 that names the field (not a bare 400).
-        using (var wrongType = await http.PostAsync("/api/runs", new StringContent("{\"suite_id\":\"s\",\"car_ids\":[\"c\"],\"settings\":{\"concurrency\":\"2\"}}", System.Text.Encoding.UTF8, "application/json")))
+        using (var wrongType = await http.PostAsync("/api/runs",
+            new StringContent("{\"suite_id\":\"s\",\"car_ids\":[\"c\"],\"settings\":{\"concurrency\":\"2\"}}", System.Text.Encoding.UTF8,
+            "application/json")))
         {
             Assert.Equal(HttpStatusCode.BadRequest, wrongType.StatusCode);
             Assert.Contains("$.settings.concurrency has the wrong type", await wrongType.Content.ReadAsStringAsync());

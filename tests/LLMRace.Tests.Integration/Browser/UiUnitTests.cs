@@ -8,7 +8,8 @@ public sealed class UiUnitTests
     {
         var ui = Path.Combine(Repo.Root, "LLMRace.Ui");
         var environment = new Dictionary<string, string> { ["CI"] = "true", ["NO_COLOR"] = "1" };
-        if (!Directory.Exists(Path.Combine(ui, "node_modules", "vitest"))) Assert.Equal(0, (await Repo.RunAsync("npm", "ci --no-audit --no-fund", ui, environment)).ExitCode);
+        if (!Directory.Exists(Path.Combine(ui, "node_modules", "vitest"))) Assert.Equal(0, (await Repo.RunAsync("npm",
+            "ci --no-audit --no-fund", ui, environment)).ExitCode);
 
         var (exitCode, output) = await Repo.RunAsync("npx", "vitest run --reporter=verbose", ui, environment);
 
