@@ -38,8 +38,6 @@ public sealed class InProcessApi : IAsyncDisposable
     /// <summary>Everything the Api has logged so far, at every level, with exceptions and scopes.</summary>
     public IReadOnlyCollection<string> ApiLogs => _logs;
 
-    public IServiceProvider Services => _factory.Services;
-
     public static async Task<InProcessApi> StartAsync(string dataDir, IReadOnlyDictionary<string, string>? settings = null)
     {
         var api = new InProcessApi(dataDir, await SharedSimulator.AddressAsync(), settings ?? new Dictionary<string, string>());
