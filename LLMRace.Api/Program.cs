@@ -56,7 +56,8 @@ builder.Services.AddCors(o => o.AddDefaultPolicy(p => p
 builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 10 * 1024 * 1024);
 
 var app = builder.Build();
-const string ExposedMessage = "LLMRace will not start: it would listen beyond this machine ({Bindings}) with no LLMRACE_ACCESS_TOKEN; set a token, or LLMRACE_ALLOW_ANONYMOUS=true to allow it knowingly";
+const string ExposedMessage = "LLMRace will not start: it would listen beyond this machine ({Bindings}) with no LLMRACE_ACCESS_TOKEN; " +
+    "set a token, or LLMRACE_ALLOW_ANONYMOUS=true to allow it knowingly";
 if (settings.MustStayLocal && ListeningGuard.NonLoopbackConfigured(app.Configuration) is { Count: > 0 } configured)
 {
     app.Logger.LogCritical(ExposedMessage, string.Join(", ", configured));

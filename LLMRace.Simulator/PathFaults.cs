@@ -19,7 +19,8 @@ public static class PathFaults
             if (!SimFault.TryParse(spec, out var fault))
             {
                 http.Response.StatusCode = 400;
-                await http.Response.WriteAsync($"unknown fault '{spec}': use status:<code>, disconnect_after:<n>, malformed_after:<n>, hang, require_key or bad_host");
+                await http.Response.WriteAsync($"unknown fault '{spec}': use status:<code>, disconnect_after:<n>, malformed_after:<n>, " +
+                    $"hang, require_key or bad_host");
                 return;
             }
             http.Items[typeof(SimFault)] = fault;

@@ -54,7 +54,8 @@ public sealed record SimBehaviour(string Preset, int TtftMs, int ItlMs, int? Tok
                 case "reply" when value.Length <= 100_000: behaviour = behaviour with { Reply = value }; break;
                 case "seed": break;
                 default:
-                    error = $"bad simulator parameter '{pair}': expected ttft_ms, itl_ms, tokens (whole numbers >= 0), fault, call or reply";
+                    error = $"bad simulator parameter '{pair}': expected ttft_ms, itl_ms, tokens (whole numbers >= 0), fault, call or " +
+                        $"reply";
                     return behaviour;
             }
         }

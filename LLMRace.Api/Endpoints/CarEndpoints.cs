@@ -78,7 +78,8 @@ public static class CarEndpoints
                 errors.Add($"params.{key}", $"must be a number, got {value.GetValueKind().ToString().ToLowerInvariant()}");
             else if (number < range.Min || number > range.Max || (range.Whole && number != Math.Floor(number)))
                 errors.Add($"params.{key}",
-                    range.Whole ? $"must be a whole number from {range.Min} to {range.Max}" : $"must be between {range.Min} and {range.Max}");
+                    range.Whole ? $"must be a whole number from {range.Min} to {range.Max}" : $"must be between {range.Min} and " +
+                        $"{range.Max}");
         }
         var paramsJson = parameters.ToJsonString();
         if (paramsJson.Length > 16_384) errors.Add("params", "is larger than 16 KiB");

@@ -172,7 +172,8 @@ public static partial class ConnectionEndpoints
             $"'{envVar}' is not an environment variable name");
         else if (envVar is not null && !envVars.IsAllowed(envVar))
             errors.Add("api_key_env_var",
-                $"'{envVar}' is not one of the variables a key may come from: {string.Join(", ", envVars.Allowed.Order())} (an operator adds more with LLMRACE_API_KEY_ENV_VARS)");
+                $"'{envVar}' is not one of the variables a key may come from: {string.Join(", ", envVars.Allowed.Order())} (an operator " +
+                    $"adds more with LLMRACE_API_KEY_ENV_VARS)");
         var timeout = errors.Range("timeout_s", input.TimeoutS, creating ? 120 : row.TimeoutS, 1, 3600);
         double? headersTimeout = input.HeadersTimeoutS is null ? (creating ? null : row.HeadersTimeoutS) : errors.Range("headers_timeout_s",
             input.HeadersTimeoutS, 0, 1, 3600);
@@ -191,7 +192,8 @@ public static partial class ConnectionEndpoints
             if (apiKey is null) (row.ApiKeyCipher, row.ApiKeyHint) = (null, null);
             row.BaseUrlCredentialsCipher = null;
             if (dropped.Count > 0)
-                notice = $"The base URL moved to another origin, so the stored {string.Join(" and ", dropped)} (saved for {BaseUrlCredentials.Origin(row.BaseUrl)}) " +
+                notice = $"The base URL moved to another origin, so the stored {string.Join(" and ", dropped)} (saved for " +
+                    $"{BaseUrlCredentials.Origin(row.BaseUrl)}) " +
                     "were removed: enter the key again to use it there.";
         }
         row.Name = name!;

@@ -100,7 +100,8 @@ public static class ResultEndpoints
                 $"run '{baseline}' does not exist");
             if (baseline is null && (against = await store.GetBaselineAsync(run.SuiteId)) is null)
                 errors.Add("baseline",
-                    $"suite '{run.SuiteName}' has no baseline run: mark one with POST /api/runs/{{id}}/baseline, or pass ?baseline=<run id>");
+                    $"suite '{run.SuiteName}' has no baseline run: mark one with POST /api/runs/{{id}}/baseline, or pass ?baseline=<run " +
+                        $"id>");
             if (against is not null && against.SuiteId != run.SuiteId) errors.Add("baseline",
                 $"run '{against.Id}' raced another suite ('{against.SuiteName}')");
             if (errors.Any) return Problems.Invalid(errors.ByField);

@@ -83,7 +83,8 @@ public static class RunEndpoints
             var (page, total) = await runs.ListAsync(filter, take, skip);
             response.Headers["X-Total-Count"] = total.ToString(System.Globalization.CultureInfo.InvariantCulture);
             return TypedResults.Ok(page.Select(RunView.From));
-        }).WithSummary("Run history, newest first: filter by suite_id, car_id, status, from and to (ISO dates); X-Total-Count gives the total.");
+        }).WithSummary("Run history, newest first: filter by suite_id, car_id, status, from and to (ISO dates); X-Total-Count gives the " +
+            "total.");
 
         group.MapGet("/{id}", async Task<Results<Ok<RunView>, ProblemHttpResult>> (string id, RunStore runs) =>
             await runs.GetAsync(id) is { } run ? TypedResults.Ok(RunView.From(run)) : Problems.NotFound("run", id));
@@ -100,12 +101,14 @@ public static class RunEndpoints
                 TypedResults.Accepted($"/api/runs/{id}", new RunCancelling(id, progress.Status, progress.ItemsDone, progress.ItemsTotal))));
 
         group.MapPost("/{id}/resume", ResumeAsync)
-            .WithSummary("Races again the unfinished items of an interrupted, cancelled or failed run; its stream goes on from the last seq.");
+            .WithSummary("Races again the unfinished items of an interrupted, cancelled or failed run; its stream goes on from the last " +
+                "seq.");
         group.MapPost("/{id}/rerun", RerunAsync)
             .WithSummary("A new run of the same suite and cars, as the original raced them.");
 
         group.MapGet("/{id}/stream", StreamAsync)
-            .WithSummary("The run's events as Server-Sent Events: replay after Last-Event-ID (or ?after=N), then live, ending with the run's terminal event.");
+            .WithSummary("The run's events as Server-Sent Events: replay after Last-Event-ID (or ?after=N), then live, ending with the " +
+                "run's terminal event.");
     }
 
     private static async Task<Results<Created<RunCreated>, ValidationProblem, ProblemHttpResult>> CreateAsync(RunInput input,

@@ -88,23 +88,28 @@ public static class RuntimeDiagnostics
         var envVars = engine.EnvVars;
         var hints = new List<string>();
         if (authSource == AuthSources.EnvVar && row.ApiKeyEnvVar is { } named && !envVars.IsAllowed(named.Trim()))
-            hints.Add($"The environment variable {named} is not one a key may come from, so no key is sent: name one of {string.Join(", ", envVars.Allowed.Order())}, or enter the key on this connection.");
+            hints.Add($"The environment variable {named} is not one a key may come from, so no key is sent: name one of " +
+                $"{string.Join(", ", envVars.Allowed.Order())}, or enter the key on this connection.");
         var uri = Uri.TryCreate(row.BaseUrl, UriKind.Absolute, out var u) ? u : null;
         var local = uri is not null && Infrastructure.LoopbackHost.Is(uri.Host);
         switch (discovery.Failure)
         {
             case DiscoveryFailure.Refused:
                 hints.Add($"Nothing is listening at {row.BaseUrl}: start the model server, and check the host and port.");
-                if (local) hints.Add($"If LLMRace runs in a container, localhost is the container itself: use http://host.docker.internal:{uri!.Port} to reach a server on the host.");
+                if (local) hints.Add($"If LLMRace runs in a container, localhost is the container itself: use " +
+                    $"http://host.docker.internal:{uri!.Port} to reach a server on the host.");
                 break;
             case DiscoveryFailure.Unauthorized:
                 hints.Add(authPresent
                     ? "The server refused the API key (401): re-save the key on this connection; it may be wrong or expired."
-                    : "The server wants an API key (401): enter one on this connection" + (row.ApiKeyEnvVar is { } v ? $", or set the environment variable {v}." : "."));
-                if (authSource == AuthSources.EnvVar && !authPresent) hints.Add($"The environment variable {row.ApiKeyEnvVar} is not set for the Api process.");
+                    : "The server wants an API key (401): enter one on this connection" + (row.ApiKeyEnvVar is { } v ? $", or set the " +
+                        $"environment variable {v}." : "."));
+                if (authSource == AuthSources.EnvVar && !authPresent) hints.Add($"The environment variable {row.ApiKeyEnvVar} is not set " +
+                    $"for the Api process.");
                 break;
             case DiscoveryFailure.InvalidHost:
-                hints.Add("The server rejected the Host header (403 Invalid host header), as Jan does for hosts it does not trust: in Jan > Settings > Local API Server, set Trusted Hosts to host.docker.internal,localhost,127.0.0.1.");
+                hints.Add("The server rejected the Host header (403 Invalid host header), as Jan does for hosts it does not trust: in " +
+                    "Jan > Settings > Local API Server, set Trusted Hosts to host.docker.internal,localhost,127.0.0.1.");
                 break;
             case DiscoveryFailure.Forbidden:
                 hints.Add("The server forbids this request (403): check the key's permissions or the server's access settings.");
@@ -113,16 +118,19 @@ public static class RuntimeDiagnostics
                 hints.Add($"Nothing at that path (404): check the base URL and its API prefix. {advice}");
                 break;
             case DiscoveryFailure.Redirect:
-                hints.Add("The server answered with a redirect: LLMRace follows none, so that a key is never carried to another address. Set the base URL to where it points (often http:// → https://).");
+                hints.Add("The server answered with a redirect: LLMRace follows none, so that a key is never carried to another address. " +
+                    "Set the base URL to where it points (often http:// → https://).");
                 break;
             case DiscoveryFailure.Timeout:
-                hints.Add($"The server did not answer within {Math.Clamp(row.TimeoutS, 1, 30):0.#} s: it may be loading a model or overloaded; try again, or raise timeout_s.");
+                hints.Add($"The server did not answer within {Math.Clamp(row.TimeoutS, 1, 30):0.#} s: it may be loading a model or " +
+                    $"overloaded; try again, or raise timeout_s.");
                 break;
             case DiscoveryFailure.Tls:
                 hints.Add("The TLS handshake failed: use http:// for a local server without TLS, or check the server's certificate.");
                 break;
             case DiscoveryFailure.KeyUnreadable:
-                hints.Add("The stored key cannot be used (it cannot be decrypted with this LLMRACE_SECRET_KEY, or holds a control character): re-save the API key on this connection.");
+                hints.Add("The stored key cannot be used (it cannot be decrypted with this LLMRACE_SECRET_KEY, or holds a control " +
+                    "character): re-save the API key on this connection.");
                 break;
             case DiscoveryFailure.BadResponse:
                 hints.Add($"The server answered, but not as a {row.Type} server does: check the connection type. {advice}");

@@ -125,7 +125,8 @@ public static class SuiteEndpoints
         int read;
         while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted)) > 0)
         {
-            if (buffer.Length + read > MaxSuiteBytes) throw new InvalidDataException($"the suite is larger than {MaxSuiteBytes / 1024 / 1024} MiB");
+            if (buffer.Length + read > MaxSuiteBytes) throw new InvalidDataException($"the suite is larger than " +
+                $"{MaxSuiteBytes / 1024 / 1024} MiB");
             buffer.Write(chunk, 0, read);
         }
         if (buffer.Length == 0) throw new InvalidDataException("the body is empty: send the suite JSON");

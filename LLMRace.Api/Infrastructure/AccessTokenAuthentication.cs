@@ -45,7 +45,8 @@ public sealed class AccessTokenHandler(IOptionsMonitor<AuthenticationSchemeOptio
                 Status = 401,
                 Title = "An access token is required",
                 Detail = Presented() is null
-                    ? "send LLMRACE_ACCESS_TOKEN as 'Authorization: Bearer <token>' (or ?access_token=<token> for streams, downloads and the hub)"
+                    ? "send LLMRACE_ACCESS_TOKEN as 'Authorization: Bearer <token>' (or ?access_token=<token> for streams, downloads and " +
+                        "the hub)"
                     : "the access token is not the right one",
             },
         });

@@ -25,7 +25,8 @@ public static class BrowserGuard
                 && !trusted.IsAllowedOrigin(origin) && !TrustedBrowsers.IsSameHost(origin, request.Host))
             {
                 await RefuseAsync(http, 403, "A page of another site cannot change LLMRace",
-                    $"a {request.Method} from a page at '{origin}' was refused: only LLMRace's own pages, localhost ones and those in LLMRACE_CORS_ORIGINS may write");
+                    $"a {request.Method} from a page at '{origin}' was refused: only LLMRace's own pages, localhost ones and those in " +
+                        $"LLMRACE_CORS_ORIGINS may write");
                 return;
             }
             await next();

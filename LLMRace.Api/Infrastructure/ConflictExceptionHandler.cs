@@ -22,7 +22,8 @@ public sealed class ConflictExceptionHandler(IProblemDetailsService problems) : 
             {
                 Status = 409,
                 Title = "Conflict",
-                Detail = "another change to the same connection or car happened at the same moment (one was deleted as the other referred to it); nothing was saved: reload and try again",
+                Detail = "another change to the same connection or car happened at the same moment (one was deleted as the other " +
+                    "referred to it); nothing was saved: reload and try again",
             },
         });
     }

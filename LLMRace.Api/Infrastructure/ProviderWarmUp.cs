@@ -14,11 +14,14 @@ public sealed class ProviderWarmUp(IHostApplicationLifetime lifetime, IServer se
     ILogger<ProviderWarmUp> logger) : IHostedService
 {
     private static readonly byte[] OpenAiStream = Encoding.UTF8.GetBytes(
-        "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"warm\"}}]}\n\ndata: {\"choices\":[],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":1}}\n\ndata: [DONE]\n\n");
+        "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"warm\"}}]}\n\ndata: " +
+            "{\"choices\":[],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":1}}\n\ndata: [DONE]\n\n");
     private static readonly byte[] OllamaStream = Encoding.UTF8.GetBytes(
         "{\"message\":{\"role\":\"assistant\",\"content\":\"warm\"},\"done\":false}\n{\"message\":{\"content\":\"\"},\"done\":true,\"eval_count\":1}\n");
     private static readonly byte[] AnthropicStream = Encoding.UTF8.GetBytes(
-        "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"warm\"}}\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n");
+        "event: content_block_delta\ndata: " +
+            "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"warm\"}}\n\nevent: " +
+                "message_stop\ndata: {\"type\":\"message_stop\"}\n\n");
 
     public Task StartAsync(CancellationToken ct)
     {

@@ -52,7 +52,8 @@ public static class CheckCatalog
             CheckEvaluator.Limit(c, s.Metrics.DecodeTokensPerS, (v, l) => v >= l, "decode speed", "tokens/s", "at least")),
         new("tool_called", CheckArgument.ToolName, "the model called that tool", (c, s, _) => CheckEvaluator.Result(c,
             s.ToolNamesCalled.Contains(c.Argument.Trim()),
-            s.ToolNamesCalled.Count == 0 ? $"no tool was called, expected '{c.Argument.Trim()}'" : $"'{c.Argument.Trim()}' was not called (called: {string.Join(", ", s.ToolNamesCalled)})")),
+            s.ToolNamesCalled.Count == 0 ? $"no tool was called, expected '{c.Argument.Trim()}'" : $"'{c.Argument.Trim()}' was not " +
+                $"called (called: {string.Join(", ", s.ToolNamesCalled)})")),
         new("no_tool_call", CheckArgument.None, "the model called no tool", (c, s, _) =>
             CheckEvaluator.Result(c, s.ToolNamesCalled.Count == 0, $"tools were called: {string.Join(", ", s.ToolNamesCalled)}")),
     ];

@@ -58,7 +58,8 @@ public static class JsonSchemas
         foreach (var (keyword, target) in references)
         {
             if (!target.StartsWith('#'))
-                return $"{keyword} '{target}' points outside the schema: LLMRace fetches no other schemas (put it under $defs and use '#/$defs/…')";
+                return $"{keyword} '{target}' points outside the schema: LLMRace fetches no other schemas (put it under $defs and use " +
+                    $"'#/$defs/…')";
             var fragment = Uri.UnescapeDataString(target[1..]);
             var found = fragment.Length == 0
                 || (fragment.StartsWith('/') ? JsonPointer.TryParse(fragment, out var pointer) && pointer.TryEvaluate(node,

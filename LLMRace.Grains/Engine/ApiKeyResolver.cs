@@ -35,6 +35,7 @@ public static class ApiKeyResolver
     public static bool HasControlCharacters(string key) => key.Any(char.IsControl);
 
     private static string Usable(string key) => HasControlCharacters(key)
-        ? throw new SecretUnreadableException("the API key holds a control character (a line break?) and cannot be sent: re-save the key on this connection")
+        ? throw new SecretUnreadableException("the API key holds a control character (a line break?) and cannot be sent: re-save the key " +
+            "on this connection")
         : key;
 }

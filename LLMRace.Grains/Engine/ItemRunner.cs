@@ -150,7 +150,8 @@ public sealed class ItemRunner(
         _outputChars += chars;
         if (_outputChars > engine.Limits.MaxOutputChars)
             throw new ProviderStreamException(
-                $"the output passed the limit of {engine.Limits.MaxOutputChars:N0} characters per item (LLMRACE_MAX_OUTPUT_CHARS): the item was stopped there");
+                $"the output passed the limit of {engine.Limits.MaxOutputChars:N0} characters per item (LLMRACE_MAX_OUTPUT_CHARS): the " +
+                    $"item was stopped there");
     }
 
     private double SinceItemStart(long timestamp) => Math.Round(StreamMeter.ToMs(timestamp - _turns[0].Meter.T0), 3);
@@ -185,7 +186,8 @@ public sealed class ItemRunner(
     private static string Describe(Exception e) => e switch
     {
         ProviderHttpException or ProviderStreamException or TimeoutException or Security.SecretUnreadableException => e.Message,
-        HttpRequestException { InnerException: System.Security.Authentication.AuthenticationException } h => $"TLS handshake failed: {h.InnerException!.Message}",
+        HttpRequestException { InnerException: System.Security.Authentication.AuthenticationException } h => $"TLS handshake failed: " +
+            $"{h.InnerException!.Message}",
         Polly.Timeout.TimeoutRejectedException t => $"no first token within {t.Timeout.TotalSeconds:0.#} s",
         HttpRequestException h when h.InnerException is System.Net.Sockets.SocketException s => $"cannot reach the server: {s.Message}",
         HttpRequestException h => $"request failed: {h.Message}",

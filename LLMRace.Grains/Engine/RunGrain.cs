@@ -34,7 +34,8 @@ public sealed class RunGrain(RaceEngine engine, ILogger<RunGrain> logger) : Grai
     public async Task<RunCommandResult> RerunOf(string originalRunId)
     {
         if (await engine.Runs.GetAsync(RunId) is not null) return RunCommandResult.Conflict($"run '{RunId}' exists already");
-        if (await engine.Runs.GetAsync(originalRunId) is not { } original) return RunCommandResult.NotFound($"run '{originalRunId}' does not exist");
+        if (await engine.Runs.GetAsync(originalRunId) is not { } original) return RunCommandResult.NotFound($"run '{originalRunId}' does " +
+            $"not exist");
         var (run, items) = engine.Planner.Replan(RunId, original);
         await engine.Runs.CreateAsync(run, items);
         return RunCommandResult.Accepted(StartExecutor(run));
@@ -43,7 +44,8 @@ public sealed class RunGrain(RaceEngine engine, ILogger<RunGrain> logger) : Grai
     public async Task<RunCommandResult> Resume()
     {
         if (await engine.Runs.GetAsync(RunId) is not { } run) return RunCommandResult.NotFound($"run '{RunId}' does not exist");
-        if (Racing) return RunCommandResult.Conflict($"run '{RunId}' is racing: only an interrupted, cancelled or failed run can be resumed");
+        if (Racing) return RunCommandResult.Conflict($"run '{RunId}' is racing: only an interrupted, cancelled or failed run can be " +
+            $"resumed");
         if (Judging || run.Judging) return RunCommandResult.Conflict($"a judge is grading run '{RunId}'");
         if (run.Status is not (RunStatus.Interrupted or RunStatus.Cancelled or RunStatus.Failed))
             return RunCommandResult.Conflict($"run '{RunId}' is {run.Status}: only an interrupted, cancelled or failed run can be resumed");

@@ -132,7 +132,8 @@ public sealed class AnthropicChatProvider : IChatProvider
                     break;
                 case "error":
                     var error = root.TryGetProperty("error", out var e) ? e : root;
-                    throw new ProviderStreamException($"the server reported an error mid-stream: {Str(error, "type") ?? "error"}: {Str(error, "message") ?? Excerpt.Of(data)}");
+                    throw new ProviderStreamException($"the server reported an error mid-stream: {Str(error, "type") ?? "error"}: " +
+                        $"{Str(error, "message") ?? Excerpt.Of(data)}");
             }
             return parts;
         }

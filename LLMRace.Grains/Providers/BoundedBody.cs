@@ -17,7 +17,8 @@ public static class BoundedBody
     public static async Task<string> ReadAllAsync(HttpContent content, int maxBytes, string what, CancellationToken ct)
     {
         var (bytes, complete) = await ReadAsync(content, maxBytes, ct);
-        if (!complete) throw new ProviderStreamException($"the server's {what} is larger than {maxBytes / 1024} KiB, more than LLMRace reads");
+        if (!complete) throw new ProviderStreamException($"the server's {what} is larger than {maxBytes / 1024} KiB, more than LLMRace " +
+            $"reads");
         return Encoding.UTF8.GetString(bytes);
     }
 

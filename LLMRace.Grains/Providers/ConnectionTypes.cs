@@ -30,7 +30,8 @@ public static class ConnectionTypes
         .AddConnectionType(new(Simulator, OpenAiChatProvider.Instance, "http://127.0.0.1:8100", OpenAiCompatibleAdvice));
 
     private const string OpenAiCompatibleAdvice =
-        "OpenAI-compatible servers answer under /v1 (LLMRace adds it when the base URL lacks it), e.g. http://127.0.0.1:1337 for Jan, :1234 for LM Studio, :8080 for llama.cpp.";
+        "OpenAI-compatible servers answer under /v1 (LLMRace adds it when the base URL lacks it), e.g. http://127.0.0.1:1337 for Jan, " +
+            ":1234 for LM Studio, :8080 for llama.cpp.";
 
     public static IServiceCollection AddConnectionType(this IServiceCollection services, ConnectionType type)
     {
@@ -57,5 +58,6 @@ public sealed class ConnectionTypeRegistry(IEnumerable<ConnectionType> types)
 
     /// <summary>The protocol of a type a run or a connection names; throws for a type no longer registered.</summary>
     public IChatProvider ProviderFor(string key) =>
-        Find(key)?.Provider ?? throw new ProviderStreamException($"connection type {key} cannot be raced: it is not one this LLMRace knows");
+        Find(key)?.Provider ?? throw new ProviderStreamException($"connection type {key} cannot be raced: it is not one this LLMRace " +
+            $"knows");
 }

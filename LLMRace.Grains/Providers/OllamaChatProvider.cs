@@ -90,9 +90,11 @@ public sealed class OllamaChatProvider : IChatProvider
         using (doc)
         {
             var root = doc.RootElement;
-            if (root.ValueKind != JsonValueKind.Object) throw new ProviderStreamException($"the server sent a line that is not a JSON object: {Excerpt.Of(line)}");
+            if (root.ValueKind != JsonValueKind.Object) throw new ProviderStreamException($"the server sent a line that is not a JSON " +
+                $"object: {Excerpt.Of(line)}");
             if (root.TryGetProperty("error", out var error))
-                throw new ProviderStreamException($"the server reported an error mid-stream: {(error.ValueKind == JsonValueKind.String ? error.GetString() : Excerpt.Of(error.GetRawText()))}");
+                throw new ProviderStreamException($"the server reported an error mid-stream: " +
+                    $"{(error.ValueKind == JsonValueKind.String ? error.GetString() : Excerpt.Of(error.GetRawText()))}");
 
             var parts = new List<StreamPart>();
             if (root.TryGetProperty("message", out var message) && message.ValueKind == JsonValueKind.Object)

@@ -31,12 +31,14 @@ public sealed class SecretProtector
             if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
             using var file = new FileStream(keyFile, options);
             file.Write(RandomNumberGenerator.GetBytes(32));
-            logger.LogWarning("LLMRACE_SECRET_KEY is not set: API keys are encrypted with a random key created at {KeyFile}. Set LLMRACE_SECRET_KEY in production.", keyFile);
+            logger.LogWarning("LLMRACE_SECRET_KEY is not set: API keys are encrypted with a random key created at {KeyFile}. Set " +
+                "LLMRACE_SECRET_KEY in production.", keyFile);
         }
         else
         {
             OwnerOnlyFile.Ensure(keyFile, create: false);
-            logger.LogWarning("LLMRACE_SECRET_KEY is not set: API keys are encrypted with the key file {KeyFile}. Set LLMRACE_SECRET_KEY in production.", keyFile);
+            logger.LogWarning("LLMRACE_SECRET_KEY is not set: API keys are encrypted with the key file {KeyFile}. Set LLMRACE_SECRET_KEY " +
+                "in production.", keyFile);
         }
         return new SecretProtector(File.ReadAllBytes(keyFile));
     }
@@ -76,4 +78,5 @@ public sealed class SecretProtector
 }
 
 public sealed class SecretUnreadableException(string? message = null)
-    : Exception(message ?? "the stored API key cannot be decrypted (LLMRACE_SECRET_KEY changed since it was saved?): re-save the key on this connection");
+    : Exception(message ?? "the stored API key cannot be decrypted (LLMRACE_SECRET_KEY changed since it was saved?): re-save the key on " +
+        "this connection");

@@ -15,7 +15,8 @@ public sealed class EventStore(SqliteDatabase db)
         await using var tx = await c.BeginTransactionAsync(ct);
         await using var insert = c.CreateCommand();
         insert.Transaction = (Microsoft.Data.Sqlite.SqliteTransaction)tx;
-        insert.CommandText = "INSERT INTO run_events (run_id, seq, ts, type, item_id, payload) VALUES ($run, $seq, $ts, $type, $item, $payload);";
+        insert.CommandText = "INSERT INTO run_events (run_id, seq, ts, type, item_id, payload) VALUES ($run, $seq, $ts, $type, $item, " +
+            "$payload);";
         var run = insert.Parameters.Add("$run", Microsoft.Data.Sqlite.SqliteType.Text);
         var seq = insert.Parameters.Add("$seq", Microsoft.Data.Sqlite.SqliteType.Integer);
         var ts = insert.Parameters.Add("$ts", Microsoft.Data.Sqlite.SqliteType.Text);
@@ -41,7 +42,8 @@ public sealed class EventStore(SqliteDatabase db)
         await using var c = await db.OpenAsync(ct);
         var rows = await c.QueryAsync<(string RunId, long Seq, string Ts, string Type, string? ItemId, string Payload)>(
             new CommandDefinition(
-                "SELECT run_id, seq, ts, type, item_id, payload FROM run_events WHERE run_id = @runId AND seq > @afterSeq ORDER BY seq LIMIT @limit;",
+                "SELECT run_id, seq, ts, type, item_id, payload FROM run_events WHERE run_id = @runId AND seq > @afterSeq ORDER BY seq " +
+                    "LIMIT @limit;",
                 new { runId, afterSeq, limit }, cancellationToken: ct));
         return [.. rows.Select(r => new RunEvent(r.RunId, r.Seq,
             DateTime.Parse(r.Ts, System.Globalization.CultureInfo.InvariantCulture,

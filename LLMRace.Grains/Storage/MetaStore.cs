@@ -14,6 +14,7 @@ public sealed class MetaStore(SqliteDatabase db)
     public async Task SetAsync(string key, string value)
     {
         await using var c = await db.OpenAsync();
-        await c.ExecuteAsync("INSERT INTO app_meta (key, value) VALUES (@key, @value) ON CONFLICT(key) DO UPDATE SET value = excluded.value;", new { key, value });
+        await c.ExecuteAsync("INSERT INTO app_meta (key, value) VALUES (@key, @value) ON CONFLICT(key) DO UPDATE SET value = " +
+            "excluded.value;", new { key, value });
     }
 }

@@ -46,7 +46,8 @@ public sealed class RunStore(SqliteDatabase db)
         var args = new { filter.SuiteId, filter.Status, filter.From, filter.To, filter.CarId, limit, offset };
         await using var c = await db.OpenAsync();
         var total = await c.ExecuteScalarAsync<int>($"SELECT COUNT(*) FROM runs r {clause};", args);
-        var runs = await c.QueryAsync<RunRow>($"SELECT r.* FROM runs r {clause} ORDER BY r.created_at DESC, r.id DESC LIMIT @limit OFFSET @offset;", args);
+        var runs = await c.QueryAsync<RunRow>($"SELECT r.* FROM runs r {clause} ORDER BY r.created_at DESC, r.id DESC LIMIT @limit " +
+            $"OFFSET @offset;", args);
         return ([.. runs], total);
     }
 

@@ -11,7 +11,8 @@ var scenarios = (Arg("--scenarios") ?? string.Join(',', known)).Split(',',
     StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
 if (scenarios.Except(known).ToList() is { Count: > 0 } unknown || scenarios.Length == 0)
 {
-    Console.Error.WriteLine($"--scenarios: unknown {string.Join(", ", scenarios.Except(known).DefaultIfEmpty("(none given)"))}; choose from {string.Join(", ", known)}");
+    Console.Error.WriteLine($"--scenarios: unknown {string.Join(", ", scenarios.Except(known).DefaultIfEmpty("(none given)"))}; choose " +
+        $"from {string.Join(", ", known)}");
     return 2;
 }
 var quick = args.Contains("--quick");
@@ -19,7 +20,10 @@ var quick = args.Contains("--quick");
 Server.ApiCpus = Arg("--api-cpus");
 var configuration = AppContext.BaseDirectory.Contains("/Release/") ? "Release" : "Debug";
 var work = Directory.CreateTempSubdirectory("llmrace-bench-").FullName;
-var results = new JsonObject { ["machine"] = $"{Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1024 / 1024 / 1024} GiB, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}", ["when"] = DateTime.UtcNow.ToString("O"), ["configuration"] = configuration };
+var results = new JsonObject { ["machine"] = $"{Environment.ProcessorCount} cores, " +
+    $"{GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1024 / 1024 / 1024} GiB, " +
+        $"{System.Runtime.InteropServices.RuntimeInformation.OSDescription}", ["when"] = DateTime.UtcNow.ToString("O"),
+            ["configuration"] = configuration };
 var table = new List<string[]> { new[] { "scenario", "setting", "result" } };
 
 await using var sim = await Server.StartAsync("LLMRace.Simulator", configuration, new Dictionary<string, string>());
@@ -70,7 +74,8 @@ if (scenarios.Contains("fidelity"))
         };
         fidelity.Add(row);
         table.Add(["timing fidelity", $"c={concurrency}, {runItems.Count} items × 100 tokens",
-            $"TTFT err p50 {P(ttftErr, 50):0.00} / p99 {P(ttftErr, 99):0.00} ms; ITL err p50 {P(itlErr, 50):0.00} / p99 {P(itlErr, 99):0.00} ms; E2E err p99 {P(e2eErr, 99):0.00} ms; cores busy: Api {apiBusy:0.00}, Simulator {simBusy:0.00}"]);
+            $"TTFT err p50 {P(ttftErr, 50):0.00} / p99 {P(ttftErr, 99):0.00} ms; ITL err p50 {P(itlErr, 50):0.00} / p99 " +
+                $"{P(itlErr, 99):0.00} ms; E2E err p99 {P(e2eErr, 99):0.00} ms; cores busy: Api {apiBusy:0.00}, Simulator {simBusy:0.00}"]);
     }
     results["fidelity"] = fidelity;
 }
@@ -133,7 +138,9 @@ if (scenarios.Contains("pipeline"))
             };
             pipeline.Add(row);
             table.Add(["event pipeline", $"{subscribers} subscriber(s), {streams} streams × 1,000 tok/s",
-                $"{rate:N0} tokens/s read and delivered to each ({expected:N0} tokens in {frames:N0} events); lag p50 {P(lags, 50):0.0} / p99 {P(lags, 99):0.0} ms; lost {lost + lostTokens}, duplicated {duplicated}; cores busy: Api {busy.Api:0.00}, Simulator {busy.Simulator:0.00}, client {busy.Client:0.00}{(ok ? "" : "; not sustained")}"]);
+                $"{rate:N0} tokens/s read and delivered to each ({expected:N0} tokens in {frames:N0} events); lag p50 {P(lags, 50):0.0} " +
+                    $"/ p99 {P(lags, 99):0.0} ms; lost {lost + lostTokens}, duplicated {duplicated}; cores busy: Api {busy.Api:0.00}, " +
+                        $"Simulator {busy.Simulator:0.00}, client {busy.Client:0.00}{(ok ? "" : "; not sustained")}"]);
             failedInARow = ok ? 0 : failedInARow + 1;
             if (failedInARow == 2) break;
         }
@@ -167,7 +174,8 @@ if (scenarios.Contains("throughput"))
                     ["item_e2e_ms"] = Summary(e2e),
             });
             table.Add(["suite throughput", $"{size} items, c={concurrency}, instant Simulator",
-                $"{itemsPerS:0} items/s; {wallPerItem:0.00} ms wall per item; CPU per item: Api {apiCpuPerItem:0.00} ms, Simulator {simCpuPerItem:0.00} ms; item E2E p50 {P(e2e, 50):0.00} ms"]);
+                $"{itemsPerS:0} items/s; {wallPerItem:0.00} ms wall per item; CPU per item: Api {apiCpuPerItem:0.00} ms, Simulator " +
+                    $"{simCpuPerItem:0.00} ms; item E2E p50 {P(e2e, 50):0.00} ms"]);
         }
     results["throughput"] = throughput;
 }
@@ -194,7 +202,8 @@ if (scenarios.Contains("memory"))
         memory.Add(new JsonObject { ["items"] = size, ["rss_at_start_mb"] = Math.Round(startRss, 1), ["peak_rss_mb"] = Math.Round(rss, 1),
             ["db_bytes_per_1000_items"] = perThousand, ["wall_s"] = Math.Round(wall.TotalSeconds, 2), ["passed"] = runItems.Count });
         table.Add(["memory and storage", $"{size:N0} items × 32 tokens, c=32",
-            $"peak RSS {rss:0} MB (at start {startRss:0} MB); {perThousand / 1024.0:0} KiB of database per 1,000 items; {wall.TotalSeconds:0.0} s"]);
+            $"peak RSS {rss:0} MB (at start {startRss:0} MB); {perThousand / 1024.0:0} KiB of database per 1,000 items; " +
+                $"{wall.TotalSeconds:0.0} s"]);
     }
     results["memory"] = memory;
 }
@@ -346,19 +355,24 @@ static string[] Fill(string path, int runs, int events)
     var snapshot = "{\"suite\":{\"id\":\"suite_scale\",\"name\":\"Scale\",\"category\":\"bench\",\"description\":\"\",\"tests\":[]},\"cars\":[],\"settings\":{\"concurrency\":1,\"repeats\":1}}";
     using var run = c.CreateCommand();
     run.Transaction = tx;
-    run.CommandText = "INSERT INTO runs (id, suite_id, suite_name, status, settings_json, snapshot_json, car_ids, items_total, items_done, created_at) VALUES ($id, 'suite_scale', 'Scale', 'completed', '{\"concurrency\":1,\"repeats\":1}', $snap, 'car_sprinter', 10, 10, $at); INSERT INTO run_cars (run_id, car_id) VALUES ($id, 'car_sprinter');";
+    run.CommandText = "INSERT INTO runs (id, suite_id, suite_name, status, settings_json, snapshot_json, car_ids, items_total, " +
+        "items_done, created_at) VALUES ($id, 'suite_scale', 'Scale', 'completed', '{\"concurrency\":1,\"repeats\":1}', $snap, " +
+            "'car_sprinter', 10, 10, $at); INSERT INTO run_cars (run_id, car_id) VALUES ($id, 'car_sprinter');";
     var runId = run.Parameters.Add("$id", SqliteType.Text); run.Parameters.AddWithValue("$snap",
         snapshot); var at = run.Parameters.Add("$at", SqliteType.Text);
     using var item = c.CreateCommand();
     item.Transaction = tx;
-    item.CommandText = "INSERT INTO run_items (id, run_id, ordinal, test_id, test_name, car_id, car_name, repeat_index, status, output, metrics_json, checks_json, retries) VALUES ($iid, $rid, $ord, $tid, $tid, 'car_sprinter', 'Sprinter', 0, $st, 'output text', $m, '{\"checks\":[],\"criteria\":[]}', 0);";
+    item.CommandText = "INSERT INTO run_items (id, run_id, ordinal, test_id, test_name, car_id, car_name, repeat_index, status, output, " +
+        "metrics_json, checks_json, retries) VALUES ($iid, $rid, $ord, $tid, $tid, 'car_sprinter', 'Sprinter', 0, $st, 'output text', " +
+            "$m, '{\"checks\":[],\"criteria\":[]}', 0);";
     var iid = item.Parameters.Add("$iid", SqliteType.Text); var rid = item.Parameters.Add("$rid",
         SqliteType.Text); var ord = item.Parameters.Add("$ord", SqliteType.Integer);
     var tid = item.Parameters.Add("$tid", SqliteType.Text); var st = item.Parameters.Add("$st",
         SqliteType.Text); item.Parameters.AddWithValue("$m", metrics);
     using var ev = c.CreateCommand();
     ev.Transaction = tx;
-    ev.CommandText = "INSERT INTO run_events (run_id, seq, ts, type, item_id, payload) VALUES ($rid, $seq, '2026-01-01T00:00:00.000Z', 'item.delta', NULL, '{\"data\":{\"text\":\" word\"}}');";
+    ev.CommandText = "INSERT INTO run_events (run_id, seq, ts, type, item_id, payload) VALUES ($rid, $seq, '2026-01-01T00:00:00.000Z', " +
+        "'item.delta', NULL, '{\"data\":{\"text\":\" word\"}}');";
     var erid = ev.Parameters.Add("$rid", SqliteType.Text); var seq = ev.Parameters.Add("$seq", SqliteType.Integer);
     var perRun = events / runs;
     for (var r = 0; r < runs; r++)

@@ -52,7 +52,8 @@ public sealed class OtlpCollector : IAsyncDisposable
             catch (OperationCanceledException)
             {
                 var received = _payloads.GroupBy(p => p.Path).Select(g => $"{g.Key} ×{g.Count()}");
-                throw new TimeoutException($"within {timeout.TotalSeconds} s nothing posted to {path} held \"{text}\"; received: {string.Join(", ", received)}");
+                throw new TimeoutException($"within {timeout.TotalSeconds} s nothing posted to {path} held \"{text}\"; received: " +
+                    $"{string.Join(", ", received)}");
             }
         }
     }

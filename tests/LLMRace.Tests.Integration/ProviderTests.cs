@@ -158,7 +158,8 @@ public sealed class ProviderTests(ApiFixture fixture) : IClassFixture<ApiFixture
         }
         truths.Sort();
         Assert.True(truths[1].Arrived >= truths[0].Arrived.AddMilliseconds(truths[0].LastChunkMs),
-            $"one request at a time: the second arrived at {truths[1].Arrived:O}, the first's last chunk at {truths[0].Arrived.AddMilliseconds(truths[0].LastChunkMs):O}");
+            $"one request at a time: the second arrived at {truths[1].Arrived:O}, the first's last chunk at " +
+                $"{truths[0].Arrived.AddMilliseconds(truths[0].LastChunkMs):O}");
         Assert.True(new[] { itemA, itemB }.Max(i => i.GetProperty("metrics").GetProperty("queue_wait_ms").GetDouble()) > 0);
     }
 }

@@ -17,7 +17,10 @@ public sealed class SuiteTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     public async Task Export_gives_back_the_imported_bytes()
     {
         // Odd spacing, key order, unicode and escapes: all kept.
-        const string source = "{\n  \"name\": \"Round trip ✓\",   \"category\": \"custom\",\n\t\"description\": \"keeps \\u00e9 and spacing\",\n  \"tests\": [ {\"order_index\": 2, \"name\": \"b\", \"user_prompt\": \"B\", \"system_prompt\": null, \"expected_constraints\": \"contains:B\", \"tools_schema_json\": null},\n {\"order_index\": 1, \"name\": \"a\", \"user_prompt\": \"A\"} ]\n}\n";
+        const string source = "{\n  \"name\": \"Round trip ✓\",   \"category\": \"custom\",\n\t\"description\": \"keeps \\u00e9 and " +
+            "spacing\",\n  \"tests\": [ {\"order_index\": 2, \"name\": \"b\", \"user_prompt\": \"B\", \"system_prompt\": null, " +
+                "\"expected_constraints\": \"contains:B\", \"tools_schema_json\": null},\n {\"order_index\": 1, \"name\": \"a\", " +
+                    "\"user_prompt\": \"A\"} ]\n}\n";
         using var created = await PostRawAsync("/api/suites/import", source);
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString();

@@ -27,7 +27,8 @@ public sealed class TricklingStream(byte[] bytes, int maxRead) : Stream
         return n;
     }
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) => Task.FromResult(Read(buffer, offset, count));
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) => Task.FromResult(Read(buffer, offset,
+        count));
 
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default)
     {

@@ -47,8 +47,7 @@ public class ToolSchemaTests
 {
     private static IReadOnlyList<SuiteProblem> Problems(string tools)
     {
-        var json = System.Text.Json.JsonSerializer.Serialize(new { name = "t", tests = new[] { new { name = "a", user_prompt = "hi",
-            tools_schema_json = tools } } });
+        var json = System.Text.Json.JsonSerializer.Serialize(new { name = "t", tests = new[] { new { name = "a", user_prompt = "hi", tools_schema_json = tools } } });
         SuiteParser.Parse(json, out var problems);
         return problems;
     }

@@ -53,7 +53,8 @@ public sealed class ArcadeTests(BrowserApp fixture)
         // Suites: a broken suite shows its errors at their lines; then a good one is imported from a file.
         await page.GotoAsync("/#/suites");
         await page.SetInputFilesAsync("#suite-file", new FilePayload { Name = "broken.json", MimeType = "application/json",
-            Buffer = System.Text.Encoding.UTF8.GetBytes("{\n  \"name\": \"\",\n  \"tests\": [\n    { \"name\": \"t\", \"user_prompt\": 5 }\n  ]\n}") });
+            Buffer = System.Text.Encoding.UTF8.GetBytes("{\n  \"name\": \"\",\n  \"tests\": [\n    { \"name\": \"t\", \"user_prompt\": 5 " +
+                "}\n  ]\n}") });
         await page.ClickAsync("text=Import suite");
         var errors = page.Locator(".errors[role=alert]");
         await Assertions.Expect(errors).ToContainTextAsync("$.tests[0].user_prompt: must be a string");

@@ -30,7 +30,8 @@ public sealed class BrowserApp : IAsyncLifetime
     {
         var chromium = Environment.GetEnvironmentVariable("LLMRACE_CHROMIUM") is { Length: > 0 } path ? path : "/usr/bin/chromium";
         if (!File.Exists(chromium))
-            throw new InvalidOperationException($"Chromium is not at {chromium}: install it (apt-get install -y chromium) or set LLMRACE_CHROMIUM");
+            throw new InvalidOperationException($"Chromium is not at {chromium}: install it (apt-get install -y chromium) or set " +
+                $"LLMRACE_CHROMIUM");
         return playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
             ExecutablePath = chromium,
