@@ -102,7 +102,9 @@ secured.MapHub<RaceHub>("/hubs/race");
 app.MapFallbackToFile("{*path:nonfile:regex(^(?!api/|hubs/|openapi/).*$)}", "index.html");
 
 await app.StartAsync();
-if (settings.MustStayLocal && ListeningGuard.NonLoopbackBound(app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()) is { Count: > 0 } bound)
+if (settings.MustStayLocal
+    && ListeningGuard.NonLoopbackBound(app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>())
+        is { Count: > 0 } bound)
 {
     app.Logger.LogCritical(ExposedMessage, string.Join(", ", bound));
     await app.StopAsync();

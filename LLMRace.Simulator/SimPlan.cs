@@ -39,11 +39,13 @@ public sealed record SimPlan(IReadOnlyList<string> Tokens, SimToolCall? ToolCall
     {
         var args = new JsonObject();
         if (schema?["properties"] is not JsonObject properties) return args;
-        var required = (schema["required"] as JsonArray)?.Select(r => r?.GetValue<string>()).ToHashSet() ?? [.. properties.Select(p => p.Key)];
+        var required = (schema["required"] as JsonArray)?.Select(r => r?.GetValue<string>()).ToHashSet()
+            ?? [.. properties.Select(p => p.Key)];
         foreach (var (name, property) in properties)
         {
             if (!required.Contains(name)) continue;
-            args[name] = (property?["enum"] as JsonArray)?.FirstOrDefault()?.DeepClone() ?? (property?["type"]?.GetValueKind() == JsonValueKind.String ? property["type"]!.GetValue<string>() : "string") switch
+            args[name] = (property?["enum"] as JsonArray)?.FirstOrDefault()?.DeepClone()
+                ?? (property?["type"]?.GetValueKind() == JsonValueKind.String ? property["type"]!.GetValue<string>() : "string") switch
             {
                 "number" => 1.5,
                 "integer" => 1,

@@ -20,7 +20,8 @@ public sealed class AccessTokenHandler(IOptionsMonitor<AuthenticationSchemeOptio
 {
     public const string SchemeName = "LLMRaceAccessToken";
 
-    private readonly byte[]? _expected = string.IsNullOrEmpty(settings.AccessToken) ? null : SHA256.HashData(Encoding.UTF8.GetBytes(settings.AccessToken));
+    private readonly byte[]? _expected = string.IsNullOrEmpty(settings.AccessToken)
+        ? null : SHA256.HashData(Encoding.UTF8.GetBytes(settings.AccessToken));
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {

@@ -21,7 +21,8 @@ public static class BrowserGuard
                 return;
             }
             var origin = request.Headers.Origin.ToString();
-            if (origin.Length > 0 && !(HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method))
+            if (origin.Length > 0
+                && !(HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method))
                 && !trusted.IsAllowedOrigin(origin) && !TrustedBrowsers.IsSameHost(origin, request.Host))
             {
                 await RefuseAsync(http, 403, "A page of another site cannot change LLMRace",

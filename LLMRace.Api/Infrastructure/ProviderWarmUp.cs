@@ -17,7 +17,8 @@ public sealed class ProviderWarmUp(IHostApplicationLifetime lifetime, IServer se
         "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"warm\"}}]}\n\ndata: " +
             "{\"choices\":[],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":1}}\n\ndata: [DONE]\n\n");
     private static readonly byte[] OllamaStream = Encoding.UTF8.GetBytes(
-        "{\"message\":{\"role\":\"assistant\",\"content\":\"warm\"},\"done\":false}\n{\"message\":{\"content\":\"\"},\"done\":true,\"eval_count\":1}\n");
+        "{\"message\":{\"role\":\"assistant\",\"content\":\"warm\"},\"done\":false}\n" +
+            "{\"message\":{\"content\":\"\"},\"done\":true,\"eval_count\":1}\n");
     private static readonly byte[] AnthropicStream = Encoding.UTF8.GetBytes(
         "event: content_block_delta\ndata: " +
             "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"warm\"}}\n\nevent: " +

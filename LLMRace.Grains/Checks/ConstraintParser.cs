@@ -15,7 +15,8 @@ public static class ConstraintParser
 
     public static readonly string[] Keywords = [.. CheckCatalog.All.Select(d => d.Keyword)];
 
-    private static readonly string[] ArgumentlessKeywords = [.. CheckCatalog.All.Where(d => d.Argument == CheckArgument.None).Select(d => d.Keyword)];
+    private static readonly string[] ArgumentlessKeywords =
+        [.. CheckCatalog.All.Where(d => d.Argument == CheckArgument.None).Select(d => d.Keyword)];
 
     public static ParsedConstraints Parse(string? text)
     {

@@ -67,7 +67,8 @@ public sealed class JudgeRunner(RaceEngine engine, RunRow run, CarSnapshot judge
         if (!string.IsNullOrWhiteSpace(test.SystemPrompt)) prompt.AppendLine($"[system] {test.SystemPrompt}");
         prompt.AppendLine($"[user] {test.UserPrompt}").AppendLine();
         prompt.AppendLine("Criteria:");
-        foreach (var c in criteria.DefaultIfEmpty("The answer does what the task asks, correctly and clearly.")) prompt.AppendLine($"- {c}");
+        foreach (var c in criteria.DefaultIfEmpty("The answer does what the task asks, correctly and clearly."))
+            prompt.AppendLine($"- {c}");
         if (!string.IsNullOrWhiteSpace(rubric)) prompt.AppendLine().AppendLine($"Rubric: {rubric}");
         prompt.AppendLine().AppendLine("The model's answer, between <<< and >>>:").AppendLine("<<<").AppendLine(output).AppendLine(">>>");
 
@@ -78,7 +79,8 @@ public sealed class JudgeRunner(RaceEngine engine, RunRow run, CarSnapshot judge
         }
         catch (Exception e)
         {
-            var why = e is OperationCanceledException ? $"no complete reply within {judge.Connection.TotalTimeout.TotalSeconds:0.#} s" : e.Message;
+            var why = e is OperationCanceledException
+                ? $"no complete reply within {judge.Connection.TotalTimeout.TotalSeconds:0.#} s" : e.Message;
             return new JudgeGrade(null, null, null, judge.Id, $"the judge's request failed: {why}", engine.Time.NowText());
         }
     }

@@ -53,7 +53,8 @@ public static class ToolJson
     {
         try
         {
-            return JsonNode.Parse(string.IsNullOrWhiteSpace(arguments) ? "{}" : arguments) is JsonObject o ? o : new JsonObject { ["_raw"] = arguments };
+            return JsonNode.Parse(string.IsNullOrWhiteSpace(arguments) ? "{}" : arguments) is JsonObject o
+                ? o : new JsonObject { ["_raw"] = arguments };
         }
         catch (JsonException)
         {

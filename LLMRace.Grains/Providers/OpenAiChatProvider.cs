@@ -173,8 +173,10 @@ public sealed class OpenAiChatProvider : IChatProvider
         target.AddBasicCredentials(message);
         if (target.Type == ConnectionTypes.OpenRouter)
         {
-            if (Environment.GetEnvironmentVariable("OPENROUTER_HTTP_REFERER") is { Length: > 0 } referer) message.Headers.TryAddWithoutValidation("HTTP-Referer", referer);
-            if (Environment.GetEnvironmentVariable("OPENROUTER_X_TITLE") is { Length: > 0 } title) message.Headers.TryAddWithoutValidation("X-Title", title);
+            if (Environment.GetEnvironmentVariable("OPENROUTER_HTTP_REFERER") is { Length: > 0 } referer)
+                message.Headers.TryAddWithoutValidation("HTTP-Referer", referer);
+            if (Environment.GetEnvironmentVariable("OPENROUTER_X_TITLE") is { Length: > 0 } title)
+                message.Headers.TryAddWithoutValidation("X-Title", title);
         }
     }
 }

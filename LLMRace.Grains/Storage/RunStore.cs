@@ -134,7 +134,8 @@ public sealed class RunStore(SqliteDatabase db)
             UPDATE runs SET status = @queued, error = NULL, finished_at = NULL,
               items_done = (SELECT COUNT(*) FROM run_items WHERE run_id = @runId AND status IN (@passed, @failed, @error))
             WHERE id = @runId;
-            """, new { runId, queued = RunStatus.Queued, passed = ItemStatus.Passed, failed = ItemStatus.Failed, error = ItemStatus.Error }, tx);
+            """,
+            new { runId, queued = RunStatus.Queued, passed = ItemStatus.Passed, failed = ItemStatus.Failed, error = ItemStatus.Error }, tx);
         await tx.CommitAsync();
         return reset;
     }

@@ -19,8 +19,13 @@ export function askForToken(wrong: boolean): Promise<string> {
   asking ??= new Promise<string>((resolve) => {
     const dialog = document.createElement("dialog");
     dialog.className = "token-dialog";
-    dialog.innerHTML = `<form method="dialog"><h2>Access token</h2><p></p><label class="field"><span class="field-label">LLMRACE_ACCESS_TOKEN</span><input name="token" type="password" autocomplete="off" required></label><button class="neon-button" type="submit">Enter</button></form>`;
-    dialog.querySelector("p")!.textContent = wrong ? "That token was not accepted. Try again." : "This LLMRace asks for its access token. It is kept for this browser session only.";
+    dialog.innerHTML = `<form method="dialog"><h2>Access token</h2><p></p>`
+      + `<label class="field"><span class="field-label">LLMRACE_ACCESS_TOKEN</span>`
+      + `<input name="token" type="password" autocomplete="off" required></label>`
+      + `<button class="neon-button" type="submit">Enter</button></form>`;
+    dialog.querySelector("p")!.textContent = wrong
+      ? "That token was not accepted. Try again."
+      : "This LLMRace asks for its access token. It is kept for this browser session only.";
     document.body.append(dialog);
     dialog.addEventListener("close", () => {
       const token = (dialog.querySelector("input") as HTMLInputElement).value.trim();

@@ -84,7 +84,11 @@ function connectionForm(connectionTypes: string[], rerender: () => void): HTMLEl
   preset.addEventListener("change", () => {
     const p = presets[Number(preset.value)];
     if (!p) return;
-    name.value = p.label; type.value = p.type; baseUrl.value = p.base_url; envVar.value = p.api_key_env_var ?? ""; note.textContent = p.note ?? "";
+    name.value = p.label;
+    type.value = p.type;
+    baseUrl.value = p.base_url;
+    envVar.value = p.api_key_env_var ?? "";
+    note.textContent = p.note ?? "";
   });
   const form = h("form", { class: "form", "aria-label": "Add a connection" },
     h("h3", {}, "Add a connection"),

@@ -116,7 +116,8 @@ function comparisonView(c: Comparison): HTMLElement {
             `${ms(car.e2e_p50_ms.current)} (${delta(car.e2e_p50_ms.delta_pct, "%")})`),
         h("td", {}, car.new_failures), h("td", {}, car.fixed), h("td", {}, car.flags.join("; ")))))),
     flagged.length ? h("ul", { class: "flips" }, flagged.map((i) => h("li", { class: i.change },
-        `${i.change.toUpperCase()}: ${i.test_name} · ${i.car_name} (${i.baseline_status ?? "—"} → ${i.status ?? "—"}), TTFT ${delta(i.ttft_ms_delta)}`))) : null);
+        `${i.change.toUpperCase()}: ${i.test_name} · ${i.car_name} `
+          + `(${i.baseline_status ?? "—"} → ${i.status ?? "—"}), TTFT ${delta(i.ttft_ms_delta)}`))) : null);
 }
 
 function scorecard(cars: CarScore[]): HTMLElement {
@@ -142,7 +143,8 @@ function itemsTable(run: Run, items: RunItem[]): HTMLElement {
     const details = h("details", { class: `item ${item.status}`, "data-item": item.id },
       h("summary", {},
         h("span", { class: `pill ${item.status}` }, item.status),
-            ` ${item.test_name} · ${item.car_name}${item.repeat_index ? ` #${item.repeat_index + 1}` : ""} · TTFT ${ms(item.metrics?.ttft_ms)} · E2E ${ms(item.metrics?.e2e_ms)}`),
+            ` ${item.test_name} · ${item.car_name}${item.repeat_index ? ` #${item.repeat_index + 1}` : ""}`
+              + ` · TTFT ${ms(item.metrics?.ttft_ms)} · E2E ${ms(item.metrics?.e2e_ms)}`),
       h("div", { class: "inspect" }, h("p", { class: "muted" }, "Loading…")));
     details.addEventListener("toggle", async () => {
       if (!details.open || details.dataset.loaded) return;
@@ -172,7 +174,8 @@ function inspectView(item: RunItem, prompt: Record<string, string | null>, event
           `${c.verdict.toUpperCase()} ${c.check}: ${c.reason}`))) : h("p", { class: "muted" }, "No checks."),
       item.checks?.criteria.length ? h("p", { class: "muted" }, `Judge criteria: ${item.checks.criteria.join(" · ")}`) : null,
       item.judge ? h("p", {}, item.judge.error ? h("span", { class: "error-text" },
-          `Judge error: ${item.judge.error}`) : `Judge: ${item.judge.score}/10 ${item.judge.verdict} — ${item.judge.rationale ?? ""}`) : null,
+          `Judge error: ${item.judge.error}`)
+        : `Judge: ${item.judge.score}/10 ${item.judge.verdict} — ${item.judge.rationale ?? ""}`) : null,
       h("h4", {}, "Metrics"),
       m ? h("dl", { class: "metrics" },
         ...([["TTFB", ms(m.ttfb_ms)], ["TTFT", ms(m.ttft_ms)], ["First text", ms(m.ttft_text_ms)], ["E2E", ms(m.e2e_ms)], ["TPOT",

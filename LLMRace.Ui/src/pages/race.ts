@@ -20,7 +20,9 @@ export async function racePage(root: HTMLElement, runId?: string): Promise<void>
   const [suites, cars] = await Promise.all([api.suites(), api.cars()]);
   if (!suites.length || !cars.length) {
     root.replaceChildren(h("section", { class: "panel" }, h("h2", {}, "Race"),
-      empty(!cars.length ? "No cars yet: add a connection and a car in the Garage first." : "No suites yet: write or import one in Suites first.",
+      empty(!cars.length
+        ? "No cars yet: add a connection and a car in the Garage first."
+        : "No suites yet: write or import one in Suites first.",
         h("a", { class: "neon-button", href: !cars.length ? "#/garage" : "#/suites" }, !cars.length ? "Open the Garage" : "Open Suites"))));
     return;
   }
@@ -78,7 +80,9 @@ async function watch(root: HTMLElement, runId: string): Promise<void> {
       save();
       if (e.type !== "item.delta") {
         const li = h("li", {},
-            `#${e.seq} ${e.type}${e.type === "item.first_token" ? ` ttft ${ms(e.data.ttft_ms as number)}` : e.type === "item.completed" ? ` ${e.data.status}` : e.type === "item.error" ? ` ${e.data.message}` : ""}`);
+            `#${e.seq} ${e.type}${e.type === "item.first_token" ? ` ttft ${ms(e.data.ttft_ms as number)}`
+              : e.type === "item.completed" ? ` ${e.data.status}`
+              : e.type === "item.error" ? ` ${e.data.message}` : ""}`);
         log.prepend(li);
         while (log.children.length > 200) log.lastElementChild?.remove();
       }
@@ -103,7 +107,8 @@ function render(board: HTMLElement, race: RaceState): void {
         h("div", { class: "lane-head" },
           h("span", { class: "car" }, lane.carName),
           h("span", { class: "gauges" },
-              `TTFT ${ms(lane.ttftMs)} · ${lane.tokensPerS ? lane.tokensPerS.toFixed(0) : "—"} tok/s · ✔${lane.passed} ✘${lane.failed} ⚠${lane.errors}${lane.retries ? ` ↻${lane.retries}` : ""}`)),
+              `TTFT ${ms(lane.ttftMs)} · ${lane.tokensPerS ? lane.tokensPerS.toFixed(0) : "—"} tok/s`
+                + ` · ✔${lane.passed} ✘${lane.failed} ⚠${lane.errors}${lane.retries ? ` ↻${lane.retries}` : ""}`)),
         h("div", { class: "track", role: "progressbar", "aria-label": `${lane.carName} progress`, "aria-valuemin": 0, "aria-valuemax": 100,
             "aria-valuenow": pct },
           h("div", { class: "fill", style: `width:${pct}%` }), h("div", { class: "car-sprite", style: `left:${pct}%` })),
