@@ -209,7 +209,8 @@ public sealed class GarageTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         }
 
         Assert.All(outcomes, o => Assert.True(
-            o.Delete is HttpStatusCode.NoContent or HttpStatusCode.Conflict && o.Car is HttpStatusCode.Created or HttpStatusCode.BadRequest or HttpStatusCode.Conflict,
+            o.Delete is HttpStatusCode.NoContent or HttpStatusCode.Conflict
+                && o.Car is HttpStatusCode.Created or HttpStatusCode.BadRequest or HttpStatusCode.Conflict,
             $"delete {(int)o.Delete}, car {(int)o.Car}"));
         // Never both: a car on a connection that is gone.
         Assert.DoesNotContain(outcomes, o => o.Delete == HttpStatusCode.NoContent && o.Car == HttpStatusCode.Created);

@@ -43,7 +43,8 @@ public sealed class HostileInputTests(ApiFixture fixture) : IClassFixture<ApiFix
             case 4: suite[$"unknown_{random.Next(100)}"] = 1; break;
             case 5: test["expected_constraints"] = $"regex:{"([{"[random.Next(3)]}{random.Next(10)}"; break;
             case 6: test["expected_constraints"] = "regex:^(a+)+$\nmax_words:many"; break;
-            case 7: test["tools_schema_json"] = random.Next(2) == 0 ? "[{\"type\":\"function\",\"function\":{\"name\":\"x y\"}}]" : "{not json"; break;
+            case 7: test["tools_schema_json"] = random.Next(2) == 0
+                ? "[{\"type\":\"function\",\"function\":{\"name\":\"x y\"}}]" : "{not json"; break;
             case 8:
                 var deep = new StringBuilder();
                 var depth = 40 + random.Next(200);
@@ -239,7 +240,8 @@ public sealed class HostileInputTests(ApiFixture fixture) : IClassFixture<ApiFix
         {
             JsonNode node = copy;
             var steps = field.Replace("[", ".[").Split('.');
-            for (var i = 0; i < steps.Length - 1; i++) node = steps[i].StartsWith('[') ? node[int.Parse(steps[i][1..^1])]! : node[steps[i]]!;
+            for (var i = 0; i < steps.Length - 1; i++) node = steps[i].StartsWith('[')
+                ? node[int.Parse(steps[i][1..^1])]! : node[steps[i]]!;
             var last = steps[^1];
             if (last.StartsWith('[')) node[int.Parse(last[1..^1])] = Marker;
             else if (field.EndsWith("tools_schema_json",

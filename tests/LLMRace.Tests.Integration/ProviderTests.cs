@@ -95,7 +95,8 @@ public sealed class ProviderTests(ApiFixture fixture) : IClassFixture<ApiFixture
         var (events, items) = await RaceAsync(suite, ids);
         JsonElement Item(string name) => items[$"{type}-{name}"];
         string Error(string name) => Item(name).GetProperty("error").GetString() ?? "";
-        List<StreamedEvent> Retries(string name) => [.. events.Where(e => e.Type == "item.retry" && e.ItemId == Item(name).GetProperty("id").GetString())];
+        List<StreamedEvent> Retries(string name) => [.. events.Where(e => e.Type == "item.retry"
+            && e.ItemId == Item(name).GetProperty("id").GetString())];
 
         Assert.Equal("passed", Item("ok").GetProperty("status").GetString());
         Assert.Equal("passed", Item("withkey").GetProperty("status").GetString());

@@ -279,7 +279,8 @@ public sealed class ResultTests(ApiFixture fixture) : IClassFixture<ApiFixture>
             }
             else if (c == '"') quoted = true;
             else if (c == ',') { row.Add(cell.ToString()); cell.Clear(); }
-            else if (c == '\r' && i + 1 < text.Length && text[i + 1] == '\n') { row.Add(cell.ToString()); cell.Clear(); rows.Add(row); row = []; i++; }
+            else if (c == '\r' && i + 1 < text.Length
+                && text[i + 1] == '\n') { row.Add(cell.ToString()); cell.Clear(); rows.Add(row); row = []; i++; }
             else cell.Append(c);
         }
         return rows;

@@ -66,7 +66,8 @@ public sealed class RunLifecycleTests(ApiFixture fixture) : IClassFixture<ApiFix
             _ => await _client.Http.PostAsync($"/api/runs/{run}/{command}", null),
         };
         var body = await response.Content.ReadAsStringAsync();
-        var newRun = command == "rerun" && response.StatusCode == HttpStatusCode.Created ? JsonDocument.Parse(body).RootElement.GetProperty("id").GetString() : null;
+        var newRun = command == "rerun" && response.StatusCode == HttpStatusCode.Created
+            ? JsonDocument.Parse(body).RootElement.GetProperty("id").GetString() : null;
         return (response.StatusCode, body, newRun);
     }
 

@@ -139,7 +139,8 @@ public sealed class SuiteTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         var events = await _client.ReadStreamAsync(run);
         var items = (await _client.GetAsync($"/api/runs/{run}/items")).EnumerateArray().ToList();
         JsonElement Item(string test,
-            string car) => items.Single(i => i.GetProperty("test_name").GetString() == test && i.GetProperty("car_name").GetString() == $"{type} {car}");
+            string car) => items.Single(i => i.GetProperty("test_name").GetString() == test
+                && i.GetProperty("car_name").GetString() == $"{type} {car}");
         List<JsonElement> Events(JsonElement item, string eventType) =>
             [.. events.Where(e => e.Type == eventType && e.ItemId == item.GetProperty("id").GetString()).Select(e => e.Data)];
 
