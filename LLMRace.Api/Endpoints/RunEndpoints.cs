@@ -4,7 +4,6 @@ using System.Text.Json.Nodes;
 using LLMRace.Api.Infrastructure;
 using LLMRace.Api.Live;
 using LLMRace.Grains.Contracts;
-using LLMRace.Grains.Checks;
 using LLMRace.Grains.Measurement;
 using LLMRace.Grains.Results;
 using LLMRace.Grains.Storage;
@@ -25,9 +24,6 @@ public sealed record RunView(
         r.CarIds.Split(',', StringSplitOptions.RemoveEmptyEntries), r.ItemsTotal, r.ItemsDone, r.Error, r.IsBaseline, r.Judging,
         r.CreatedAt, r.StartedAt, r.FinishedAt);
 }
-
-/// <summary>An item's check verdicts, and the free-text criteria the judge grades.</summary>
-public sealed record ItemChecks(IReadOnlyList<CheckResult> Checks, IReadOnlyList<string> Criteria);
 
 /// <summary>
 /// An item as raced. Its metrics, checks and grade are typed (and so are the UI's copies of them); its tool calls and

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using LLMRace.Grains.Checks;
+using LLMRace.Grains.Results;
 using LLMRace.Grains.Contracts;
 using LLMRace.Grains.Measurement;
 using LLMRace.Grains.Providers;
@@ -49,7 +50,7 @@ public sealed class ItemOutcome(RaceEngine engine, RunEventSink sink, RunItemRow
             : null;
         item.Error = error;
         item.MetricsJson = RaceJson.Serialize(metrics);
-        item.ChecksJson = RaceJson.Serialize(new { checks, criteria = parsed.Criteria });
+        item.ChecksJson = RaceJson.Serialize(new ItemChecks(checks, parsed.Criteria));
         item.ServerTimingsJson = serverTimings?.GetRawText();
         item.Retries = raced.Retries;
         item.FinishedAt = engine.Time.NowText();

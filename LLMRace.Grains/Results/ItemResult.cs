@@ -1,4 +1,3 @@
-using System.Text.Json;
 using LLMRace.Grains.Checks;
 using LLMRace.Grains.Contracts;
 using LLMRace.Grains.Measurement;
@@ -20,12 +19,7 @@ public sealed record ItemResult(RunItemRow Row, ItemMetrics? Metrics, IReadOnlyL
     public static ItemResult From(RunItemRow row)
     {
         var metrics = row.MetricsJson is null ? null : RaceJson.Deserialize<ItemMetrics>(row.MetricsJson);
-        IReadOnlyList<CheckResult> checks = [];
-        if (row.ChecksJson is not null)
-        {
-            using var doc = JsonDocument.Parse(row.ChecksJson);
-            if (doc.RootElement.TryGetProperty("checks", out var c)) checks = c.Deserialize<List<CheckResult>>(RaceJson.Options) ?? [];
-        }
+        var checks = (row.ChecksJson is null ? null : RaceJson.Deserialize<ItemChecks>(row.ChecksJson))?.Checks ?? [];
         var judge = row.JudgeJson is null ? null : RaceJson.Deserialize<JudgeGrade>(row.JudgeJson);
         return new ItemResult(row, metrics, checks, judge);
     }
