@@ -180,7 +180,8 @@ public static partial class ConnectionEndpoints
         double? totalTimeout = input.TotalTimeoutS is null ? (creating ? null : row.TotalTimeoutS) : errors.Range("total_timeout_s",
             input.TotalTimeoutS, 0, 1, 86400);
         var retries = errors.Range("max_retries", input.MaxRetries, creating ? 2 : row.MaxRetries, 0, 10);
-        var concurrency = errors.Range("max_concurrency", input.MaxConcurrency, creating ? 1 : row.MaxConcurrency, 1, 256);
+        var concurrency = errors.Range("max_concurrency", input.MaxConcurrency, creating ? 1 : row.MaxConcurrency, 1,
+            ConnectionLimiter.MaxLimit);
         if (errors.Any) return Problems.Invalid(errors.ByField);
 
         var moved = !creating && BaseUrlCredentials.Origin(row.BaseUrl) != BaseUrlCredentials.Origin(baseUrl!);

@@ -1,85 +1,51 @@
+using System.Threading.RateLimiting;
+
 namespace LLMRace.Grains.Engine;
 
 /// <summary>
 /// Each connection's max concurrency, held across all runs of this process (a local Ollama serves one request at a
-/// time, whichever run asks). One gate per connection id, whose limit is the one the latest request brought: a limit
-/// lowered mid-run lets no new request in until enough have finished, and a raised one lets more in at once.
-/// System.Threading.RateLimiting's limiters fix their permit count when made, so they could not follow an edit.
+/// time, whichever run asks): one System.Threading.RateLimiting concurrency limiter per connection id, waiters served
+/// oldest first.
 /// </summary>
-public sealed class ConnectionLimiter
+/// <remarks>
+/// A limiter's permit count is fixed when it is made, yet a connection's <c>max_concurrency</c> can be edited mid-run. So
+/// a request takes the share of the connection's permits that its limit gives, <see cref="Permits"/> / n at limit n, and
+/// holds it until it finishes: an edit applies as the requests admitted under the old limit finish, never letting more
+/// through than either limit allows.
+/// </remarks>
+public sealed class ConnectionLimiter : IDisposable
 {
-    private readonly Dictionary<string, Gate> _gates = [];
+    /// <summary>The highest <c>max_concurrency</c> a connection can have.</summary>
+    public const int MaxLimit = 256;
 
+    /// <summary>
+    /// With P ≥ n², shares of ⌊P / n⌋ let exactly n requests in at once, for every n up to <see cref="MaxLimit"/>.
+    /// </summary>
+    public const int Permits = MaxLimit * MaxLimit;
+
+    private readonly PartitionedRateLimiter<string> _limiter = PartitionedRateLimiter.Create<string, string>(connectionId =>
+        RateLimitPartition.GetConcurrencyLimiter(connectionId, _ => new ConcurrencyLimiterOptions
+        {
+            PermitLimit = Permits,
+            QueueLimit = int.MaxValue,
+            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+        }));
+
+    /// <summary>Waits for a place among the connection's <paramref name="maxConcurrency"/> requests in flight.</summary>
     public async Task<IDisposable> AcquireAsync(string connectionId, int maxConcurrency, CancellationToken ct)
     {
-        Gate gate;
-        TaskCompletionSource entered;
-        lock (_gates)
-        {
-            if (!_gates.TryGetValue(connectionId, out gate!)) _gates[connectionId] = gate = new Gate();
-            gate.Limit = Math.Max(1, maxConcurrency);
-            LetIn(gate); // a raised limit first lets in those already waiting
-            if (gate.Running < gate.Limit && gate.Waiting.Count == 0)
-            {
-                gate.Running++;
-                return new Release(this, gate);
-            }
-            entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            gate.Waiting.AddLast(entered);
-        }
-        using (ct.Register(() =>
-        {
-            lock (_gates)
-            {
-                if (gate.Waiting.Remove(entered)) entered.TrySetCanceled(ct);
-            }
-        }))
-        {
-            await entered.Task;
-        }
-        return new Release(this, gate);
+        var lease = await _limiter.AcquireAsync(connectionId, Share(maxConcurrency), ct);
+        if (lease.IsAcquired) return lease;
+        lease.Dispose();
+        throw new InvalidOperationException(
+            $"Too many requests are waiting for connection {connectionId}; try again when fewer runs use it");
     }
 
-    /// <summary>How many requests of the connection are in flight now.</summary>
-    public int Running(string connectionId)
-    {
-        lock (_gates) return _gates.TryGetValue(connectionId, out var gate) ? gate.Running : 0;
-    }
+    /// <summary>Whether no request of the connection is in flight or waiting.</summary>
+    public bool IsIdle(string connectionId) => _limiter.GetStatistics(connectionId) is not { } stats
+        || (stats.CurrentAvailablePermits == Permits && stats.CurrentQueuedCount == 0);
 
-    private void Leave(Gate gate)
-    {
-        lock (_gates)
-        {
-            gate.Running--;
-            LetIn(gate);
-        }
-    }
+    private static int Share(int maxConcurrency) => Permits / Math.Clamp(maxConcurrency, 1, MaxLimit);
 
-    /// <summary>Lets waiting requests in, oldest first, while the gate has room. Called under the lock.</summary>
-    private static void LetIn(Gate gate)
-    {
-        while (gate.Running < gate.Limit && gate.Waiting.First is { } next)
-        {
-            gate.Waiting.RemoveFirst();
-            gate.Running++;
-            next.Value.TrySetResult();
-        }
-    }
-
-    private sealed class Gate
-    {
-        public int Limit = 1;
-        public int Running;
-        public readonly LinkedList<TaskCompletionSource> Waiting = new();
-    }
-
-    private sealed class Release(ConnectionLimiter limiter, Gate gate) : IDisposable
-    {
-        private int _released;
-
-        public void Dispose()
-        {
-            if (Interlocked.Exchange(ref _released, 1) == 0) limiter.Leave(gate);
-        }
-    }
+    public void Dispose() => _limiter.Dispose();
 }
