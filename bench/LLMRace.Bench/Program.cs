@@ -285,7 +285,8 @@ if (growth.Count > 0) results["growth"] = growth;
 
 var widths = Enumerable.Range(0, 3).Select(c => table.Max(r => r[c].Length)).ToArray();
 foreach (var row in table) Console.WriteLine("| " + string.Join(" | ", row.Select((cell, c) => cell.PadRight(widths[c]))) + " |");
-var output = Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(Path.GetDirectoryName(Path.GetDirectoryName(AppContext.BaseDirectory.TrimEnd('/')))))!, "results.json");
+var benchFolder = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/')).Parent!.Parent!.Parent!.Parent!.FullName;
+var output = Path.Combine(benchFolder, "results.json");
 await File.WriteAllTextAsync(output, results.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
 Console.WriteLine($"\nfigures written to {output}");
 try { Directory.Delete(work, true); } catch (IOException) { }
@@ -325,7 +326,8 @@ async Task<(List<JsonElement> Items, TimeSpan Wall)> RaceAsync(string model, int
         while (await reader.ReadLineAsync() is { } line)
             if (line.StartsWith("event: run.")) { if (line != "event: run.started") break; }
     var wall = Stopwatch.GetElapsedTime(started);
-    var list = (await client.GetFromJsonAsync<JsonElement>($"/api/runs/{run}/items")).EnumerateArray().Where(i => i.GetProperty("status").GetString() == "passed").ToList();
+    var list = (await client.GetFromJsonAsync<JsonElement>($"/api/runs/{run}/items")).EnumerateArray()
+        .Where(i => i.GetProperty("status").GetString() == "passed").ToList();
     return (list, wall);
 }
 
@@ -351,8 +353,10 @@ static string[] Fill(string path, int runs, int events)
     c.Open();
     using var tx = c.BeginTransaction();
     var ids = new string[runs];
-    var metrics = "{\"ttft_ms\":40.1,\"e2e_ms\":320.5,\"tpot_ms\":6.2,\"decode_tokens_per_s\":161.3,\"itl_ms\":[5.9,6.1,6.3,6.0],\"output_tokens\":48,\"output_tokens_estimated\":false,\"content_chunks\":48}";
-    var snapshot = "{\"suite\":{\"id\":\"suite_scale\",\"name\":\"Scale\",\"category\":\"bench\",\"description\":\"\",\"tests\":[]},\"cars\":[],\"settings\":{\"concurrency\":1,\"repeats\":1}}";
+    var metrics = "{\"ttft_ms\":40.1,\"e2e_ms\":320.5,\"tpot_ms\":6.2,\"decode_tokens_per_s\":161.3,\"itl_ms\":[5.9,6.1,6.3,6.0],"
+        + "\"output_tokens\":48,\"output_tokens_estimated\":false,\"content_chunks\":48}";
+    var snapshot = "{\"suite\":{\"id\":\"suite_scale\",\"name\":\"Scale\",\"category\":\"bench\",\"description\":\"\",\"tests\":[]},"
+        + "\"cars\":[],\"settings\":{\"concurrency\":1,\"repeats\":1}}";
     using var run = c.CreateCommand();
     run.Transaction = tx;
     run.CommandText = "INSERT INTO runs (id, suite_id, suite_name, status, settings_json, snapshot_json, car_ids, items_total, " +
@@ -382,7 +386,14 @@ static string[] Fill(string path, int runs, int events)
         at.Value = DateTime.UtcNow.AddMinutes(-runs + r).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'");
         run.ExecuteNonQuery();
         rid.Value = ids[r];
-        for (var i = 0; i < 10; i++) { iid.Value = $"item_scale_{r:D6}_{i}"; ord.Value = i; tid.Value = $"test_{i}"; st.Value = (r + i) % 7 == 0 ? "failed" : "passed"; item.ExecuteNonQuery(); }
+        for (var i = 0; i < 10; i++)
+        {
+            iid.Value = $"item_scale_{r:D6}_{i}";
+            ord.Value = i;
+            tid.Value = $"test_{i}";
+            st.Value = (r + i) % 7 == 0 ? "failed" : "passed";
+            item.ExecuteNonQuery();
+        }
         erid.Value = ids[r];
         for (var s = 1; s <= perRun; s++) { seq.Value = s; ev.ExecuteNonQuery(); }
     }

@@ -26,7 +26,8 @@ public sealed class AccessTests : IDisposable
         wrong.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "not-the-token");
 
         var runs = await authorized.GetStringAsync("/api/runs");
-        var suiteId = System.Text.Json.JsonDocument.Parse(await authorized.GetStringAsync("/api/suites")).RootElement[0].GetProperty("id").GetString();
+        var suiteId = System.Text.Json.JsonDocument.Parse(await authorized.GetStringAsync("/api/suites")).RootElement[0]
+            .GetProperty("id").GetString();
         foreach (var path in new[] { "/api/health", "/api/runs", "/api/suites", "/api/connections", $"/api/suites/{suiteId}/export",
             "/api/runs/run_x/stream", "/openapi/v1.json", "/api/docs" })
         {
@@ -76,7 +77,8 @@ public sealed class AccessTests : IDisposable
         await using var api = await InProcessApi.StartAsync(_dataDir, new Dictionary<string,
             string> { ["LLMRACE_ALLOWED_HOSTS"] = "racer.lan" });
         using var http = new HttpClient { BaseAddress = api.ApiBase };
-        var connection = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync("/api/connections")).RootElement[0].GetProperty("id").GetString();
+        var connection = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync("/api/connections")).RootElement[0]
+            .GetProperty("id").GetString();
 
         async Task<HttpStatusCode> SendAsync(HttpMethod method, string path, string? host = null, string? origin = null)
         {
@@ -110,7 +112,8 @@ public sealed class AccessTests : IDisposable
             origin: "http://127.0.0.1:3000"));
         Assert.Equal(HttpStatusCode.OK, await SendAsync(HttpMethod.Post, $"/api/connections/{connection}/test",
             origin: api.ApiBase.GetLeftPart(UriPartial.Authority)));
-        Assert.NotNull(System.Text.Json.JsonDocument.Parse(await http.GetStringAsync($"/api/connections/{connection}")).RootElement.GetProperty("id").GetString());
+        Assert.NotNull(System.Text.Json.JsonDocument.Parse(await http.GetStringAsync($"/api/connections/{connection}")).RootElement
+            .GetProperty("id").GetString());
     }
 
     [Fact]

@@ -119,7 +119,8 @@ public sealed class BoundsTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         using var json = await _client.Http.GetAsync($"/api/runs/{run}/export?format=json");
         Assert.Equal(HttpStatusCode.OK, json.StatusCode);
         Assert.Contains("ring \u0001 the",
-            JsonDocument.Parse(await json.Content.ReadAsStringAsync()).RootElement.GetProperty("items")[0].GetProperty("output").GetString());
+            JsonDocument.Parse(await json.Content.ReadAsStringAsync()).RootElement.GetProperty("items")[0].GetProperty("output")
+                .GetString());
         using var csv = await _client.Http.GetAsync($"/api/runs/{run}/export?format=csv");
         Assert.Equal(HttpStatusCode.OK, csv.StatusCode);
     }

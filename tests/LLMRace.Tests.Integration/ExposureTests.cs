@@ -31,7 +31,8 @@ public sealed class ExposureTests : IDisposable
             ok.StatusCode);
         using (var refused = await http.GetAsync($"/api/runs?access_token={Token}&limit=1")) Assert.Equal(HttpStatusCode.Unauthorized,
             refused.StatusCode);
-        using (var missing = await http.GetAsync($"/api/runs/run_missing/stream?access_token={Token}")) Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        using (var missing = await http.GetAsync($"/api/runs/run_missing/stream?access_token={Token}"))
+            Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
 
         Assert.Contains("/api/runs/run_missing/stream", api.Output);
         Assert.DoesNotContain(Token, api.Output);
@@ -42,7 +43,8 @@ public sealed class ExposureTests : IDisposable
         using var request = new HttpRequestMessage(HttpMethod.Get, "/api/suites");
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         using var response = await http.SendAsync(request);
-        return System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement[0].GetProperty("id").GetString()!;
+        return System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement[0]
+            .GetProperty("id").GetString()!;
     }
 
     [Fact]

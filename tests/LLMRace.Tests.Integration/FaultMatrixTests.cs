@@ -71,7 +71,8 @@ public sealed class FaultMatrixTests(ApiFixture fixture) : IClassFixture<ApiFixt
             case "hang":
                 Assert.Equal("no first token within 2 s", error);       // the configured limit, per attempt
                 Assert.Single(retries);
-                var took = DateTime.Parse(item.GetProperty("finished_at").GetString()!) - DateTime.Parse(item.GetProperty("started_at").GetString()!);
+                var took = DateTime.Parse(item.GetProperty("finished_at").GetString()!)
+                    - DateTime.Parse(item.GetProperty("started_at").GetString()!);
                 Assert.True(took.TotalSeconds >= 4, $"two attempts of 2 s each took {took.TotalSeconds:0.0} s");
                 break;
             case "refused":

@@ -104,7 +104,8 @@ public sealed class HostileInputTests(ApiFixture fixture) : IClassFixture<ApiFix
     [MemberData(nameof(WriteEndpoints))]
     public async Task Malformed_bodies_to_every_write_endpoint_are_400s_that_change_nothing(string method, string path)
     {
-        var run = (await _client.GetAsync("/api/runs?limit=1")).EnumerateArray().Select(r => r.GetProperty("id").GetString()).FirstOrDefault() ?? "run_none";
+        var run = (await _client.GetAsync("/api/runs?limit=1")).EnumerateArray().Select(r => r.GetProperty("id").GetString())
+            .FirstOrDefault() ?? "run_none";
         path = path.Replace("{run}", run).Replace("{suite}", (await _client.GetAsync("/api/suites"))[0].GetProperty("id").GetString());
         var snapshot = await Snapshot();
         string[] bodies =

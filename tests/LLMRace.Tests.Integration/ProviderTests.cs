@@ -29,7 +29,8 @@ public sealed class ProviderTests(ApiFixture fixture) : IClassFixture<ApiFixture
             settings = new { concurrency = 8 } })).GetProperty("id").GetString()!;
         var events = await _client.ReadStreamAsync(run);
         Assert.Equal("run.completed", events[^1].Type);
-        var items = (await _client.GetAsync($"/api/runs/{run}/items")).EnumerateArray().ToDictionary(i => i.GetProperty("car_name").GetString()!);
+        var items = (await _client.GetAsync($"/api/runs/{run}/items")).EnumerateArray()
+            .ToDictionary(i => i.GetProperty("car_name").GetString()!);
         return (events, items);
     }
 

@@ -35,7 +35,8 @@ public sealed class RaceClient(HttpClient http)
     }
 
     public async Task<string> SimulatorConnectionAsync() =>
-        (await GetAsync("/api/connections")).EnumerateArray().First(c => c.GetProperty("type").GetString() == "SIMULATOR").GetProperty("id").GetString()!;
+        (await GetAsync("/api/connections")).EnumerateArray().First(c => c.GetProperty("type").GetString() == "SIMULATOR")
+            .GetProperty("id").GetString()!;
 
     public async Task<string> CarAsync(string name, string model)
     {

@@ -12,7 +12,8 @@ public sealed class RaceTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     [Fact]
     public async Task The_seeded_example_suite_races_both_cars_to_the_finish()
     {
-        var suite = (await _client.GetAsync("/api/suites")).EnumerateArray().Single(s => s.GetProperty("name").GetString() == "Arcade Warm-up");
+        var suite = (await _client.GetAsync("/api/suites")).EnumerateArray()
+            .Single(s => s.GetProperty("name").GetString() == "Arcade Warm-up");
         var cars = (await _client.GetAsync("/api/cars")).EnumerateArray().Select(c => c.GetProperty("id").GetString()!).ToArray();
         Assert.Contains("car_sprinter", cars);
         Assert.Contains("car_cruiser", cars);
@@ -98,7 +99,8 @@ public sealed class RaceTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         Assert.Equal("one two three four five", deltas);
 
         // Each chunk keeps its own read time, however the deltas were framed: the first is the TTFT, the gaps are the ITL samples.
-        var times = byItem[0].Where(e => e.Type == "item.delta").SelectMany(e => e.Data.GetProperty("t_ms").EnumerateArray().Select(t => t.GetDouble())).ToList();
+        var times = byItem[0].Where(e => e.Type == "item.delta")
+            .SelectMany(e => e.Data.GetProperty("t_ms").EnumerateArray().Select(t => t.GetDouble())).ToList();
         var itl = metrics.GetProperty("itl_ms").EnumerateArray().Select(t => t.GetDouble()).ToList();
         Assert.Equal(5, times.Count);
         Assert.Equal(metrics.GetProperty("ttft_ms").GetDouble(), times[0], 0.01);
@@ -280,7 +282,8 @@ public sealed class RaceTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     public async Task A_body_of_the_wrong_shape_is_a_400_naming_the_field()
     {
         using var response = await _client.Http.PostAsync("/api/connections",
-            new StringContent("""{"name":"x","type":"OLLAMA","base_url":"http://127.0.0.1:11434","timeout_s":"soon"}""", System.Text.Encoding.UTF8, "application/json"));
+            new StringContent("""{"name":"x","type":"OLLAMA","base_url":"http://127.0.0.1:11434","timeout_s":"soon"}""",
+                System.Text.Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Contains("$.timeout_s", problem.GetProperty("detail").GetString());

@@ -34,7 +34,8 @@ public sealed class ResultTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         {
             using var response = await _client.Http.GetAsync($"/api/runs?{query}");
             response.EnsureSuccessStatusCode();
-            var ids = (await response.Content.ReadFromJsonAsync<JsonElement>()).EnumerateArray().Select(r => r.GetProperty("id").GetString()!).ToList();
+            var ids = (await response.Content.ReadFromJsonAsync<JsonElement>()).EnumerateArray()
+                .Select(r => r.GetProperty("id").GetString()!).ToList();
             return (ids, int.Parse(response.Headers.GetValues("X-Total-Count").Single()));
         }
 

@@ -103,8 +103,12 @@ public sealed class SuiteTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     }
 
     private const string WeatherTools = """
-        [{"type":"function","function":{"name":"get_weather","description":"Current weather","parameters":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}},"mock":{"city":"Paris","temp_c":21}},
-         {"type":"function","function":{"name":"book_table","parameters":{"type":"object","properties":{"guests":{"type":"integer","minimum":100}},"required":["guests"]}},"mock":"booked"}]
+        [{"type":"function","function":{"name":"get_weather","description":"Current weather",
+            "parameters":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}},
+            "mock":{"city":"Paris","temp_c":21}},
+         {"type":"function","function":{"name":"book_table",
+            "parameters":{"type":"object","properties":{"guests":{"type":"integer","minimum":100}},"required":["guests"]}},
+            "mock":"booked"}]
         """;
 
     private async Task<string> ToolSuiteAsync(string name) => (await _client.PostAsync("/api/suites", new

@@ -68,7 +68,8 @@ public class AnthropicStreamParserTests
     [Fact]
     public async Task An_error_event_is_reported_with_its_type()
     {
-        var e = await Assert.ThrowsAsync<ProviderStreamException>(() => ParseAsync(Fixtures.Bytes("anthropic-messages-error-overloaded.sse")));
+        var e = await Assert.ThrowsAsync<ProviderStreamException>(
+            () => ParseAsync(Fixtures.Bytes("anthropic-messages-error-overloaded.sse")));
         Assert.Contains("overloaded_error: Overloaded", e.Message);
     }
 }

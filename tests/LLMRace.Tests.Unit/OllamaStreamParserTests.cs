@@ -57,13 +57,15 @@ public class OllamaStreamParserTests
     [Fact]
     public async Task An_error_line_mid_stream_is_reported()
     {
-        var e = await Assert.ThrowsAsync<ProviderStreamException>(() => ParseAsync(Fixtures.Bytes("ollama-generate-midstream-error.ndjson")));
+        var e = await Assert.ThrowsAsync<ProviderStreamException>(
+            () => ParseAsync(Fixtures.Bytes("ollama-generate-midstream-error.ndjson")));
         Assert.Contains("an error was encountered while running the model", e.Message);
     }
 
     [Fact]
     public void The_model_list_comes_from_api_tags() =>
-        Assert.NotEmpty(OllamaChatProvider.Instance.ParseModelList(System.Text.Encoding.UTF8.GetString(Fixtures.Bytes("ollama-tags.json"))));
+        Assert.NotEmpty(OllamaChatProvider.Instance.ParseModelList(
+            System.Text.Encoding.UTF8.GetString(Fixtures.Bytes("ollama-tags.json"))));
 
     [Theory]
     [InlineData("http://127.0.0.1:11434", "http://127.0.0.1:11434")]

@@ -107,7 +107,8 @@ public class OpenAiStreamParserTests
     [Fact]
     public async Task A_chunk_that_is_not_json_is_reported_with_its_first_bytes()
     {
-        var e = await Assert.ThrowsAsync<ProviderStreamException>(() => ParseAsync("data: {\"choices\":[{\"delta\":{\"content\":\"tru\n\n"u8.ToArray()));
+        var e = await Assert.ThrowsAsync<ProviderStreamException>(
+            () => ParseAsync("data: {\"choices\":[{\"delta\":{\"content\":\"tru\n\n"u8.ToArray()));
         Assert.Contains("not JSON", e.Message);
         Assert.Contains("{\"choices\"", e.Message);
     }

@@ -93,7 +93,8 @@ public sealed class RunEventSinkTests : IAsyncLifetime
         // Each thread's own events keep their order.
         foreach (var group in stored.GroupBy(e => e.ItemId))
         {
-            var texts = group.Select(e => JsonDocument.Parse(e.Json).RootElement.GetProperty("data").GetProperty("text").GetString()).ToList();
+            var texts = group.Select(e => JsonDocument.Parse(e.Json).RootElement.GetProperty("data").GetProperty("text").GetString())
+                .ToList();
             Assert.Equal(Enumerable.Range(0, 500).Select(i => $"{group.Key!.Replace("item_", "t")}-{i}"), texts);
         }
     }
