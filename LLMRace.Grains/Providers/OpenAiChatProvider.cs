@@ -169,7 +169,13 @@ public sealed class OpenAiChatProvider : IChatProvider
 
     private static void AddAuth(ProviderTarget target, HttpRequestMessage message)
     {
-        if (!string.IsNullOrEmpty(target.ApiKey)) message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", target.ApiKey);
+        if (!string.IsNullOrEmpty(target.ApiKey))
+        {
+            message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", target.ApiKey);
+            // Jan's local API server reads the key from X-API-Key; the original sends both to local OpenAI-compatible servers.
+            if (target.Type is ConnectionTypes.OpenAiCompat or ConnectionTypes.LlamaCppOpenAi)
+                message.Headers.TryAddWithoutValidation("X-API-Key", target.ApiKey);
+        }
         target.AddBasicCredentials(message);
         if (target.Type == ConnectionTypes.OpenRouter)
         {

@@ -83,6 +83,27 @@ public sealed class KeyCustodyTests(ApiFixture fixture) : IClassFixture<ApiFixtu
     }
 
     [Theory]
+    [InlineData("LLAMACPP_OPENAI", true)]
+    [InlineData("OPENAI_COMPAT", true)]
+    [InlineData("OPENAI", false)]
+    public async Task A_local_openai_compatible_server_gets_the_key_as_bearer_and_x_api_key_as_jan_reads_it(string type, bool both)
+    {
+        await using var jan = await HostileServer.StartAsync(HostileServer.ModelList);
+        var id = await ConnectionAsync(type, jan.Address);
+        var car = (await _client.PostAsync("/api/cars", new { name = "jan", connection_id = id, model = "m" })).GetProperty("id")
+            .GetString()!;
+        var suite = await _client.SuiteAsync("Jan", ("Ask", "hello", null));
+
+        await _client.PostAsync($"/api/connections/{id}/test", new { });
+        await _client.ReadStreamAsync(await _client.StartRunAsync(suite, car));
+
+        Assert.Contains(jan.Received, r => r.PathAndQuery.EndsWith("/models", StringComparison.Ordinal));
+        Assert.Contains(jan.Received, r => r.PathAndQuery.EndsWith("/chat/completions", StringComparison.Ordinal));
+        Assert.All(jan.Received, r => Assert.Equal($"Bearer {Key}", r.Headers.GetValueOrDefault("Authorization")));
+        Assert.All(jan.Received, r => Assert.Equal(both ? Key : null, r.Headers.GetValueOrDefault("X-API-Key")));
+    }
+
+    [Theory]
     [InlineData("ANTHROPIC", "x-api-key")]
     [InlineData("OPENAI", "Authorization")]
     [InlineData("OLLAMA", "Authorization")]
