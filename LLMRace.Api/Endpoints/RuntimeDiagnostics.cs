@@ -10,8 +10,8 @@ namespace LLMRace.Api.Endpoints;
 /// <summary>What discovery found, with the failure classified so a person can be told what to do.</summary>
 public sealed record Discovery(IReadOnlyList<string> Models, string? Error, DiscoveryFailure Failure, int? StatusCode, double LatencyMs);
 
-public enum DiscoveryFailure { None, Refused, Unauthorized, InvalidHost, Forbidden, NotFound, Redirect, Timeout, Tls, KeyUnreadable,
-    BadResponse, Other }
+public enum DiscoveryFailure { None, Refused, UnknownHost, Unauthorized, InvalidHost, Forbidden, NotFound, Redirect, Timeout, Tls,
+    KeyUnreadable, BadResponse, Other }
 
 /// <summary>Model discovery and Verify Runtime: auth source, discovery, and hints for the known failures.</summary>
 public static class RuntimeDiagnostics
@@ -70,6 +70,12 @@ public static class RuntimeDiagnostics
             return new Discovery([], $"connection refused: nothing is listening at {row.BaseUrl}", DiscoveryFailure.Refused, null,
                 Elapsed());
         }
+        catch (HttpRequestException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.HostNotFound
+            or SocketError.TryAgain or SocketError.NoData })
+        {
+            var host = Uri.TryCreate(row.BaseUrl, UriKind.Absolute, out var u) ? u.Host : row.BaseUrl;
+            return new Discovery([], $"the host name {host} does not resolve", DiscoveryFailure.UnknownHost, null, Elapsed());
+        }
         catch (HttpRequestException e)
         {
             return new Discovery([], $"cannot reach the server: {e.Message}", DiscoveryFailure.Other, null, Elapsed());
@@ -80,6 +86,12 @@ public static class RuntimeDiagnostics
                 DiscoveryFailure.BadResponse, null, Elapsed());
         }
     }
+
+    private const string DockerHost = "host.docker.internal";
+
+    private const string DockerDesktop = "Windows with Docker Desktop: after changing .env or the network, recreate the " +
+        "LLMRace container (docker compose up -d --force-recreate), and let the model server listen beyond 127.0.0.1 (Ollama: " +
+        "OLLAMA_HOST=0.0.0.0; Jan and LM Studio: serve on the local network).";
 
     public static IReadOnlyList<string> Hints(ConnectionRow row, Discovery discovery, string authSource, bool authPresent,
         RaceEngine engine)
@@ -92,12 +104,26 @@ public static class RuntimeDiagnostics
                 $"{string.Join(", ", envVars.Allowed.Order())}, or enter the key on this connection.");
         var uri = Uri.TryCreate(row.BaseUrl, UriKind.Absolute, out var u) ? u : null;
         var local = uri is not null && Infrastructure.LoopbackHost.Is(uri.Host);
+        var dockerHost = uri is not null && uri.Host.Equals(DockerHost, StringComparison.OrdinalIgnoreCase);
         switch (discovery.Failure)
         {
             case DiscoveryFailure.Refused:
                 hints.Add($"Nothing is listening at {row.BaseUrl}: start the model server, and check the host and port.");
                 if (local) hints.Add($"If LLMRace runs in a container, localhost is the container itself: use " +
-                    $"http://host.docker.internal:{uri!.Port} to reach a server on the host.");
+                    $"http://{DockerHost}:{uri!.Port} to reach a server on the host.");
+                if (dockerHost) hints.Add(DockerDesktop);
+                break;
+            case DiscoveryFailure.UnknownHost when dockerHost:
+                hints.Add($"{DockerHost} does not resolve here: it exists only inside a Docker container (Docker Desktop on " +
+                    $"Windows and macOS; on Linux, start the container with --add-host={DockerHost}:host-gateway). If LLMRace " +
+                    $"runs on the same machine as the model server, use http://127.0.0.1:{uri!.Port}.");
+                hints.Add(DockerDesktop);
+                break;
+            case DiscoveryFailure.UnknownHost:
+                hints.Add($"The host name {uri?.Host} does not resolve from where LLMRace runs: check its spelling. In a " +
+                    $"container, a server on the host is at http://{DockerHost}:{uri?.Port}; under WSL 2, a server on the " +
+                    "Windows side is at the Windows host's address (ip route show default), or at localhost with WSL's mirrored " +
+                    "networking.");
                 break;
             case DiscoveryFailure.Unauthorized:
                 hints.Add(authPresent
@@ -124,6 +150,7 @@ public static class RuntimeDiagnostics
             case DiscoveryFailure.Timeout:
                 hints.Add($"The server did not answer within {Math.Clamp(row.TimeoutS, 1, 30):0.#} s: it may be loading a model or " +
                     $"overloaded; try again, or raise timeout_s.");
+                if (dockerHost) hints.Add(DockerDesktop);
                 break;
             case DiscoveryFailure.Tls:
                 hints.Add("The TLS handshake failed: use http:// for a local server without TLS, or check the server's certificate.");

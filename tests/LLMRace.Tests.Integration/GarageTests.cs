@@ -69,6 +69,15 @@ public sealed class GarageTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         Assert.Equal("tls", tls.GetProperty("discovery").GetProperty("failure").GetString());
         Assert.Contains(tls.GetProperty("hints").EnumerateArray(), h => h.GetString()!.Contains("TLS"));
 
+        var unknownHost = await VerifyAsync(await ConnectionAsync("OLLAMA", "http://nosuchhost.invalid:11434"));
+        Assert.Equal("unknownhost", unknownHost.GetProperty("discovery").GetProperty("failure").GetString());
+        Assert.Contains(unknownHost.GetProperty("hints").EnumerateArray(), h => h.GetString()!.Contains("nosuchhost.invalid does not " +
+            "resolve") && h.GetString()!.Contains("WSL 2") && h.GetString()!.Contains("http://host.docker.internal:11434"));
+
+        // The Docker host name outside a container (this test machine): where it does resolve, nothing listens on it here.
+        var dockerHost = await VerifyAsync(await ConnectionAsync("OLLAMA", "http://host.docker.internal:11434"));
+        Assert.Contains(dockerHost.GetProperty("hints").EnumerateArray(), h => h.GetString()!.StartsWith("Windows with Docker Desktop"));
+
         static string? Snake(string? s) => s == "invalidhost" ? "invalid_host" : s;
     }
 

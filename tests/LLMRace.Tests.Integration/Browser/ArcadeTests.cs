@@ -29,6 +29,11 @@ public sealed class ArcadeTests(BrowserApp fixture)
 
         // Garage: a Simulator connection from the preset, Test shows ONLINE.
         await page.GotoAsync("/#/garage");
+        // A local server's preset points at this machine and says where the host is from a container.
+        await page.SelectOptionAsync("select[name=preset]", new SelectOptionValue { Label = "Ollama" });
+        await Assertions.Expect(page.Locator("input[name=base_url]")).ToHaveValueAsync("http://127.0.0.1:11434");
+        await Assertions.Expect(page.GetByText("If LLMRace runs in a container, use http://host.docker.internal:11434."))
+            .ToBeVisibleAsync();
         await page.SelectOptionAsync("select[name=preset]", new SelectOptionValue { Label = "LLMRace Simulator" });
         await page.FillAsync("input[name=name]", "Track sim");
         await page.FillAsync("input[name=base_url]", sim);
