@@ -7,10 +7,25 @@ import { apply, newRace, progress, restore, snapshot, winner, type RaceState } f
 
 let hub: HubConnection | null = null;
 let subscription: ISubscription<RaceEvent> | null = null;
+/** What the watched race does when the hub is back after a drop: join its stream again from the last seq seen. */
+let onReconnected: (() => void) | null = null;
+let onReconnecting: (() => void) | null = null;
 
 export function stopWatching(): void {
   subscription?.dispose();
   subscription = null;
+  onReconnected = onReconnecting = null;
+}
+
+/** One hub for the tab. It retries a dropped connection for as long as the page is open (backing off to 10 s). */
+function raceHub(): HubConnection {
+  if (hub) return hub;
+  hub = new HubConnectionBuilder().withUrl("/hubs/race", { accessTokenFactory: () => getToken() ?? "" })
+    .withAutomaticReconnect({ nextRetryDelayInMilliseconds: (retry) => Math.min(10_000, 250 * 2 ** retry.previousRetryCount) })
+    .configureLogging(LogLevel.Warning).build();
+  hub.onreconnecting(() => onReconnecting?.());
+  hub.onreconnected(() => onReconnected?.());
+  return hub;
 }
 
 /** Race: pick a suite, cars and settings; then watch the lanes live. A reload rebuilds the race from its log. */
@@ -64,34 +79,45 @@ async function watch(root: HTMLElement, runId: string): Promise<void> {
   window.addEventListener("pagehide", () => sessionStorage.setItem(key, snapshot(race)), { once: true });
   const board = h("div", { class: "race", "data-testid": "race" });
   const log = h("ol", { class: "events", "aria-live": "polite" });
+  const link = h("p", { class: "link-status", role: "status", "data-testid": "link-status" });
   const cancel = h("button", { type: "button", class: "link danger", onclick: () => void api.cancelRun(runId) }, "Cancel run");
   root.replaceChildren(h("section", { class: "panel" },
     h("div", { class: "panel-head" }, h("h2", {}, `Race — ${run.suite_name}`),
       h("div", { class: "actions" }, cancel, h("a", { class: "neon-button small", href: `#/history/${runId}` }, "Inspect"))),
-    board, h("h3", {}, "Events"), log));
+    link, board, h("h3", {}, "Events"), log));
   render(board, race);
 
-  if (!hub) hub = new HubConnectionBuilder().withUrl("/hubs/race",
-      { accessTokenFactory: () => getToken() ?? "" }).withAutomaticReconnect().configureLogging(LogLevel.Warning).build();
+  const hub = raceHub();
   if (hub.state === "Disconnected") await hub.start();
-  subscription = hub.stream<RaceEvent>("Join", runId, race.lastSeq).subscribe({
-    next: (e) => {
-      if (e.run_id !== race.runId || !apply(race, e)) return;
-      save();
-      if (e.type !== "item.delta") {
-        const li = h("li", {},
-            `#${e.seq} ${e.type}${e.type === "item.first_token" ? ` ttft ${ms(e.data.ttft_ms as number)}`
-              : e.type === "item.completed" ? ` ${e.data.status}`
-              : e.type === "item.error" ? ` ${e.data.message}` : ""}`);
-        log.prepend(li);
-        while (log.children.length > 200) log.lastElementChild?.remove();
-      }
-      render(board, race);
-      if (!["queued", "running"].includes(race.status)) cancel.remove();
-    },
-    error: (err) => log.prepend(h("li", { class: "error-text" }, `stream error: ${err}`)),
-    complete: () => log.prepend(h("li", {}, "finish line")),
-  });
+  const join = () => {
+    subscription?.dispose();
+    subscription = hub.stream<RaceEvent>("Join", runId, race.lastSeq).subscribe({
+      next: (e) => {
+        if (e.run_id !== race.runId || !apply(race, e)) return;
+        save();
+        if (e.type !== "item.delta") {
+          const li = h("li", {},
+              `#${e.seq} ${e.type}${e.type === "item.first_token" ? ` ttft ${ms(e.data.ttft_ms as number)}`
+                : e.type === "item.completed" ? ` ${e.data.status}`
+                : e.type === "item.error" ? ` ${e.data.message}` : ""}`);
+          log.prepend(li);
+          while (log.children.length > 200) log.lastElementChild?.remove();
+        }
+        render(board, race);
+        if (!["queued", "running"].includes(race.status)) cancel.remove();
+      },
+      // A dropped connection ends the stream with an error too: the hub reconnects, and the race joins again.
+      error: (err) => { if (hub.state === "Connected") log.prepend(h("li", { class: "error-text" }, `stream error: ${err}`)); },
+      complete: () => log.prepend(h("li", {}, "finish line")),
+    });
+  };
+  onReconnecting = () => { link.textContent = "Connection lost: reconnecting…"; link.className = "link-status bad"; };
+  onReconnected = () => {
+    link.textContent = `Reconnected: rejoined from event #${race.lastSeq}.`;
+    link.className = "link-status";
+    join();
+  };
+  join();
 }
 
 function render(board: HTMLElement, race: RaceState): void {

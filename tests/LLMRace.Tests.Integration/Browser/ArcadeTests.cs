@@ -145,6 +145,34 @@ public sealed class ArcadeTests(BrowserApp fixture)
         await Shot(page, "06-comparison");
     }
 
+    [Fact]
+    public async Task The_live_race_survives_a_network_drop_and_rejoins_from_the_last_event_it_saw()
+    {
+        var client = new RaceClient(fixture.App.Api);
+        var words = string.Join(' ', Enumerable.Range(1, 50).Select(i => $"leg{i}"));
+        var suite = await client.SuiteAsync("Dropped line", [.. Enumerable.Range(1, 4).Select(i => ($"Leg {i}", words, (string?)null))]);
+        var car = await client.CarAsync("Steady", "echo?ttft_ms=10&itl_ms=20");
+        var runId = await client.StartRunAsync(suite, car);
+        var page = await OpenAsync();
+        await page.GotoAsync($"/#/race/{runId}");
+        await Assertions.Expect(page.Locator(".lane[data-car=Steady] .stream")).Not.ToBeEmptyAsync();
+
+        // A real drop: the kernel kills every TCP connection to the Api, the browser's hub connection among them.
+        var (code, output) = await Repo.RunAsync("ss", $"-K dport = {fixture.App.ApiBase.Port}", Repo.Root);
+        Assert.True(code == 0, output);
+        await Assertions.Expect(page.Locator("[data-testid=link-status]")).ToContainTextAsync("Connection lost");
+        await Assertions.Expect(page.Locator("[data-testid=link-status]")).ToContainTextAsync("Reconnected: rejoined from event #");
+        await Assertions.Expect(page.Locator("[data-testid=race-status]")).ToHaveTextAsync("FINISH");
+        await Shot(page, "07-race-after-a-drop");
+
+        // Nothing lost, nothing twice: the lane holds every item, and the log shows each event but the deltas once.
+        await Assertions.Expect(page.Locator(".lane[data-car=Steady] .track")).ToHaveAttributeAsync("aria-valuenow", "100");
+        await Assertions.Expect(page.Locator(".lane[data-car=Steady] .gauges")).ToContainTextAsync("✔4");
+        var shown = Seqs(await page.Locator(".events li").AllInnerTextsAsync());
+        var stored = (await client.ReadStreamAsync(runId)).Where(e => e.Type != "item.delta").Select(e => e.Seq).ToList();
+        Assert.Equal(stored, shown.Order().ToList());
+    }
+
     private static List<long> Seqs(IEnumerable<string> lines) =>
         [.. lines.Select(l => Regex.Match(l, @"^#(\d+) ")).Where(m => m.Success).Select(m => long.Parse(m.Groups[1].Value))];
 
