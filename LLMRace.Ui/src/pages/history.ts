@@ -8,9 +8,10 @@ export async function historyPage(root: HTMLElement, runId?: string): Promise<vo
   if (runId) return runPage(root, runId);
   const params = new URLSearchParams(location.hash.split("?")[1] ?? "");
   const [suites, runs] = await Promise.all([api.suites(), api.runs(params.toString() ? `&${params}` : "")]);
-  const suite = h("select", { name: "suite_id" }, h("option", { value: "" }, "All suites"), suites.map((s) => h("option", { value: s.id,
-      selected: params.get("suite_id") === s.id }, s.name)));
-  const state = h("select", { name: "status" }, ["", "completed", "running", "failed", "cancelled", "interrupted"].map((s) => h("option",
+  const suite = h("select", { name: "suite_id", "aria-label": "Filter by suite" }, h("option", { value: "" }, "All suites"),
+      suites.map((s) => h("option", { value: s.id, selected: params.get("suite_id") === s.id }, s.name)));
+  const statuses = ["", "completed", "running", "failed", "cancelled", "interrupted"];
+  const state = h("select", { name: "status", "aria-label": "Filter by status" }, statuses.map((s) => h("option",
       { value: s, selected: params.get("status") === s }, s || "Any status")));
   const filter = () => {
     const q = new URLSearchParams();
@@ -45,8 +46,8 @@ async function runPage(root: HTMLElement, runId: string): Promise<void> {
   const [run, items, score, cars] = await Promise.all([api.run(runId), api.items(runId), api.scorecard(runId), api.cars()]);
   const message = h("div", { "aria-live": "polite" });
   const comparison = h("div", {});
-  const judgeCar = h("select", { name: "judge_car" }, cars.map((c) => h("option", { value: c.id }, c.name)));
-  const rubric = h("input", { name: "rubric", placeholder: "optional rubric" });
+  const judgeCar = h("select", { name: "judge_car", "aria-label": "Judge car" }, cars.map((c) => h("option", { value: c.id }, c.name)));
+  const rubric = h("input", { name: "rubric", "aria-label": "Judge rubric", placeholder: "optional rubric" });
   const refresh = () => void runPage(root, runId);
 
   root.replaceChildren(

@@ -34,7 +34,8 @@ export async function suitesPage(root: HTMLElement, selectedId?: string): Promis
 
   const editor = new EditorView({
     doc: source,
-    extensions: [basicSetup, json(), syntaxHighlighting(neon), lintGutter(), linter(localLint), EditorView.lineWrapping],
+    extensions: [basicSetup, json(), syntaxHighlighting(neon), lintGutter(), linter(localLint), EditorView.lineWrapping,
+      EditorView.contentAttributes.of({ "aria-label": "Suite JSON" })],
   });
   editor.dom.classList.add("editor");
   editor.dom.setAttribute("data-testid", "suite-editor");
