@@ -128,7 +128,7 @@ public static partial class ConnectionEndpoints
             return TypedResults.Ok(new VerifyResult(row.Id, row.Type, row.BaseUrl, source, present,
                 new DiscoveryView(
                     discovery.Error is null ? "ok" : "failed", discovery.Models, discovery.Error,
-                    discovery.Failure == DiscoveryFailure.None ? null : discovery.Failure.ToString().ToLowerInvariant(),
+                    discovery.Failure == ProviderFailure.None ? null : discovery.Failure.ToString().ToLowerInvariant(),
                         discovery.StatusCode, discovery.LatencyMs),
                 RuntimeDiagnostics.Hints(row, discovery, source, present, engine)));
         });

@@ -16,7 +16,8 @@ public sealed record ItemDetail(RunItemView Item, PromptView Prompt, IEnumerable
 
 public sealed record PromptView(string? SystemPrompt, string? UserPrompt, string? ExpectedConstraints, string? ToolsSchemaJson);
 
-public sealed record RunScorecard(string RunId, string SuiteName, string Status, IReadOnlyList<CarScore> Cars);
+/// <summary>How each car did, and the winner of a completed race (none while it runs, or when no car finished an item).</summary>
+public sealed record RunScorecard(string RunId, string SuiteName, string Status, IReadOnlyList<CarScore> Cars, RaceWinner? Winner);
 
 public sealed record BaselineMarked(string Id, string SuiteId, bool IsBaseline);
 
@@ -70,7 +71,8 @@ public static class ResultEndpoints
         {
             if (await store.GetAsync(id) is not { } run) return Problems.NotFound("run", id);
             var items = (await store.GetItemsAsync(id)).Select(ItemResult.From).ToList();
-            return TypedResults.Ok(new RunScorecard(run.Id, run.SuiteName, run.Status, Scorecards.For(items)));
+            return TypedResults.Ok(new RunScorecard(run.Id, run.SuiteName, run.Status, Scorecards.For(items),
+                run.Status == RunStatus.Completed ? RaceWinners.Of(items) : null));
         });
 
         runs.MapPost("/{id}/baseline", async Task<Results<Ok<BaselineMarked>, ProblemHttpResult>> (string id, RunStore store) =>

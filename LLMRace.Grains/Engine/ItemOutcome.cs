@@ -10,8 +10,9 @@ using LLMRace.Grains.Telemetry;
 namespace LLMRace.Grains.Engine;
 
 /// <summary>What an item streamed over its turns, and what it cost to get there.</summary>
+/// <param name="Hint">For an error, what to fix in plain words (Verify Runtime's first hint for it).</param>
 public sealed record RacedItem(IReadOnlyList<RaceTurn> Turns, IReadOnlyList<ToolCall> Calls, IReadOnlyList<ToolResult> Results, int Retries,
-    long QueueWaitTicks);
+    long QueueWaitTicks, string? Hint = null);
 
 /// <summary>
 /// The end of an item: its metrics over its turns, its checks (within the checks' budget), the stored row, the
@@ -37,7 +38,7 @@ public sealed class ItemOutcome(RaceEngine engine, RunEventSink sink, RunItemRow
         }
         else if (status == ItemStatus.Error)
         {
-            sink.Emit(EventTypes.ItemError, item.Id, new { message = error, retries = raced.Retries });
+            sink.Emit(EventTypes.ItemError, item.Id, new { message = error, hint = raced.Hint, retries = raced.Retries });
         }
 
         var serverTimings = turns.Select(t => t.ServerTimings).LastOrDefault(t => t is not null);

@@ -26,6 +26,7 @@ public sealed class ItemRunner(
     private readonly ToolLoop _tools = new(sink, item.Id, prepared.Tools, prepared.Snapshot.MaxToolTurns);
     private int _retries;
     private long _queueWait;
+    private bool _keyPresent;
     private long _outputChars;
 
     private RaceTurn Current => _turns[^1];
@@ -52,6 +53,7 @@ public sealed class ItemRunner(
         });
 
         string? error = null;
+        string? hint = null;
         var status = ItemStatus.Error;
         using var total = CancellationTokenSource.CreateLinkedTokenSource(runCancel);
         total.CancelAfter(car.Connection.TotalTimeout);
@@ -71,6 +73,7 @@ public sealed class ItemRunner(
         catch (Exception e)
         {
             error = Describe(e);
+            hint = Hint(e);
             logger.LogInformation("Run {RunId} item {ItemId} ({Car}) failed: {Error}", runId, item.Id, car.Name, error);
         }
         // With inline socket completions (see AppHost.cs) the stream's last read may have resumed us on the socket
@@ -78,7 +81,7 @@ public sealed class ItemRunner(
         await Task.Yield();
 
         return await new ItemOutcome(engine, sink, item, prepared, car)
-            .StoreAsync(new RacedItem(_turns, _tools.Calls, _tools.Results, _retries, _queueWait), status, error, activity);
+            .StoreAsync(new RacedItem(_turns, _tools.Calls, _tools.Results, _retries, _queueWait, hint), status, error, activity);
     }
 
     /// <summary>One request, or, for a test with tools, one per turn until the model stops calling them.</summary>
@@ -86,6 +89,7 @@ public sealed class ItemRunner(
     {
         var provider = engine.ConnectionTypes.ProviderFor(car.Connection.Type);
         var target = await engine.TargetOfAsync(car.Connection);
+        _keyPresent = !string.IsNullOrEmpty(target.ApiKey) || !string.IsNullOrEmpty(target.BasicCredentials);
 
         var queued = Stopwatch.GetTimestamp();
         using var slot = await engine.Limiter.AcquireAsync(car.Connection.Id, car.Connection.MaxConcurrency, ct);
@@ -181,6 +185,16 @@ public sealed class ItemRunner(
             delay_ms = Math.Round(delay.TotalMilliseconds, 3),
             reason = reason is null ? "unknown" : Describe(reason),
         });
+    }
+
+    /// <summary>What to fix, as Verify Runtime would say it; none where the error already says all there is.</summary>
+    private string? Hint(Exception e)
+    {
+        var failure = ProviderAdvice.Classify(e);
+        if (failure is ProviderFailure.BadResponse or ProviderFailure.Other) return null;
+        var connection = car.Connection;
+        return ProviderAdvice.Hints(failure, new ConnectionFacts(connection.Type, connection.BaseUrl, connection.TimeoutS, _keyPresent,
+            null, engine.ConnectionTypes.Find(connection.Type)?.BaseUrlAdvice ?? "")).FirstOrDefault();
     }
 
     private static string Describe(Exception e) => e switch

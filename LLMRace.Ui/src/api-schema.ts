@@ -1693,6 +1693,17 @@ export interface components {
             expected_constraints: null | string;
             tools_schema_json: null | string;
         };
+        RaceWinner: {
+            car_id: string;
+            car_name: string;
+            /** Format: int32 */
+            checks_passed: number;
+            /** Format: int32 */
+            checks: number;
+            /** Format: double */
+            median_e2e_ms: null | number;
+            reason: string;
+        };
         RunCancelling: {
             id: string;
             status: string;
@@ -1752,6 +1763,7 @@ export interface components {
             suite_name: string;
             status: string;
             cars: components["schemas"]["CarScore"][];
+            winner: null | components["schemas"]["RaceWinner"];
         };
         RunSettings: {
             /**

@@ -19,6 +19,7 @@ export type Suite = Schemas["SuiteView"];
 export type Run = Schemas["RunView"];
 export type Distribution = Schemas["Distribution"];
 export type CarScore = Schemas["CarScore"];
+export type RaceWinner = Schemas["RaceWinner"];
 export type MetricDelta = Schemas["MetricDelta"];
 export type Comparison = Schemas["Comparison"];
 export type CompareSeries = Schemas["CompareSeries"];

@@ -11,12 +11,14 @@ export interface Lane {
   text: string;
   ttftMs: number | null;
   tokensPerS: number | null;
-  e2eTotalMs: number;
   passed: number;
   failed: number;
   errors: number;
   retries: number;
+  /** The last error in plain words: what to fix when the Api knows (the hint), else the error itself. */
   lastError: string | null;
+  /** The last error as it happened (shown on hover and in Inspect). */
+  lastErrorDetail: string | null;
 }
 
 export interface RaceState {
@@ -47,7 +49,7 @@ export function apply(state: RaceState, e: RaceEvent): boolean {
         if (state.lanes.has(car.id)) continue; // a resumed run starts again: its lanes keep what they had
         state.lanes.set(car.id, {
           carId: car.id, carName: car.name, done: 0, total: perCar, currentTest: "", text: "", ttftMs: null, tokensPerS: null,
-          e2eTotalMs: 0, passed: 0, failed: 0, errors: 0, retries: 0, lastError: null,
+          passed: 0, failed: 0, errors: 0, retries: 0, lastError: null, lastErrorDetail: null,
         });
       }
       break;
@@ -75,16 +77,18 @@ export function apply(state: RaceState, e: RaceEvent): boolean {
     }
     case "item.error": {
       const lane = laneOf(state, e);
-      if (lane) lane.lastError = d.message as string;
+      if (lane) {
+        lane.lastError = (d.hint as string | null | undefined) ?? (d.message as string);
+        lane.lastErrorDetail = d.message as string;
+      }
       break;
     }
     case "item.completed": {
       const lane = laneOf(state, e);
       if (lane) {
         lane.done++;
-        const metrics = d.metrics as { decode_tokens_per_s: number | null; e2e_ms: number | null } | null;
+        const metrics = d.metrics as { decode_tokens_per_s: number | null } | null;
         lane.tokensPerS = metrics?.decode_tokens_per_s ?? lane.tokensPerS;
-        lane.e2eTotalMs += metrics?.e2e_ms ?? 0;
         if (d.status === "passed") lane.passed++;
         else if (d.status === "failed") lane.failed++;
         else if (d.status === "error") lane.errors++;
@@ -103,12 +107,6 @@ export function apply(state: RaceState, e: RaceEvent): boolean {
 function laneOf(state: RaceState, e: RaceEvent): Lane | undefined {
   const car = e.item_id ? state.itemCar.get(e.item_id) : undefined;
   return car ? state.lanes.get(car) : undefined;
-}
-
-/** The winner at the finish: most passes, then fewest errors, then the least total time. */
-export function winner(state: RaceState): Lane | null {
-  if (state.status !== "completed" || state.lanes.size === 0) return null;
-  return [...state.lanes.values()].sort((a, b) => b.passed - a.passed || a.errors - b.errors || a.e2eTotalMs - b.e2eTotalMs)[0];
 }
 
 export function progress(lane: Lane): number {

@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
 import type { RaceEvent } from "../src/api";
-import { apply, newRace, progress, restore, snapshot, winner } from "../src/race";
+import { apply, newRace, progress, restore, snapshot } from "../src/race";
 
 let seq = 0;
 const ev = (type: string, data: Record<string, unknown>, item_id: string | null = null): RaceEvent =>
   ({ run_id: "r", seq: ++seq, ts: "", type, item_id, data });
 
 describe("race state", () => {
-  it("builds lanes from events and names the winner at the finish", () => {
+  it("builds lanes from events up to the finish", () => {
     seq = 0;
     const state = newRace("r");
     const events = [
@@ -32,7 +32,17 @@ describe("race state", () => {
     expect(progress(alpha)).toBe(100);
     expect(state.lanes.get("b")!.retries).toBe(1);
     expect(state.lanes.get("b")!.lastError).toBe("HTTP 500");
-    expect(winner(state)!.carName).toBe("Alpha");
+    expect(state.status).toBe("completed");
+  });
+
+  it("shows an error in plain words when the Api gives a hint, keeping the error itself as the detail", () => {
+    seq = 0;
+    const state = newRace("r");
+    apply(state, ev("run.started", { items_total: 1, cars: [{ id: "a", name: "A" }] }));
+    apply(state, ev("item.started", { car_id: "a", test_name: "t" }, "i"));
+    apply(state, ev("item.error", { message: "HTTP 401: {\"error\":\"bad key\"}", hint: "Re-save the key." }, "i"));
+    expect(state.lanes.get("a")!.lastError).toBe("Re-save the key.");
+    expect(state.lanes.get("a")!.lastErrorDetail).toBe("HTTP 401: {\"error\":\"bad key\"}");
   });
 
   it("ignores an event it has already seen, so a replay after a reconnect counts nothing twice", () => {
@@ -46,10 +56,6 @@ describe("race state", () => {
     expect(apply(state, done)).toBe(false);
   });
 
-  it("has no winner before the finish", () => {
-    const state = newRace("r");
-    expect(winner(state)).toBeNull();
-  });
 });
 
 describe("resuming after a reload", () => {

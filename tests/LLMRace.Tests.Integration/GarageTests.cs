@@ -81,6 +81,28 @@ public sealed class GarageTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         static string? Snake(string? s) => s == "invalidhost" ? "invalid_host" : s;
     }
 
+    [Theory]
+    [InlineData("http://localhost:9", "Nothing is listening at")]
+    [InlineData("/fault/require_key", "The server wants an API key (401)")]
+    [InlineData("/fault/bad_host", "Trusted Hosts")]
+    [InlineData("http://nosuchhost.invalid:11434", "does not resolve")]
+    public async Task A_races_error_comes_with_the_hint_verify_runtime_gives_for_it(string where, string hint)
+    {
+        var id = await ConnectionAsync("OPENAI_COMPAT", where.StartsWith('/') ? Sim(where) : where);
+        using (var noRetries = await _client.Http.PutAsJsonAsync($"/api/connections/{id}", new { name = "garage", type = "OPENAI_COMPAT",
+            base_url = where.StartsWith('/') ? Sim(where) : where, max_retries = 0 })) noRetries.EnsureSuccessStatusCode();
+        var car = (await _client.PostAsync("/api/cars", new { name = $"hinted {where}", connection_id = id, model = "echo" }))
+            .GetProperty("id").GetString()!;
+        var suite = await _client.SuiteAsync("Hinted", ("Ask", "hello", null));
+
+        var error = (await _client.ReadStreamAsync(await _client.StartRunAsync(suite, car))).Single(e => e.Type == "item.error");
+        var verify = await VerifyAsync(id);
+
+        Assert.Contains(hint, error.Data.GetProperty("hint").GetString());
+        Assert.Equal(verify.GetProperty("hints")[0].GetString(), error.Data.GetProperty("hint").GetString());
+        Assert.NotEqual(error.Data.GetProperty("hint").GetString(), error.Data.GetProperty("message").GetString());
+    }
+
     [Fact]
     public async Task An_env_var_key_is_read_at_call_time_and_reported_as_such()
     {

@@ -20,6 +20,39 @@ public sealed class ResultTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     }
 
     [Fact]
+    public async Task The_winner_passed_the_most_checks_then_had_the_lowest_median_e2e_and_a_race_nobody_finished_has_none()
+    {
+        var suite = await _client.SuiteAsync("Podium", ("Say", "alpha beta gamma", "contains:gamma"),
+            ("Short", "one two three four", "max_words:3"));
+        var fast = await _client.CarAsync("Podium fast", "echo?ttft_ms=2&itl_ms=1");
+        var slow = await _client.CarAsync("Podium slow", "echo?ttft_ms=40&itl_ms=25");
+        var quiet = await _client.CarAsync("Podium quiet", "instant?tokens=8"); // neither says gamma nor stays short
+        var deadConnection = (await _client.PostAsync("/api/connections", new { name = "Podium nowhere", type = "OPENAI_COMPAT",
+            base_url = "http://127.0.0.1:9", max_retries = 0 })).GetProperty("id").GetString()!;
+        var dead = (await _client.PostAsync("/api/cars", new { name = "Podium dead", connection_id = deadConnection, model = "m" }))
+            .GetProperty("id").GetString()!;
+        async Task<JsonElement> WinnerAsync(params string[] cars) =>
+            (await _client.GetAsync($"/api/runs/{await RaceToEndAsync(suite, null, cars)}/scorecard")).GetProperty("winner");
+
+        // The same checks passed (1 of 2 each): the lower median E2E wins, whichever car comes first.
+        var tie = await WinnerAsync(slow, fast);
+        Assert.Equal("Podium fast", tie.GetProperty("car_name").GetString());
+        Assert.Equal(1, tie.GetProperty("checks_passed").GetInt32());
+        Assert.Contains("median E2E", tie.GetProperty("reason").GetString());
+
+        // More checks passed beats a faster car.
+        var checks = await WinnerAsync(quiet, slow);
+        Assert.Equal("Podium slow", checks.GetProperty("car_name").GetString());
+        Assert.Equal("Podium slow passed the most checks: 1 of 2, against Podium quiet's 0.", checks.GetProperty("reason").GetString());
+
+        // Only finishers can win; a race no car finished crowns nobody.
+        var alone = await WinnerAsync(dead, fast);
+        Assert.Equal("Podium fast", alone.GetProperty("car_name").GetString());
+        Assert.Contains("only car that finished an item", alone.GetProperty("reason").GetString());
+        Assert.Equal(JsonValueKind.Null, (await WinnerAsync(dead)).ValueKind);
+    }
+
+    [Fact]
     public async Task The_history_filters_by_suite_car_status_and_date_and_pages()
     {
         var suiteA = await _client.SuiteAsync("History A", ("t", "a", null));

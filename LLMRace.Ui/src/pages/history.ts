@@ -76,7 +76,11 @@ async function runPage(root: HTMLElement, runId: string): Promise<void> {
           catch (e) { message.replaceChildren(status((e as Error).message, "bad")); }
         } }, "Run judge"))),
       message),
-    h("section", { class: "panel" }, h("h2", {}, "Run Scorecard"), scorecard(score.cars)),
+    h("section", { class: "panel" }, h("h2", {}, "Run Scorecard"),
+      score.winner ? h("p", { class: "winner-reason", "data-testid": "scorecard-winner" }, `★ ${score.winner.reason}`)
+        : score.status === "completed" ? h("p", { class: "muted", "data-testid": "scorecard-winner" }, "No winner: no car finished an item.")
+        : null,
+      scorecard(score.cars)),
     h("section", { class: "panel" }, h("h2", {}, "Baseline Comparison"), comparison),
     h("section", { class: "panel" }, h("h2", {}, "Items"), itemsTable(run, items)));
   if (!run.is_baseline) void showComparison(comparison, run, true);

@@ -1,9 +1,9 @@
 import { HubConnectionBuilder, LogLevel, type HubConnection, type ISubscription } from "@microsoft/signalr";
-import { api, type RaceEvent } from "../api";
+import { api, type RaceEvent, type RaceWinner } from "../api";
 import { getToken } from "../auth";
 import { empty, field, h, status } from "../dom";
 import { ms } from "../format";
-import { apply, newRace, progress, restore, snapshot, winner, type RaceState } from "../race";
+import { apply, newRace, progress, restore, snapshot, type RaceState } from "../race";
 
 let hub: HubConnection | null = null;
 let subscription: ISubscription<RaceEvent> | null = null;
@@ -85,7 +85,16 @@ async function watch(root: HTMLElement, runId: string): Promise<void> {
     h("div", { class: "panel-head" }, h("h2", {}, `Race — ${run.suite_name}`),
       h("div", { class: "actions" }, cancel, h("a", { class: "neon-button small", href: `#/history/${runId}` }, "Inspect"))),
     link, board, h("h3", {}, "Events"), log));
-  render(board, race);
+  // The winner is the Api's verdict (the run's scorecard), asked for once the race has completed.
+  let finish: Finish | null = null;
+  const draw = () => {
+    render(board, race, finish);
+    if (finish || race.status !== "completed") return;
+    finish = { pending: true, winner: null };
+    void api.scorecard(runId).then((card) => { finish = { pending: false, winner: card.winner ?? null }; render(board, race, finish); },
+        () => { finish = null; });
+  };
+  draw();
 
   const hub = raceHub();
   if (hub.state === "Disconnected") await hub.start();
@@ -99,11 +108,11 @@ async function watch(root: HTMLElement, runId: string): Promise<void> {
           const li = h("li", {},
               `#${e.seq} ${e.type}${e.type === "item.first_token" ? ` ttft ${ms(e.data.ttft_ms as number)}`
                 : e.type === "item.completed" ? ` ${e.data.status}`
-                : e.type === "item.error" ? ` ${e.data.message}` : ""}`);
+                : e.type === "item.error" ? ` ${e.data.message}${e.data.hint ? ` — ${e.data.hint}` : ""}` : ""}`);
           log.prepend(li);
           while (log.children.length > 200) log.lastElementChild?.remove();
         }
-        render(board, race);
+        draw();
         if (!["queued", "running"].includes(race.status)) cancel.remove();
       },
       // A dropped connection ends the stream with an error too: the hub reconnects, and the race joins again.
@@ -120,12 +129,20 @@ async function watch(root: HTMLElement, runId: string): Promise<void> {
   join();
 }
 
-function render(board: HTMLElement, race: RaceState): void {
-  const champion = winner(race);
+interface Finish { pending: boolean; winner: RaceWinner | null }
+
+function finishLine(finish: Finish | null): HTMLElement[] {
+  if (!finish || finish.pending) return [];
+  if (!finish.winner) return [h("p", { class: "winner none", "data-testid": "winner" }, "No winner: no car finished an item.")];
+  return [h("p", { class: "winner", "data-testid": "winner" }, `★ WINNER: ${finish.winner.car_name} ★`),
+    h("p", { class: "winner-reason muted", "data-testid": "winner-reason" }, finish.winner.reason)];
+}
+
+function render(board: HTMLElement, race: RaceState, finish: Finish | null): void {
   board.replaceChildren(...[
     h("p", { class: `race-status ${race.status}`, "data-testid": "race-status" },
         race.status === "completed" ? "FINISH" : race.status.toUpperCase()),
-    champion ? h("p", { class: "winner", "data-testid": "winner" }, `★ WINNER: ${champion.carName} ★`) : null,
+    ...finishLine(finish),
     race.lanes.size === 0 ? h("p", { class: "muted" }, "Waiting for the start…") : null,
     ...[...race.lanes.values()].map((lane) => {
       const pct = progress(lane);
@@ -139,7 +156,8 @@ function render(board: HTMLElement, race: RaceState): void {
             "aria-valuenow": pct },
           h("div", { class: "fill", style: `width:${pct}%` }), h("div", { class: "car-sprite", style: `left:${pct}%` })),
         h("p", { class: "lane-meta muted" }, `${lane.done}/${lane.total}${lane.currentTest ? ` · ${lane.currentTest}` : ""}`,
-            lane.lastError ? h("span", { class: "error-text" }, ` · ${lane.lastError}`) : null),
+            lane.lastError ? h("span", { class: "error-text", "data-testid": "lane-error", title: lane.lastErrorDetail ?? "" },
+                ` · ⚠ ${lane.lastError}`) : null),
         h("pre", { class: "stream" }, lane.text.slice(-400)));
-    })].filter((n): n is HTMLParagraphElement | HTMLDivElement => n !== null));
+    })].filter((n): n is HTMLElement => n !== null));
 }

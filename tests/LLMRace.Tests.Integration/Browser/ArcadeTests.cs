@@ -115,6 +115,8 @@ public sealed class ArcadeTests(BrowserApp fixture)
         await Assertions.Expect(rabbit).ToHaveAttributeAsync("aria-valuenow", "100");
         await Assertions.Expect(tortoise).ToHaveAttributeAsync("aria-valuenow", "100");
         await Assertions.Expect(page.Locator("[data-testid=winner]")).ToContainTextAsync("WINNER: Rabbit");
+        // Both passed contains:lap40 and failed max_words:10: the lower median E2E decides, and the page says so.
+        await Assertions.Expect(page.Locator("[data-testid=winner-reason]")).ToContainTextAsync("Rabbit's median E2E of");
         var seenAfter = Seqs(await page.Locator(".events li").AllInnerTextsAsync());
         if (runningAtReload) Assert.NotEmpty(seenAfter);
         Assert.True(seenAfter.DefaultIfEmpty(long.MaxValue).Min() > seenBefore.DefaultIfEmpty(0).Max(),
@@ -125,6 +127,7 @@ public sealed class ArcadeTests(BrowserApp fixture)
         // Inspect, scorecard.
         await page.ClickAsync("text=Inspect");
         await Assertions.Expect(page.Locator("[data-testid=scorecard]")).ToContainTextAsync("Rabbit");
+        await Assertions.Expect(page.Locator("[data-testid=scorecard-winner]")).ToContainTextAsync("beats Tortoise's");
         await page.Locator("details.item summary").First.ClickAsync();
         await Assertions.Expect(page.Locator("[data-testid=inspect]").First).ToContainTextAsync("lap40");
         await Assertions.Expect(page.Locator("[data-testid=inspect]").First).ToContainTextAsync("PASS contains:lap40");
@@ -171,6 +174,28 @@ public sealed class ArcadeTests(BrowserApp fixture)
         var shown = Seqs(await page.Locator(".events li").AllInnerTextsAsync());
         var stored = (await client.ReadStreamAsync(runId)).Where(e => e.Type != "item.delta").Select(e => e.Seq).ToList();
         Assert.Equal(stored, shown.Order().ToList());
+    }
+
+    [Fact]
+    public async Task A_race_no_car_finished_crowns_nobody_and_says_in_plain_words_what_to_fix()
+    {
+        var client = new RaceClient(fixture.App.Api);
+        var connection = (await client.PostAsync("/api/connections", new { name = "Nowhere", type = "OPENAI_COMPAT",
+            base_url = "http://127.0.0.1:9", max_retries = 0 })).GetProperty("id").GetString()!;
+        var car = (await client.PostAsync("/api/cars", new { name = "Stalled", connection_id = connection, model = "m" }))
+            .GetProperty("id").GetString()!;
+        var suite = await client.SuiteAsync("Nobody home", ("Knock", "hello", null));
+        var runId = await client.StartRunAsync(suite, car);
+        await client.ReadStreamAsync(runId);
+
+        var page = await OpenAsync();
+        await page.GotoAsync($"/#/race/{runId}");
+        await Assertions.Expect(page.Locator("[data-testid=race-status]")).ToHaveTextAsync("FINISH");
+        await Assertions.Expect(page.Locator("[data-testid=winner]")).ToHaveTextAsync("No winner: no car finished an item.");
+        var error = page.Locator(".lane[data-car=Stalled] [data-testid=lane-error]");
+        await Assertions.Expect(error).ToContainTextAsync("Nothing is listening at http://127.0.0.1:9: start the model server");
+        await Assertions.Expect(error).ToHaveAttributeAsync("title", new Regex("refused|reach", RegexOptions.IgnoreCase));
+        await Shot(page, "08-race-nobody-finished");
     }
 
     private static List<long> Seqs(IEnumerable<string> lines) =>
