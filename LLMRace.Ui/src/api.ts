@@ -1,8 +1,9 @@
-// Typed access to the LLMRace Api (same origin: Vite proxies /api and /hubs in development). The response types come
+// Typed access to the LLMRace Api (at apiUrl: same origin unless VITE_PROXY_BASE_URL says otherwise). The response types come
 // from the Api's OpenAPI document (openapi.json → api-schema.ts, made by npm run api-types); what the Api serves as free
 // JSON (the events, a tool call, a server's own timings) is typed here by hand.
 import { askForToken, getToken } from "./auth";
 import type { components } from "./api-schema";
+import { apiUrl } from "./base";
 
 type Schemas = components["schemas"];
 export type Connection = Schemas["ConnectionView"];
@@ -41,7 +42,7 @@ async function request<T>(path: string, init?: RequestInit): Promise<T> {
   let response: Response;
   for (let attempt = 0; ; attempt++) {
     const token = getToken();
-    response = await fetch(path, {
+    response = await fetch(apiUrl(path), {
       ...init,
       headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}), ...(init?.headers ?? {}) },
     });
@@ -85,7 +86,7 @@ export const api = {
   importSuite: (json: string) => request<Suite>("/api/suites/import", { method: "POST", body: json }),
   replaceSuite: (id: string, json: string) => request<Suite>(`/api/suites/${id}`, { method: "PUT", body: json }),
   deleteSuite: (id: string) => del(`/api/suites/${id}`),
-  exportSuite: async (id: string) => (await fetch(`/api/suites/${id}/export`,
+  exportSuite: async (id: string) => (await fetch(apiUrl(`/api/suites/${id}/export`),
       { headers: getToken() ? { authorization: `Bearer ${getToken()}` } : {} })).text(),
   runs: (query = "") => request<Run[]>(`/api/runs?limit=100${query}`),
   run: (id: string) => request<Run>(`/api/runs/${id}`),

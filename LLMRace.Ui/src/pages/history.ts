@@ -1,5 +1,6 @@
 import { api, ApiError, type CarScore, type Comparison, type Run, type RunItem } from "../api";
 import { withToken } from "../auth";
+import { apiUrl } from "../base";
 import { empty, h, status } from "../dom";
 import { delta, ms, num, pct, when } from "../format";
 
@@ -56,7 +57,8 @@ async function runPage(root: HTMLElement, runId: string): Promise<void> {
         h("h2", {}, `${run.suite_name} — ${when(run.created_at)}`),
         h("div", { class: "actions" },
           ["json", "csv", "junit"].map((f) => h("a", { class: "neon-button small",
-              href: withToken(`/api/runs/${run.id}/export?format=${f}`), download: `llmrace-${run.id}.${f === "junit" ? "junit.xml" : f}` },
+              href: withToken(apiUrl(`/api/runs/${run.id}/export?format=${f}`)),
+              download: `llmrace-${run.id}.${f === "junit" ? "junit.xml" : f}` },
               `Export ${f.toUpperCase()}`)),
           h("a", { class: "neon-button small", href: `#/race/${run.id}` }, "Replay race"))),
       h("p", {}, h("span", { class: `pill ${run.status}` }, run.status),
@@ -78,7 +80,8 @@ async function runPage(root: HTMLElement, runId: string): Promise<void> {
       message),
     h("section", { class: "panel" }, h("h2", {}, "Run Scorecard"),
       score.winner ? h("p", { class: "winner-reason", "data-testid": "scorecard-winner" }, `★ ${score.winner.reason}`)
-        : score.status === "completed" ? h("p", { class: "muted", "data-testid": "scorecard-winner" }, "No winner: no car finished an item.")
+        : score.status === "completed"
+          ? h("p", { class: "muted", "data-testid": "scorecard-winner" }, "No winner: no car finished an item.")
         : null,
       scorecard(score.cars)),
     h("section", { class: "panel" }, h("h2", {}, "Baseline Comparison"), comparison),

@@ -1,6 +1,7 @@
 import { HubConnectionBuilder, LogLevel, type HubConnection, type ISubscription } from "@microsoft/signalr";
 import { api, type RaceEvent, type RaceWinner } from "../api";
 import { getToken } from "../auth";
+import { apiUrl } from "../base";
 import { empty, field, h, status } from "../dom";
 import { ms } from "../format";
 import { apply, newRace, progress, restore, snapshot, type RaceState } from "../race";
@@ -20,7 +21,7 @@ export function stopWatching(): void {
 /** One hub for the tab. It retries a dropped connection for as long as the page is open (backing off to 10 s). */
 function raceHub(): HubConnection {
   if (hub) return hub;
-  hub = new HubConnectionBuilder().withUrl("/hubs/race", { accessTokenFactory: () => getToken() ?? "" })
+  hub = new HubConnectionBuilder().withUrl(apiUrl("/hubs/race"), { accessTokenFactory: () => getToken() ?? "" })
     .withAutomaticReconnect({ nextRetryDelayInMilliseconds: (retry) => Math.min(10_000, 250 * 2 ** retry.previousRetryCount) })
     .configureLogging(LogLevel.Warning).build();
   hub.onreconnecting(() => onReconnecting?.());

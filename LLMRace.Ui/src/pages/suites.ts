@@ -5,6 +5,7 @@ import { linter, lintGutter, setDiagnostics, type Diagnostic } from "@codemirror
 import { basicSetup, EditorView } from "codemirror";
 import { api, ApiError, type Suite } from "../api";
 import { withToken } from "../auth";
+import { apiUrl } from "../base";
 import { empty, h, status } from "../dom";
 import { locate } from "../jsonpath";
 
@@ -91,7 +92,7 @@ export async function suitesPage(root: HTMLElement, selectedId?: string): Promis
         h("h2", {}, selected ? `Suite JSON Editor — ${selected.name}` : "Suite JSON Editor — new suite"),
         h("div", { class: "actions" },
           h("label", { for: "suite-file", class: "neon-button small" }, "Import file"), file,
-          selected ? h("a", { class: "neon-button small", href: withToken(`/api/suites/${selected.id}/export`),
+          selected ? h("a", { class: "neon-button small", href: withToken(apiUrl(`/api/suites/${selected.id}/export`)),
               download: `${selected.name}.json` }, "Export") : null,
           selected ? h("button", { type: "button", class: "link danger",
               onclick: async () => { await api.deleteSuite(selected.id); location.hash = "#/suites"; } }, "Delete") : null,

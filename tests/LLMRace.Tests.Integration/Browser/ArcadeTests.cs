@@ -198,6 +198,34 @@ public sealed class ArcadeTests(BrowserApp fixture)
         await Shot(page, "08-race-nobody-finished");
     }
 
+    [Fact]
+    public async Task A_ui_served_apart_talks_to_the_api_named_in_vite_proxy_base_url()
+    {
+        // Its own proxy points nowhere: every call that works went to VITE_PROXY_BASE_URL.
+        await using var apart = await ViteServer.StartAsync(new Dictionary<string, string>
+        {
+            ["VITE_PROXY_BASE_URL"] = fixture.App.ApiBase.ToString(),
+            ["LLMRACE_API_URL"] = "http://127.0.0.1:9",
+        });
+        var context = await fixture.Browser.NewContextAsync(new() { BaseURL = apart.Address.ToString() });
+        context.SetDefaultTimeout(Timeout);
+        var page = await context.NewPageAsync();
+        var calls = new List<string>();
+        page.Request += (_, request) => { lock (calls) calls.Add(request.Url); };
+
+        await page.GotoAsync("/#/garage");
+        await Assertions.Expect(page.Locator("[data-connection='LLMRace Simulator']")).ToBeVisibleAsync();
+        await page.GotoAsync("/#/suites");
+        await Assertions.Expect(page.Locator("main")).ToContainTextAsync("Arcade Warm-up");
+
+        lock (calls)
+        {
+            var direct = new Uri(fixture.App.ApiBase, "/api/connections").ToString();
+            Assert.Contains(calls, url => url.StartsWith(direct, StringComparison.Ordinal));
+            Assert.DoesNotContain(calls, url => url.StartsWith(new Uri(apart.Address, "/api/").ToString(), StringComparison.Ordinal));
+        }
+    }
+
     private static List<long> Seqs(IEnumerable<string> lines) =>
         [.. lines.Select(l => Regex.Match(l, @"^#(\d+) ")).Where(m => m.Success).Select(m => long.Parse(m.Groups[1].Value))];
 
