@@ -15,6 +15,13 @@ public sealed record RunInput(string? SuiteId, IReadOnlyList<string>? CarIds, Ru
 
 public sealed record RunSettingsInput(int? Concurrency, int? Repeats);
 
+public sealed record RunsToDelete(IReadOnlyList<string>? RunIds)
+{
+    public const int Max = 500;
+}
+
+public sealed record RunsDeleted(IReadOnlyList<string> Deleted);
+
 public sealed record RunView(
     string Id, string SuiteId, string SuiteName, string Status, RunSettings Settings, IReadOnlyList<string> CarIds,
     int ItemsTotal, int ItemsDone, string? Error, bool IsBaseline, bool Judging, string CreatedAt, string? StartedAt, string? FinishedAt)
@@ -96,6 +103,12 @@ public static class RunEndpoints
             Answer(await grains.GetGrain<IRunGrain>(id).Cancel(), "run", id, progress =>
                 TypedResults.Accepted($"/api/runs/{id}", new RunCancelling(id, progress.Status, progress.ItemsDone, progress.ItemsTotal))));
 
+        group.MapDelete("/{id}", async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> (string id, IGrainFactory grains) =>
+                Answer(await grains.GetGrain<IRunGrain>(id).Delete(), "run", id, _ => TypedResults.NoContent()))
+            .WithSummary("Deletes a run with its items and events; a racing run must be cancelled first (409).");
+        group.MapPost("/delete", DeleteManyAsync)
+            .WithSummary("Deletes several runs with their items and events: all of them, or (400, 404, 409) none.");
+
         group.MapPost("/{id}/resume", ResumeAsync)
             .WithSummary("Races again the unfinished items of an interrupted, cancelled or failed run; its stream goes on from the last " +
                 "seq.");
@@ -114,6 +127,32 @@ public static class RunEndpoints
         var request = new RunPlanRequest(input.SuiteId, input.CarIds?.ToArray(), input.Settings?.Concurrency, input.Settings?.Repeats);
         return Answer(await grains.GetGrain<IRunGrain>(id).Create(request), "run", id, progress =>
             TypedResults.Created($"/api/runs/{id}", new RunCreated(id, progress.Status, progress.ItemsTotal)));
+    }
+
+    /// <summary>Checks every run first, so a bad list deletes nothing; then each run's grain deletes it.</summary>
+    private static async Task<Results<Ok<RunsDeleted>, ValidationProblem, ProblemHttpResult>> DeleteManyAsync(RunsToDelete input,
+        RunStore runs, IGrainFactory grains)
+    {
+        var ids = input.RunIds ?? [];
+        if (ids.Count == 0) return Problems.Invalid("run_ids", "name at least one run");
+        if (ids.Count > RunsToDelete.Max) return Problems.Invalid("run_ids", $"at most {RunsToDelete.Max} runs at once");
+        if (ids.Distinct().Count() != ids.Count) return Problems.Invalid("run_ids", "a run is named twice");
+        foreach (var id in ids)
+        {
+            if (await runs.GetAsync(id) is not { } run) return Problems.NotFound("run", id);
+            if (run.Status is RunStatus.Queued or RunStatus.Running || run.Judging)
+                return Problems.Conflict($"run '{id}' is {(run.Judging ? "being judged" : run.Status)}: nothing was deleted");
+        }
+        var deleted = new List<string>();
+        foreach (var id in ids)
+        {
+            var result = await grains.GetGrain<IRunGrain>(id).Delete();
+            if (result.Outcome != RunCommandOutcome.Accepted)
+                return Problems.Conflict($"{result.Message}; deleted before it: " +
+                    (deleted.Count == 0 ? "none" : string.Join(", ", deleted)));
+            deleted.Add(id);
+        }
+        return TypedResults.Ok(new RunsDeleted(deleted));
     }
 
     /// <summary>Races again what a stopped run left unfinished, in the same run: its log goes on from the last seq.</summary>

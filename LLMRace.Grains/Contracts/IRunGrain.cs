@@ -21,5 +21,9 @@ public interface IRunGrain : IGrainWithStringKey
     /// <summary>Starts grading the finished run's items with a judge car.</summary>
     Task<RunCommandResult> Judge(string judgeCarId, string? rubric);
 
+    /// <summary>Deletes the run with its items and events; a run that races or is being judged must finish (or be cancelled)
+    /// first.</summary>
+    Task<RunCommandResult> Delete();
+
     Task<RunProgress> GetProgress();
 }

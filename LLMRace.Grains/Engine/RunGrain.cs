@@ -84,6 +84,20 @@ public sealed class RunGrain(RaceEngine engine, ILogger<RunGrain> logger) : Grai
         return RunCommandResult.Accepted(await StoredProgressAsync(run));
     }
 
+    public async Task<RunCommandResult> Delete()
+    {
+        if (await engine.Runs.GetAsync(RunId) is not { } run) return RunCommandResult.NotFound($"run '{RunId}' does not exist");
+        if (Racing || run.Status is RunStatus.Queued or RunStatus.Running)
+            return RunCommandResult.Conflict($"run '{RunId}' is {run.Status}: cancel it before deleting it");
+        if (Judging || run.Judging) return RunCommandResult.Conflict($"a judge is grading run '{RunId}': delete it when the judge is done");
+        await engine.Runs.DeleteAsync(RunId);
+        logger.LogInformation("Run {RunId} deleted", RunId);
+        var gone = new RunProgress(RunId, run.Status, run.ItemsTotal, run.ItemsDone, 0);
+        _executor = null;
+        DeactivateOnIdle();
+        return RunCommandResult.Accepted(gone);
+    }
+
     /// <summary>
     /// The keep-alive timer holds the activation while the run races, so a deactivation then means the silo is
     /// stopping: the run ends interrupted (resumable), its log closed, while the silo still serves its streams.

@@ -68,6 +68,17 @@ public sealed class RunStore(SqliteDatabase db)
         await tx.CommitAsync();
     }
 
+    /// <summary>Deletes a run, its items and cars (cascaded) and its event log, at once.</summary>
+    public async Task<bool> DeleteAsync(string runId)
+    {
+        await using var c = await db.OpenAsync();
+        await using var tx = await c.BeginTransactionAsync();
+        await c.ExecuteAsync("DELETE FROM run_events WHERE run_id = @runId;", new { runId }, tx);
+        var deleted = await c.ExecuteAsync("DELETE FROM runs WHERE id = @runId;", new { runId }, tx) == 1;
+        await tx.CommitAsync();
+        return deleted;
+    }
+
     public async Task<RunRow?> GetBaselineAsync(string suiteId)
     {
         await using var c = await db.OpenAsync();

@@ -902,7 +902,36 @@ export interface paths {
         };
         put?: never;
         post?: never;
-        delete?: never;
+        /** Deletes a run with its items and events; a racing run must be cancelled first (409). */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description No Content */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;
@@ -972,6 +1001,55 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["RunCancelling"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runs/delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Deletes several runs with their items and events: all of them, or (400, 404, 409) none. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["RunsToDelete"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RunsDeleted"];
                     };
                 };
                 /** @description Bad Request */
@@ -1765,6 +1843,9 @@ export interface components {
             cars: components["schemas"]["CarScore"][];
             winner: null | components["schemas"]["RaceWinner"];
         };
+        RunsDeleted: {
+            deleted: string[];
+        };
         RunSettings: {
             /**
              * Format: int32
@@ -1782,6 +1863,9 @@ export interface components {
             concurrency: null | number;
             /** Format: int32 */
             repeats: null | number;
+        };
+        RunsToDelete: {
+            run_ids: null | string[];
         };
         RunView: {
             id: string;

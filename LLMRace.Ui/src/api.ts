@@ -96,6 +96,8 @@ export const api = {
   startRun: (suiteId: string, carIds: string[], settings: { concurrency: number; repeats: number }) =>
     post<Schemas["RunCreated"]>("/api/runs", { suite_id: suiteId, car_ids: carIds, settings }),
   cancelRun: (id: string) => post<unknown>(`/api/runs/${id}/cancel`),
+  deleteRun: (id: string) => del(`/api/runs/${id}`),
+  deleteRuns: (ids: string[]) => post<Schemas["RunsDeleted"]>("/api/runs/delete", { run_ids: ids }),
   scorecard: (id: string) => request<Schemas["RunScorecard"]>(`/api/runs/${id}/scorecard`),
   markBaseline: (id: string) => post<unknown>(`/api/runs/${id}/baseline`),
   compareWithBaseline: (id: string) => request<Comparison>(`/api/runs/${id}/compare`),

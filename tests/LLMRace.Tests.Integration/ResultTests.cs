@@ -52,6 +52,84 @@ public sealed class ResultTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         Assert.Equal(JsonValueKind.Null, (await WinnerAsync(dead)).ValueKind);
     }
 
+    private async Task<long> StoredEventsAsync(string runId)
+    {
+        await using var db = new Microsoft.Data.Sqlite.SqliteConnection(
+            $"Data Source={Path.Combine(fixture.App.DataDir, "llmrace.db")};Mode=ReadOnly;Pooling=False");
+        await db.OpenAsync();
+        await using var count = db.CreateCommand();
+        count.CommandText = "SELECT (SELECT COUNT(*) FROM run_events WHERE run_id = $id) " +
+            "+ (SELECT COUNT(*) FROM run_items WHERE run_id = $id);";
+        count.Parameters.AddWithValue("$id", runId);
+        return (long)(await count.ExecuteScalarAsync())!;
+    }
+
+    [Fact]
+    public async Task A_finished_run_is_deleted_with_its_items_and_events_and_a_racing_one_only_once_cancelled()
+    {
+        var suite = await _client.SuiteAsync("Deletable", ("t", "one two", null));
+        var car = await _client.CarAsync("Deletable car", "instant?tokens=2");
+        var slow = await _client.CarAsync("Deletable slow", "echo?ttft_ms=5&itl_ms=200");
+        var finished = await RaceToEndAsync(suite, null, car);
+        Assert.True(await StoredEventsAsync(finished) > 0);
+
+        using (var deleted = await _client.Http.DeleteAsync($"/api/runs/{finished}"))
+            Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        Assert.Equal(0, await StoredEventsAsync(finished));
+        foreach (var path in new[] { "", "/items", "/stream", "/scorecard" })
+        {
+            using var gone = await _client.Http.GetAsync($"/api/runs/{finished}{path}");
+            Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+        }
+        Assert.DoesNotContain(finished, (await _client.GetAsync("/api/runs?limit=100")).EnumerateArray().Select(r => r.GetProperty("id")
+            .GetString()));
+        using (var again = await _client.Http.DeleteAsync($"/api/runs/{finished}"))
+            Assert.Equal(HttpStatusCode.NotFound, again.StatusCode);
+
+        // Racing: refused, and nothing changes; once cancelled, deleted.
+        var racing = await _client.StartRunAsync(suite, slow);
+        await _client.ReadStreamAsync(racing, stopWhen: e => e.Type == "item.delta");
+        using (var refused = await _client.Http.DeleteAsync($"/api/runs/{racing}"))
+        {
+            Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+            Assert.Contains("cancel it", await refused.Content.ReadAsStringAsync());
+        }
+        await _client.PostAsync($"/api/runs/{racing}/cancel", new { });
+        Assert.Equal("run.cancelled", (await _client.ReadStreamAsync(racing))[^1].Type);
+        using (var deleted = await _client.Http.DeleteAsync($"/api/runs/{racing}"))
+            Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        Assert.Equal(0, await StoredEventsAsync(racing));
+    }
+
+    [Fact]
+    public async Task Several_runs_are_deleted_all_or_none()
+    {
+        var suite = await _client.SuiteAsync("Deletable many", ("t", "one two", null));
+        var car = await _client.CarAsync("Deletable many car", "instant?tokens=2");
+        var slow = await _client.CarAsync("Deletable many slow", "echo?ttft_ms=5&itl_ms=200");
+        var a = await RaceToEndAsync(suite, null, car);
+        var b = await RaceToEndAsync(suite, null, car);
+        var c = await RaceToEndAsync(suite, null, car);
+        var racing = await _client.StartRunAsync(suite, slow);
+
+        async Task<HttpStatusCode> DeleteAsync(object body)
+        {
+            using var response = await _client.Http.PostAsJsonAsync("/api/runs/delete", body);
+            return response.StatusCode;
+        }
+        Assert.Equal(HttpStatusCode.BadRequest, await DeleteAsync(new { run_ids = Array.Empty<string>() }));
+        Assert.Equal(HttpStatusCode.BadRequest, await DeleteAsync(new { run_ids = new[] { a, a } }));
+        Assert.Equal(HttpStatusCode.NotFound, await DeleteAsync(new { run_ids = new[] { a, "run_missing" } }));
+        Assert.Equal(HttpStatusCode.Conflict, await DeleteAsync(new { run_ids = new[] { b, racing } }));
+        Assert.True(await StoredEventsAsync(a) > 0 && await StoredEventsAsync(b) > 0, "a refused list deletes nothing");
+
+        var done = await _client.PostAsync("/api/runs/delete", new { run_ids = new[] { a, b } });
+        Assert.Equal([a, b], done.GetProperty("deleted").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(0, await StoredEventsAsync(a) + await StoredEventsAsync(b));
+        Assert.True(await StoredEventsAsync(c) > 0);
+        await _client.PostAsync($"/api/runs/{racing}/cancel", new { });
+    }
+
     [Fact]
     public async Task The_history_filters_by_suite_car_status_and_date_and_pages()
     {

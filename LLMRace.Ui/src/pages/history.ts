@@ -22,13 +22,27 @@ export async function historyPage(root: HTMLElement, runId?: string): Promise<vo
   };
   suite.addEventListener("change", filter);
   state.addEventListener("change", filter);
+  const selected = () => [...root.querySelectorAll<HTMLInputElement>("input[name=compare]:checked")].map((i) => i.value);
   const compareButton = h("button", { type: "button", class: "neon-button small", onclick: () => {
-    const ids = [...root.querySelectorAll<HTMLInputElement>("input[name=compare]:checked")].map((i) => i.value);
+    const ids = selected();
     if (ids.length) location.hash = `#/compare/${ids.join(",")}`;
   } }, "Compare selected");
+  const message = h("div", { "aria-live": "polite" });
+  const deleteButton = h("button", { type: "button", class: "link danger", onclick: async () => {
+    const ids = selected();
+    if (!ids.length || !confirm(`Delete ${ids.length} run(s) with their items and events? This cannot be undone.`)) return;
+    try {
+      await api.deleteRuns(ids);
+      void historyPage(root);
+    } catch (e) {
+      message.replaceChildren(status((e as Error).message, "bad"));
+    }
+  } }, "Delete selected");
 
   root.replaceChildren(h("section", { class: "panel" },
-    h("div", { class: "panel-head" }, h("h2", {}, "Run History"), h("div", { class: "actions" }, suite, state, compareButton)),
+    h("div", { class: "panel-head" }, h("h2", {}, "Run History"),
+      h("div", { class: "actions" }, suite, state, compareButton, deleteButton)),
+    message,
     runs.length
       ? h("table", { class: "grid" },
           h("thead", {}, h("tr", {}, ["", "Suite", "Status", "Items", "Started", ""].map((t) => h("th", {}, t)))),
@@ -60,7 +74,16 @@ async function runPage(root: HTMLElement, runId: string): Promise<void> {
               href: withToken(apiUrl(`/api/runs/${run.id}/export?format=${f}`)),
               download: `llmrace-${run.id}.${f === "junit" ? "junit.xml" : f}` },
               `Export ${f.toUpperCase()}`)),
-          h("a", { class: "neon-button small", href: `#/race/${run.id}` }, "Replay race"))),
+          h("a", { class: "neon-button small", href: `#/race/${run.id}` }, "Replay race"),
+          h("button", { type: "button", class: "link danger", onclick: async () => {
+            if (!confirm("Delete this run with its items and events? This cannot be undone.")) return;
+            try {
+              await api.deleteRun(run.id);
+              location.hash = "#/history";
+            } catch (e) {
+              message.replaceChildren(status((e as Error).message, "bad"));
+            }
+          } }, "Delete run"))),
       h("p", {}, h("span", { class: `pill ${run.status}` }, run.status),
           ` ${run.items_done}/${run.items_total} items · concurrency ${run.settings.concurrency} · repeats ${run.settings.repeats}`,
         run.is_baseline ? h("span", { class: "tag" }, "baseline of its suite") : null, run.error ? h("span", { class: "error-text" },

@@ -226,6 +226,41 @@ public sealed class ArcadeTests(BrowserApp fixture)
         }
     }
 
+    [Fact]
+    public async Task Runs_are_deleted_from_run_history_several_at_once_or_one_from_its_page()
+    {
+        var client = new RaceClient(fixture.App.Api);
+        var suite = await client.SuiteAsync("Spring cleaning", ("t", "one two", null));
+        var car = await client.CarAsync("Cleaner", "instant?tokens=2");
+        var runs = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            var run = await client.StartRunAsync(suite, car);
+            await client.ReadStreamAsync(run);
+            runs.Add(run);
+        }
+        var page = await OpenAsync();
+        page.Dialog += async (_, dialog) => await dialog.AcceptAsync();
+
+        await page.GotoAsync("/#/history");
+        await page.Locator($"input[name=compare][value={runs[0]}]").CheckAsync();
+        await page.Locator($"input[name=compare][value={runs[1]}]").CheckAsync();
+        await page.ClickAsync("text=Delete selected");
+        await Assertions.Expect(page.Locator($"tr[data-run={runs[0]}]")).ToHaveCountAsync(0);
+        await Assertions.Expect(page.Locator($"tr[data-run={runs[1]}]")).ToHaveCountAsync(0);
+        await Assertions.Expect(page.Locator($"tr[data-run={runs[2]}]")).ToHaveCountAsync(1);
+
+        await page.GotoAsync($"/#/history/{runs[2]}");
+        await page.ClickAsync("text=Delete run");
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex("#/history$"));
+        await Assertions.Expect(page.Locator($"tr[data-run={runs[2]}]")).ToHaveCountAsync(0);
+        foreach (var run in runs)
+        {
+            using var gone = await fixture.App.Api.GetAsync($"/api/runs/{run}");
+            Assert.Equal(System.Net.HttpStatusCode.NotFound, gone.StatusCode);
+        }
+    }
+
     private static List<long> Seqs(IEnumerable<string> lines) =>
         [.. lines.Select(l => Regex.Match(l, @"^#(\d+) ")).Where(m => m.Success).Select(m => long.Parse(m.Groups[1].Value))];
 
