@@ -28,6 +28,16 @@ public static class CarEndpoints
         ["presence_penalty"] = (-2, 2, false),
     };
 
+    private const int MaxStops = 16;
+
+    private static bool IsStopList(JsonNode stop) => stop switch
+    {
+        JsonValue one => one.TryGetValue<string>(out var text) && text.Length is > 0 and <= 200,
+        JsonArray list => list.Count <= MaxStops && list.All(s => s is JsonValue v && v.TryGetValue<string>(out var text)
+            && text.Length is > 0 and <= 200),
+        _ => false,
+    };
+
     public static void MapCarEndpoints(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/cars").WithTags("Cars");
@@ -81,6 +91,8 @@ public static class CarEndpoints
                     range.Whole ? $"must be a whole number from {range.Min} to {range.Max}" : $"must be between {range.Min} and " +
                         $"{range.Max}");
         }
+        if (parameters["stop"] is { } stop && !IsStopList(stop))
+            errors.Add("params.stop", $"must be a string or a list of at most {MaxStops} strings of at most 200 characters each");
         var paramsJson = parameters.ToJsonString();
         if (paramsJson.Length > 16_384) errors.Add("params", "is larger than 16 KiB");
         if (errors.Any) return Problems.Invalid(errors.ByField);

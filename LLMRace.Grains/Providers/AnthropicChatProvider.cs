@@ -56,7 +56,12 @@ public sealed class AnthropicChatProvider : IChatProvider
             })]);
         if (!string.IsNullOrEmpty(request.SystemPrompt)) body["system"] = request.SystemPrompt;
         foreach (var (name, value) in request.Params)
+        {
             if (Accepted.Contains(name)) body[name] = value?.DeepClone();
+            // The car's stop sequences, as OpenAI and Ollama name them; Anthropic takes a list under its own name.
+            else if (name == "stop" && !request.Params.ContainsKey("stop_sequences"))
+                body["stop_sequences"] = value is JsonArray list ? list.DeepClone() : new JsonArray(value?.DeepClone());
+        }
 
         var message = Post(ApiRoot(target) + "/messages", body);
         AddHeaders(target, message);

@@ -9,8 +9,9 @@ type Schemas = components["schemas"];
 export type Connection = Schemas["ConnectionView"];
 export interface ConnectionInput {
   name: string; type: string; base_url: string; api_key?: string; api_key_env_var?: string | null;
-  timeout_s?: number; max_retries?: number; max_concurrency?: number;
+  timeout_s?: number; headers_timeout_s?: number; total_timeout_s?: number; max_retries?: number; max_concurrency?: number;
 }
+export interface CarInput { name: string; connection_id: string; model: string; params?: Record<string, unknown> }
 export type TestResult = Schemas["ConnectionTestResult"];
 export type VerifyResult = Schemas["VerifyResult"];
 export type Car = Omit<Schemas["CarView"], "params"> & { params: Record<string, unknown> };
@@ -78,8 +79,8 @@ export const api = {
   verifyConnection: (id: string) => post<VerifyResult>(`/api/connections/${id}/verify`),
   models: (id: string) => request<Schemas["ModelList"]>(`/api/connections/${id}/models`),
   cars: () => request<Car[]>("/api/cars"),
-  createCar: (input: { name: string; connection_id: string; model: string; params?: Record<string, unknown> }) => post<Car>("/api/cars",
-      input),
+  createCar: (input: CarInput) => post<Car>("/api/cars", input),
+  updateCar: (id: string, input: CarInput) => put<Car>(`/api/cars/${id}`, input),
   deleteCar: (id: string) => del(`/api/cars/${id}`),
   suites: () => request<SuiteSummary[]>("/api/suites"),
   suite: (id: string) => request<Suite>(`/api/suites/${id}`),

@@ -104,6 +104,30 @@ public sealed class GarageTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     }
 
     [Fact]
+    public async Task A_car_is_edited_with_every_parameter_and_a_bad_stop_list_is_named()
+    {
+        var connection = await ConnectionAsync("OPENAI_COMPAT", Sim());
+        var id = (await _client.PostAsync("/api/cars", new { name = "Editable", connection_id = connection, model = "echo" }))
+            .GetProperty("id").GetString()!;
+        var all = new { temperature = 0.2, top_p = 0.8, max_tokens = 32, seed = 5, stop = new[] { "END" }, repeat_penalty = 1.1 };
+
+        using (var saved = await _client.Http.PutAsJsonAsync($"/api/cars/{id}", new { name = "Edited", connection_id = connection,
+            model = "echo?itl_ms=1", @params = all })) saved.EnsureSuccessStatusCode();
+        var car = await _client.GetAsync($"/api/cars/{id}");
+        Assert.Equal("Edited", car.GetProperty("name").GetString());
+        Assert.Equal(JsonSerializer.Serialize(all), car.GetProperty("params").GetRawText());
+
+        foreach (var stop in new object[] { 5, Enumerable.Range(0, 17).Select(i => $"s{i}").ToArray(), new[] { "" } })
+        {
+            using var bad = await _client.Http.PutAsJsonAsync($"/api/cars/{id}", new { name = "Edited", connection_id = connection,
+                model = "echo", @params = new { stop } });
+            Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+            Assert.Contains("params.stop", await bad.Content.ReadAsStringAsync());
+        }
+        Assert.Equal("echo?itl_ms=1", (await _client.GetAsync($"/api/cars/{id}")).GetProperty("model").GetString());
+    }
+
+    [Fact]
     public async Task An_env_var_key_is_read_at_call_time_and_reported_as_such()
     {
         var id = (await _client.PostAsync("/api/connections", new { name = "legacy", type = "OPENAI_COMPAT", base_url = Sim(),

@@ -261,6 +261,60 @@ public sealed class ArcadeTests(BrowserApp fixture)
         }
     }
 
+    [Fact]
+    public async Task A_connection_and_a_car_are_edited_in_the_garage_every_field_and_the_key_kept_or_replaced()
+    {
+        var client = new RaceClient(fixture.App.Api);
+        var sim = fixture.App.SimBase.ToString().TrimEnd('/');
+        var connection = (await client.PostAsync("/api/connections", new { name = "Pit lane", type = "OPENAI_COMPAT", base_url = sim,
+            api_key = "sk-first-key-0001" })).GetProperty("id").GetString()!;
+        await client.PostAsync("/api/cars", new { name = "Tuned", connection_id = connection, model = "echo" });
+        var page = await OpenAsync();
+        await page.GotoAsync("/#/garage");
+
+        // The connection: every setting shown with its default, a new name and limits; the key left empty is kept.
+        var card = page.Locator("[data-connection='Pit lane']");
+        await Assertions.Expect(card.Locator(".settings")).ToContainTextAsync("retries 2 · concurrency 1");
+        await card.Locator("button:text-is('Edit')").ClickAsync();
+        var form = card.Locator("form[aria-label='Edit Pit lane']");
+        await Assertions.Expect(form.Locator("input[name=api_key]")).ToHaveAttributeAsync("placeholder", new Regex("leave empty to keep"));
+        await form.Locator("input[name=name]").FillAsync("Pit wall");
+        await form.Locator("input[name=timeout_s]").FillAsync("30");
+        await form.Locator("input[name=total_timeout_s]").FillAsync("90");
+        await form.Locator("input[name=max_retries]").FillAsync("0");
+        await form.Locator("input[name=max_concurrency]").FillAsync("4");
+        await form.Locator("text=Save connection").ClickAsync();
+        await Assertions.Expect(page.Locator("[data-connection='Pit wall'] .settings"))
+            .ToContainTextAsync("first token 30 s · headers 30 s · total 90 s · retries 0 · concurrency 4");
+        var saved = await client.GetAsync($"/api/connections/{connection}");
+        Assert.True(saved.GetProperty("api_key_set").GetBoolean());
+        Assert.Equal("…0001", saved.GetProperty("api_key_hint").GetString()![^5..]);
+
+        // Re-saving the key, as the original's fix for a 401 says.
+        card = page.Locator("[data-connection='Pit wall']");
+        await card.Locator("button:text-is('Edit')").ClickAsync();
+        await card.Locator("form input[name=api_key]").FillAsync("sk-second-key-0002");
+        await card.Locator("text=Save connection").ClickAsync();
+        await Assertions.Expect(page.Locator("[data-connection='Pit wall']")).ToContainTextAsync("0002");
+
+        // The car: every parameter, stop sequences and extra JSON.
+        await page.Locator("button[aria-label='Edit Tuned']").ClickAsync();
+        var carForm = page.Locator("form[aria-label='Edit Tuned']");
+        await carForm.Locator("input[name=model]").FillAsync("echo?itl_ms=2");
+        await carForm.Locator("input[name=temperature]").FillAsync("0.4");
+        await carForm.Locator("input[name=top_p]").FillAsync("0.9");
+        await carForm.Locator("input[name=max_tokens]").FillAsync("128");
+        await carForm.Locator("input[name=seed]").FillAsync("42");
+        await carForm.Locator("textarea[name=stop]").FillAsync("END\n###");
+        await carForm.Locator("textarea[name=extra_params]").FillAsync("{\"repeat_penalty\": 1.1}");
+        await carForm.Locator("text=Save car").ClickAsync();
+        await Assertions.Expect(page.Locator("tr[data-car=Tuned]")).ToContainTextAsync("echo?itl_ms=2");
+        var car = (await client.GetAsync("/api/cars")).EnumerateArray().Single(c => c.GetProperty("name").GetString() == "Tuned");
+        Assert.Equal("{\"repeat_penalty\":1.1,\"temperature\":0.4,\"top_p\":0.9,\"max_tokens\":128,\"seed\":42,\"stop\":[\"END\",\"###\"]}",
+            car.GetProperty("params").GetRawText());
+        await Shot(page, "09-garage-edited");
+    }
+
     private static List<long> Seqs(IEnumerable<string> lines) =>
         [.. lines.Select(l => Regex.Match(l, @"^#(\d+) ")).Where(m => m.Success).Select(m => long.Parse(m.Groups[1].Value))];
 
