@@ -14,7 +14,7 @@ public sealed record SuiteView(string Id, string Name, string Category, string D
 
 public sealed record TestView(
     string Id, int OrderIndex, string Name, string? SystemPrompt, string UserPrompt, string? ExpectedConstraints, string? ToolsSchemaJson,
-    int MaxToolTurns, IReadOnlyList<string> Checks, IReadOnlyList<string> Criteria);
+    int MaxToolTurns, IReadOnlyList<string> Checks, IReadOnlyList<string> Criteria, IReadOnlyList<string> Warnings);
 
 public static class SuiteEndpoints
 {
@@ -146,7 +146,8 @@ public static class SuiteEndpoints
             {
                 var parsed = Grains.Checks.ConstraintParser.Parse(t.ExpectedConstraints);
                 return new TestView(t.Id, t.OrderIndex, t.Name, t.SystemPrompt, t.UserPrompt, t.ExpectedConstraints, t.ToolsSchemaJson,
-                    t.MaxToolTurns ?? ToolDefinition.DefaultMaxTurns, [.. parsed.Checks.Select(c => c.ToString())], parsed.Criteria);
+                    t.MaxToolTurns ?? ToolDefinition.DefaultMaxTurns, [.. parsed.Checks.Select(c => c.ToString())], parsed.Criteria,
+                    parsed.Warnings);
             })],
             suite.CreatedAt, suite.UpdatedAt);
 

@@ -7,8 +7,12 @@ public sealed record Check(string Keyword, string Argument, int Line)
         Argument.Length == 0 && CheckCatalog.Find(Keyword)?.Argument == CheckArgument.None ? Keyword : $"{Keyword}:{Argument}";
 }
 
-/// <summary>The constraints of one test: checks to run, free-text criteria for the judge, and problems found.</summary>
-public sealed record ParsedConstraints(IReadOnlyList<Check> Checks, IReadOnlyList<string> Criteria, IReadOnlyList<string> Errors);
+/// <summary>
+/// The constraints of one test: checks to run, free-text criteria for the judge, problems found (import errors), and
+/// warnings (text that looks like a check but is kept as a criterion).
+/// </summary>
+public sealed record ParsedConstraints(IReadOnlyList<Check> Checks, IReadOnlyList<string> Criteria, IReadOnlyList<string> Errors,
+    IReadOnlyList<string> Warnings);
 
 public static class Verdicts
 {

@@ -1,14 +1,15 @@
-using System.Globalization;
 using System.Text.RegularExpressions;
 
 namespace LLMRace.Grains.Checks;
 
 /// <summary>
-/// Parses expected_constraints: lines of keyword:argument separated by newlines, or by ';' where the
-/// next part starts with a known keyword (so `regex:a;b` stays one pattern). Lines without a known
-/// keyword are free-text criteria for the judge.
+/// Parses expected_constraints, the original's way: parts separated by newlines or ';'. A part that starts with a known
+/// keyword (<c>keyword:argument</c>) is a check; any other part is a free-text criterion for the judge. After a
+/// <c>regex</c> check a ';' belongs to the pattern unless a keyword follows it (<c>regex:a;b</c> is one pattern). A text
+/// argument is what follows the colon without the spaces at either end (<c>contains: x</c> looks for <c>x</c>); a
+/// pattern keeps every character, and Python's named groups, which the original accepted, are translated to .NET's.
 /// </summary>
-public static class ConstraintParser
+public static partial class ConstraintParser
 {
     /// <summary>More checks than this in one test is an import error: each costs time on every item.</summary>
     public const int MaxChecksPerTest = 100;
@@ -23,12 +24,13 @@ public static class ConstraintParser
         var checks = new List<Check>();
         var criteria = new List<string>();
         var errors = new List<string>();
-        if (string.IsNullOrWhiteSpace(text)) return new(checks, criteria, errors);
+        var warnings = new List<string>();
+        if (string.IsNullOrWhiteSpace(text)) return new(checks, criteria, errors, warnings);
 
         var lines = text.Split('\n');
         for (var i = 0; i < lines.Length; i++)
         {
-            foreach (var part in SplitOnKeywordSemicolons(lines[i].TrimEnd('\r')))
+            foreach (var part in Parts(lines[i].TrimEnd('\r')))
             {
                 var trimmed = part.Trim();
                 if (trimmed.Length == 0) continue;
@@ -37,37 +39,45 @@ public static class ConstraintParser
                     var check = new Check(keyword, ArgumentOf(trimmed, keyword), i + 1);
                     if (Validate(check) is { } error) errors.Add($"line {i + 1}: {error}");
                     else checks.Add(check);
+                    continue;
                 }
-                else
-                {
-                    criteria.Add(trimmed);
-                }
+                criteria.Add(trimmed);
+                if (LooksLikeACheck(trimmed) is { } warning) warnings.Add($"line {i + 1}: {warning}");
             }
         }
         if (checks.Count > MaxChecksPerTest)
             errors.Add($"{checks.Count} checks; a test holds at most {MaxChecksPerTest} (each one runs on every item)");
-        return new(checks, criteria, errors);
+        return new(checks, criteria, errors, warnings);
     }
 
-    /// <summary>The parts of a line between the ';' that are followed by a keyword. Linear: nothing is copied per ';'.</summary>
-    private static List<string> SplitOnKeywordSemicolons(string line)
+    /// <summary>
+    /// The parts of a line: split at every ';', but inside a regex check only at a ';' a keyword follows. Linear:
+    /// nothing is copied per ';'.
+    /// </summary>
+    private static List<string> Parts(string line)
     {
         var parts = new List<string>();
         var end = line.Length;
         while (end > 0 && char.IsWhiteSpace(line[end - 1])) end--;
         var start = 0;
+        var inRegex = StartsRegex(line, start, end);
         for (var i = line.IndexOf(';'); i >= 0; i = line.IndexOf(';', i + 1))
         {
             var next = i + 1;
             while (next < end && char.IsWhiteSpace(line[next])) next++;
-            if (KeywordAt(line, next, end) is not null)
-            {
-                parts.Add(line[start..i]);
-                start = i + 1;
-            }
+            if (inRegex && KeywordAt(line, next, end) is null) continue;
+            parts.Add(line[start..i]);
+            start = i + 1;
+            inRegex = StartsRegex(line, next, end);
         }
         parts.Add(line[start..]);
         return parts;
+    }
+
+    private static bool StartsRegex(string line, int at, int end)
+    {
+        while (at < end && char.IsWhiteSpace(line[at])) at++;
+        return KeywordAt(line, at, end) == "regex";
     }
 
     /// <summary>
@@ -86,8 +96,24 @@ public static class ConstraintParser
         return null;
     }
 
-    private static string ArgumentOf(string part, string keyword) =>
-        part.Length > keyword.Length && part[keyword.Length] == ':' ? part[(keyword.Length + 1)..] : "";
+    private static string ArgumentOf(string part, string keyword)
+    {
+        var argument = part.Length > keyword.Length && part[keyword.Length] == ':' ? part[(keyword.Length + 1)..] : "";
+        return CheckCatalog.Find(keyword)!.Argument == CheckArgument.Regex ? PythonRegex.ToDotNet(argument) : argument.Trim();
+    }
+
+    /// <summary>A criterion that starts like a check (<c>Contains:</c>, <c>colour:</c>): what the author most likely meant.</summary>
+    private static string? LooksLikeACheck(string part)
+    {
+        if (Prefix().Match(part) is not { Success: true } match) return null;
+        var word = match.Groups[1].Value;
+        if (Keywords.FirstOrDefault(k => k.Equals(word, StringComparison.OrdinalIgnoreCase)) is { } keyword)
+            return $"'{word}:' is not a check (keywords are lower case: {keyword}:); it is kept as a judge criterion";
+        return $"'{word}:' is not a check keyword ({string.Join(", ", Keywords)}); it is kept as a judge criterion";
+    }
+
+    [GeneratedRegex(@"^([A-Za-z_][A-Za-z0-9_]{0,39})\s*:(?!//)")]
+    private static partial Regex Prefix();
 
     private static string? Validate(Check check) => CheckCatalog.Problem(check, CheckCatalog.Find(check.Keyword)!);
 }

@@ -1917,6 +1917,7 @@ export interface components {
             max_tool_turns: number;
             checks: string[];
             criteria: string[];
+            warnings: string[];
         };
         Tolerances: {
             /**

@@ -13,6 +13,41 @@ public sealed class SuiteTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     private async Task<HttpResponseMessage> PostRawAsync(string path, string body) =>
         await _client.Http.PostAsync(path, new StringContent(body, Encoding.UTF8, "application/json"));
 
+    /// <summary>The original's suite shape with its ';' lists and a Python named group, as a user of it would import it.</summary>
+    public const string OriginalSuite = """
+        {"name":"Original checks","category":"custom","description":"from the original","tests":[
+          {"order_index":1,"name":"Dated","user_prompt":"Say 2024-2024 then stop.",
+           "expected_constraints":"regex:(?P<year>\\d{4})-(?P=year); max_words:3; Must be friendly"},
+          {"order_index":2,"name":"Shouting","user_prompt":"Return JSON.","expected_constraints":"Contains:JSON;colour: red"}]}
+        """;
+
+    [Fact]
+    public async Task The_originals_semicolons_and_python_regexes_import_unchanged_and_look_alikes_are_warned_of()
+    {
+        using var created = await PostRawAsync("/api/suites/import", OriginalSuite);
+        var text = await created.Content.ReadAsStringAsync();
+        Assert.True(created.StatusCode == HttpStatusCode.Created, text);
+        var tests = JsonDocument.Parse(text).RootElement.GetProperty("tests");
+
+        Assert.Equal(["regex:(?<year>\\d{4})-\\k<year>", "max_words:3"], tests[0].GetProperty("checks").EnumerateArray()
+            .Select(c => c.GetString()));
+        Assert.Equal(["Must be friendly"], tests[0].GetProperty("criteria").EnumerateArray().Select(c => c.GetString()));
+        Assert.Empty(tests[0].GetProperty("warnings").EnumerateArray());
+        Assert.Empty(tests[1].GetProperty("checks").EnumerateArray());
+        var warnings = tests[1].GetProperty("warnings").EnumerateArray().Select(w => w.GetString()!).ToList();
+        Assert.Equal(2, warnings.Count);
+        Assert.Contains("keywords are lower case: contains:", warnings[0]);
+        Assert.Contains("'colour:' is not a check keyword", warnings[1]);
+
+        // Raced: the translated pattern passes on the Simulator's echo of the prompt.
+        var car = await _client.CarAsync("Original echo", "echo?itl_ms=1");
+        var run = await _client.StartRunAsync(JsonDocument.Parse(text).RootElement.GetProperty("id").GetString()!, car);
+        await _client.ReadStreamAsync(run);
+        var dated = (await _client.GetAsync($"/api/runs/{run}/items")).EnumerateArray().First(i => i.GetProperty("test_name")
+            .GetString() == "Dated");
+        Assert.Equal("pass", dated.GetProperty("checks").GetProperty("checks")[0].GetProperty("verdict").GetString());
+    }
+
     [Fact]
     public async Task Export_gives_back_the_imported_bytes()
     {

@@ -6,13 +6,51 @@ namespace LLMRace.Tests.Unit;
 public class ConstraintTests
 {
     [Fact]
-    public void Semicolons_split_only_before_a_known_keyword()
+    public void Semicolons_separate_parts_as_the_original_says_but_inside_a_regex_only_before_a_keyword()
     {
-        var parsed = ConstraintParser.Parse("regex:a;b\nmax_words:10;contains:x\nMust be polite; and short");
+        var parsed = ConstraintParser.Parse("regex:a;b\nmax_words:10;contains:x\nMust be polite; and short\nmax_words:3; Must be friendly");
 
-        Assert.Equal(["regex:a;b", "max_words:10", "contains:x"], parsed.Checks.Select(c => c.ToString()));
-        Assert.Equal(["Must be polite; and short"], parsed.Criteria);
+        Assert.Equal(["regex:a;b", "max_words:10", "contains:x", "max_words:3"], parsed.Checks.Select(c => c.ToString()));
+        Assert.Equal(["Must be polite", "and short", "Must be friendly"], parsed.Criteria);
         Assert.Empty(parsed.Errors);
+        Assert.Empty(parsed.Warnings);
+    }
+
+    [Fact]
+    public void A_text_argument_is_the_text_after_the_colon_without_surrounding_spaces_and_a_pattern_keeps_every_character()
+    {
+        var parsed = ConstraintParser.Parse("contains: Paris \nregex: ^a ");
+
+        Assert.Equal("Paris", parsed.Checks[0].Argument);
+        Assert.Equal(" ^a", parsed.Checks[1].Argument);
+    }
+
+    [Theory]
+    [InlineData("(?P<year>\\d{4})-(?P=year)", "(?<year>\\d{4})-\\k<year>", "2024-2024", true)]
+    [InlineData("(?P<a>(?P<b>x))(?P=b)", "(?<a>(?<b>x))\\k<b>", "xx", true)]
+    [InlineData("\\(?P<a>", "\\(?P<a>", "(?P<a>", true)]
+    public void Python_named_groups_the_original_accepted_are_translated_to_dot_net(string python, string dotNet, string output, bool matches)
+    {
+        var parsed = ConstraintParser.Parse($"regex:{python}");
+
+        Assert.Empty(parsed.Errors);
+        Assert.Equal(dotNet, parsed.Checks.Single().Argument);
+        var subject = new CheckSubject(output, [], new LLMRace.Grains.Measurement.ItemMetrics());
+        Assert.Equal(matches ? Verdicts.Pass : Verdicts.Fail, CheckEvaluator.EvaluateAll(parsed.Checks, subject, TimeSpan.FromSeconds(1))[0]
+            .Verdict);
+    }
+
+    [Fact]
+    public void A_keyword_in_the_wrong_case_or_an_unknown_prefix_is_a_warning_and_stays_a_criterion()
+    {
+        var parsed = ConstraintParser.Parse("Contains:JSON\ncolour: red; See https://example.com");
+
+        Assert.Empty(parsed.Checks);
+        Assert.Equal(["Contains:JSON", "colour: red", "See https://example.com"], parsed.Criteria);
+        Assert.Equal(2, parsed.Warnings.Count);
+        Assert.Equal("line 1: 'Contains:' is not a check (keywords are lower case: contains:); it is kept as a judge criterion",
+            parsed.Warnings[0]);
+        Assert.StartsWith("line 2: 'colour:' is not a check keyword (contains, icontains", parsed.Warnings[1]);
     }
 
     [Fact]

@@ -98,7 +98,20 @@ export async function suitesPage(root: HTMLElement, selectedId?: string): Promis
               onclick: async () => { await api.deleteSuite(selected.id); location.hash = "#/suites"; } }, "Delete") : null,
           h("button", { type: "button", class: "neon-button", onclick: save }, selected ? "Save" : "Import suite"))),
       editor.dom, message,
+      h("p", { class: "muted syntax" }, "expected_constraints: checks and judge criteria, one a line or separated by ';'. A check is ",
+        h("code", {}, "keyword:argument"), " (lower case; the argument is the text after the colon without spaces at either end, ",
+        "so ", h("code", {}, "contains: x"), " looks for ", h("code", {}, "x"), "). A ", h("code", {}, "regex:"),
+        " keeps every character, takes ';' into its pattern unless a keyword follows, and may use Python's ",
+        h("code", {}, "(?P<name>…)"), ". Any other text is a criterion for the judge."),
+      selected ? warnings(selected) : null,
       selected ? readable(selected) : null));
+}
+
+/** What looks like a check but is kept as a criterion (a keyword in capitals, an unknown prefix), test by test. */
+function warnings(suite: Suite): HTMLElement | null {
+  const found = suite.tests.flatMap((t) => t.warnings.map((w) => `${t.name}: ${w}`));
+  return found.length ? h("div", { class: "warnings", role: "status", "data-testid": "suite-warnings" },
+      h("strong", {}, `⚠ ${found.length} warning(s)`), h("ul", {}, found.map((w) => h("li", {}, w)))) : null;
 }
 
 // Readable on the dark panel: neon colours instead of the default light theme's.
@@ -131,5 +144,6 @@ function readable(suite: Suite): HTMLElement {
       t.system_prompt ? h("p", { class: "muted" }, `system: ${t.system_prompt}`) : null,
       h("p", {}, t.user_prompt),
       t.checks.length ? h("ul", { class: "checks" }, t.checks.map((c) => h("li", {}, h("code", {}, c)))) : null,
-      t.criteria.length ? h("p", { class: "muted" }, `judge criteria: ${t.criteria.join(" · ")}`) : null)));
+      t.criteria.length ? h("p", { class: "muted" }, `judge criteria: ${t.criteria.join(" · ")}`) : null,
+      t.warnings.map((w) => h("p", { class: "warning-text" }, `⚠ ${w}`)))));
 }

@@ -29,17 +29,18 @@ public sealed class ArcadeTests(BrowserApp fixture)
 
         // Garage: a Simulator connection from the preset, Test shows ONLINE.
         await page.GotoAsync("/#/garage");
+        var addConnection = page.Locator("form[aria-label='Add a connection']");
         // A local server's preset points at this machine and says where the host is from a container.
-        await page.SelectOptionAsync("select[name=preset]", new SelectOptionValue { Label = "Ollama" });
-        await Assertions.Expect(page.Locator("input[name=base_url]")).ToHaveValueAsync("http://127.0.0.1:11434");
+        await addConnection.Locator("select[name=preset]").SelectOptionAsync(new SelectOptionValue { Label = "Ollama" });
+        await Assertions.Expect(addConnection.Locator("input[name=base_url]")).ToHaveValueAsync("http://127.0.0.1:11434");
         await Assertions.Expect(page.GetByText("If LLMRace runs in a container, use http://host.docker.internal:11434."))
             .ToBeVisibleAsync();
-        await page.SelectOptionAsync("select[name=preset]", new SelectOptionValue { Label = "LLMRace Simulator" });
-        await page.FillAsync("input[name=name]", "Track sim");
-        await page.FillAsync("input[name=base_url]", sim);
-        await page.ClickAsync("text=Add connection");
+        await addConnection.Locator("select[name=preset]").SelectOptionAsync(new SelectOptionValue { Label = "LLMRace Simulator" });
+        await addConnection.Locator("input[name=name]").FillAsync("Track sim");
+        await addConnection.Locator("input[name=base_url]").FillAsync(sim);
+        await addConnection.Locator("button[type=submit]").ClickAsync();
         var card = page.Locator("[data-connection='Track sim']");
-        await card.Locator("text=Test").ClickAsync();
+        await card.Locator("button:text-is('Test')").ClickAsync();
         await Assertions.Expect(card.Locator(".badge-card.online")).ToContainTextAsync("ONLINE");
         await card.Locator("text=Verify Runtime").ClickAsync();
         await Assertions.Expect(card.Locator(".verify")).ToContainTextAsync("ok: 5 model(s)");
@@ -47,10 +48,11 @@ public sealed class ArcadeTests(BrowserApp fixture)
         // Two cars on it.
         foreach (var (name, model) in new[] { ("Rabbit", "echo?ttft_ms=20&itl_ms=15"), ("Tortoise", "echo?ttft_ms=80&itl_ms=80") })
         {
-            await page.FillAsync("input[name=car_name]", name);
-            await page.SelectOptionAsync("select[name=connection_id]", new SelectOptionValue { Label = "Track sim" });
-            await page.FillAsync("input[name=model]", model);
-            await page.ClickAsync("text=Add car");
+            await page.Locator("form[aria-label='Add a car'] input[name=car_name]").FillAsync(name);
+            await page.Locator("form[aria-label='Add a car'] select[name=connection_id]")
+                .SelectOptionAsync(new SelectOptionValue { Label = "Track sim" });
+            await page.Locator("form[aria-label='Add a car'] input[name=model]").FillAsync(model);
+            await page.Locator("form[aria-label='Add a car'] button[type=submit]").ClickAsync();
             await Assertions.Expect(page.Locator("table.grid")).ToContainTextAsync(name);
         }
         await Shot(page, "01-garage");
@@ -313,6 +315,27 @@ public sealed class ArcadeTests(BrowserApp fixture)
         Assert.Equal("{\"repeat_penalty\":1.1,\"temperature\":0.4,\"top_p\":0.9,\"max_tokens\":128,\"seed\":42,\"stop\":[\"END\",\"###\"]}",
             car.GetProperty("params").GetRawText());
         await Shot(page, "09-garage-edited");
+    }
+
+    [Fact]
+    public async Task A_suite_from_the_original_imports_with_its_semicolons_and_python_regexes_and_shows_its_warnings()
+    {
+        var page = await OpenAsync();
+        await page.GotoAsync("/#/suites");
+        await page.SetInputFilesAsync("#suite-file", new FilePayload { Name = "original.json", MimeType = "application/json",
+            Buffer = System.Text.Encoding.UTF8.GetBytes(SuiteTests.OriginalSuite) });
+        await page.ClickAsync("text=Import suite");
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex("#/suites/suite_"));
+
+        var tests = page.Locator(".tests");
+        await Assertions.Expect(tests).ToContainTextAsync("regex:(?<year>\\d{4})-\\k<year>");
+        await Assertions.Expect(tests).ToContainTextAsync("max_words:3");
+        await Assertions.Expect(tests).ToContainTextAsync("judge criteria: Must be friendly");
+        var warnings = page.Locator("[data-testid=suite-warnings]");
+        await Assertions.Expect(warnings).ToContainTextAsync("2 warning(s)");
+        await Assertions.Expect(warnings).ToContainTextAsync("Shouting: line 1: 'Contains:' is not a check (keywords are lower case");
+        await Assertions.Expect(page.Locator(".syntax")).ToContainTextAsync("contains: x looks for x");
+        await Shot(page, "10-suite-from-the-original");
     }
 
     private static List<long> Seqs(IEnumerable<string> lines) =>
