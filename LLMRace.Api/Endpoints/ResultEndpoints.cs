@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Mvc;
 using System.Text;
 using System.Text.Json.Nodes;
 using LLMRace.Api.Infrastructure;
+using LLMRace.Grains.Checks;
 using LLMRace.Grains.Contracts;
 using LLMRace.Grains.Results;
 using LLMRace.Grains.Storage;
@@ -33,8 +34,28 @@ public sealed record CompareSeries(
     IEnumerable<double> DecodeTokensPerS, IEnumerable<double> JudgeScores, double PassRate, double ErrorRate);
 
 /// <summary>What a run tells afterwards: Inspect, exports, scorecards, baselines, comparisons and the judge.</summary>
+public sealed record ManualGradeInput(double? Score, string? Verdict, string? Note);
+
 public static class ResultEndpoints
 {
+    private static async Task<Results<Ok<RunItemView>, ValidationProblem, ProblemHttpResult>> GradeByHandAsync(string id, string itemId,
+        ManualGradeInput input, IGrainFactory grains, RunStore store)
+    {
+        var errors = new Errors();
+        if (input.Score is null) errors.Add("score", "required: a number from 0 to 10");
+        var score = errors.Range("score", input.Score, 0, 0, 10);
+        if (input.Verdict is not (Verdicts.Pass or Verdicts.Fail)) errors.Add("verdict", "must be \"pass\" or \"fail\"");
+        var note = string.IsNullOrWhiteSpace(input.Note) ? null : input.Note.Trim();
+        if (note is { Length: > ManualGrade.MaxNoteChars }) errors.Add("note", $"is longer than {ManualGrade.MaxNoteChars} characters");
+        if (errors.Any) return Problems.Invalid(errors.ByField);
+
+        var result = await grains.GetGrain<IRunGrain>(id).GradeByHand(itemId, new ManualGrade(Math.Round(score, 2), input.Verdict!, note));
+        if (result.Outcome == RunCommandOutcome.NotFound)
+            return TypedResults.Problem(statusCode: 404, title: "Not found", detail: result.Message);
+        if (result.Outcome != RunCommandOutcome.Accepted) return Problems.Conflict(result.Message ?? "the item cannot be graded now");
+        return TypedResults.Ok(RunItemView.From((await store.GetItemAsync(id, itemId))!));
+    }
+
     public static void MapResultEndpoints(this IEndpointRouteBuilder app)
     {
         var runs = app.MapGroup("/api/runs").WithTags("Results");
@@ -50,6 +71,9 @@ public static class ResultEndpoints
                 new PromptView(test?.SystemPrompt, test?.UserPrompt, test?.ExpectedConstraints, test?.ToolsSchemaJson),
                 (await events.ReadItemAsync(id, itemId)).Select(e => JsonNode.Parse(e.Json))));
         });
+
+        runs.MapPut("/{id}/items/{itemId}/grade", GradeByHandAsync)
+            .WithSummary("A person's grade of a finished item (score 0-10, pass or fail, a note), kept apart from the LLM judge's.");
 
         runs.MapGet("/{id}/export", async Task<Results<FileContentHttpResult, ValidationProblem, ProblemHttpResult>> (string id,
             string? format, RunStore store, EventStore events, TimeProvider time) =>

@@ -39,12 +39,12 @@ public sealed record RunView(
 public sealed record RunItemView(
     string Id, int Ordinal, string TestId, string TestName, string CarId, string CarName, int RepeatIndex, string Status,
     string? Output, string? Reasoning, JsonNode? ToolCalls, string? Error, ItemMetrics? Metrics, ItemChecks? Checks,
-    JudgeGrade? Judge, JsonNode? ServerTimings, int Retries, string? StartedAt, string? FinishedAt)
+    JudgeGrade? Judge, JsonNode? ServerTimings, int Retries, string? StartedAt, string? FinishedAt, ManualGrade? ManualGrade = null)
 {
     public static RunItemView From(RunItemRow r) => new(
         r.Id, r.Ordinal, r.TestId, r.TestName, r.CarId, r.CarName, r.RepeatIndex, r.Status, r.Output, r.Reasoning,
         Parse(r.ToolCallsJson), r.Error, Read<ItemMetrics>(r.MetricsJson), Read<ItemChecks>(r.ChecksJson), Read<JudgeGrade>(r.JudgeJson),
-        Parse(r.ServerTimingsJson), r.Retries, r.StartedAt, r.FinishedAt);
+        Parse(r.ServerTimingsJson), r.Retries, r.StartedAt, r.FinishedAt, Read<ManualGrade>(r.ManualGradeJson));
 
     private static T? Read<T>(string? json) where T : class => json is null ? null : RaceJson.Deserialize<T>(json);
 

@@ -25,5 +25,8 @@ public interface IRunGrain : IGrainWithStringKey
     /// first.</summary>
     Task<RunCommandResult> Delete();
 
+    /// <summary>A person's grade of one finished item (passed or failed), replacing any earlier one of theirs.</summary>
+    Task<RunCommandResult> GradeByHand(string itemId, Results.ManualGrade grade);
+
     Task<RunProgress> GetProgress();
 }

@@ -1,4 +1,5 @@
 using LLMRace.Grains.Contracts;
+using LLMRace.Grains.Results;
 using LLMRace.Grains.Storage;
 using Microsoft.Extensions.Logging;
 
@@ -81,6 +82,17 @@ public sealed class RunGrain(RaceEngine engine, ILogger<RunGrain> logger) : Grai
         _judging = Task.Run(runner.RunAsync);
         KeepAlive();
         logger.LogInformation("Run {RunId}: judge {Judge} started", run.Id, judge.Name);
+        return RunCommandResult.Accepted(await StoredProgressAsync(run));
+    }
+
+    public async Task<RunCommandResult> GradeByHand(string itemId, ManualGrade grade)
+    {
+        if (await engine.Runs.GetAsync(RunId) is not { } run) return RunCommandResult.NotFound($"run '{RunId}' does not exist");
+        if (await engine.Runs.GetItemAsync(RunId, itemId) is not { } item)
+            return RunCommandResult.NotFound($"item '{itemId}' is not in run '{RunId}'");
+        if (item.Status is not (ItemStatus.Passed or ItemStatus.Failed))
+            return RunCommandResult.Conflict($"item '{itemId}' is {item.Status}: only an item with an output (passed or failed) is graded");
+        await engine.Runs.SaveManualGradeAsync(itemId, RaceJson.Serialize(grade with { GradedAt = engine.Time.NowText() }));
         return RunCommandResult.Accepted(await StoredProgressAsync(run));
     }
 

@@ -39,6 +39,7 @@ public static class RunExports
                 ["output"] = i.Row.Output, ["reasoning"] = i.Row.Reasoning, ["tool_calls"] = Parse(i.Row.ToolCallsJson),
                     ["error"] = i.Row.Error,
                 ["metrics"] = Parse(i.Row.MetricsJson), ["checks"] = Parse(i.Row.ChecksJson), ["judge"] = Parse(i.Row.JudgeJson),
+                ["manual_grade"] = Parse(i.Row.ManualGradeJson),
                 ["server_timings"] = Parse(i.Row.ServerTimingsJson), ["retries"] = i.Row.Retries,
                 ["started_at"] = i.Row.StartedAt, ["finished_at"] = i.Row.FinishedAt,
             })]),
@@ -58,7 +59,7 @@ public static class RunExports
     [
         "run_id", "item_id", "ordinal", "test_name", "car_name", "repeat_index", "status", "error",
         "ttfb_ms", "ttft_ms", "e2e_ms", "tpot_ms", "decode_tokens_per_s", "itl_p50_ms", "output_tokens", "output_tokens_estimated",
-        "input_tokens", "retries", "checks_passed", "checks_failed", "judge_score", "output",
+        "input_tokens", "retries", "checks_passed", "checks_failed", "judge_score", "manual_score", "manual_verdict", "output",
     ];
 
     public static string Csv(RunRow run, IReadOnlyList<ItemResult> items)
@@ -78,7 +79,7 @@ public static class RunExports
                 m?.InputTokens?.ToString(CultureInfo.InvariantCulture) ?? "", i.Row.Retries.ToString(CultureInfo.InvariantCulture),
                 i.Checks.Count(c => c.Verdict == Checks.Verdicts.Pass).ToString(CultureInfo.InvariantCulture),
                 i.Checks.Count(c => c.Verdict != Checks.Verdicts.Pass).ToString(CultureInfo.InvariantCulture),
-                N(i.Judge?.Score), i.Row.Output ?? "",
+                N(i.Judge?.Score), N(i.Manual?.Score), i.Manual?.Verdict ?? "", i.Row.Output ?? "",
             };
             csv.AppendJoin(',', cells.Select(Cell)).Append("\r\n");
         }

@@ -5,7 +5,8 @@ public sealed record CarScore(
     string CarId, string CarName, int Items, int Passed, int Failed, int Errors, int Unfinished,
     double PassRate, double ErrorRate, double? Goodput, int Retries,
     Distribution TtftMs, Distribution ItlMs, Distribution TpotMs, Distribution E2eMs, Distribution DecodeTokensPerS,
-    int Repeats, double? PassAllRepeatsRate, double? JudgeMean, int Judged);
+    int Repeats, double? PassAllRepeatsRate, double? JudgeMean, int Judged, double? ManualMean = null, int ManualGraded = 0,
+    double? ManualPassRate = null);
 
 public static class Scorecards
 {
@@ -25,6 +26,7 @@ public static class Scorecards
             var measured = all.Where(i => i.Metrics is not null && !i.Errored).ToList();
             var repeats = all.Max(i => i.Row.RepeatIndex) + 1;
             var judged = all.Where(i => i.Judge?.Score is not null).ToList();
+            var byHand = all.Where(i => i.Manual is not null).ToList();
             var byTest = all.GroupBy(i => i.Row.TestId).ToList();
             return new CarScore(
                 car.Key, all[0].Row.CarName, n,
@@ -39,7 +41,10 @@ public static class Scorecards
                 repeats,
                 repeats > 1 ? Rate(byTest.Count(t => t.All(i => i.Passed)), byTest.Count) : null,
                 judged.Count > 0 ? Math.Round(judged.Average(i => i.Judge!.Score!.Value), 3) : null,
-                judged.Count);
+                judged.Count,
+                byHand.Count > 0 ? Math.Round(byHand.Average(i => i.Manual!.Score), 3) : null,
+                byHand.Count,
+                byHand.Count > 0 ? Rate(byHand.Count(i => i.Manual!.Verdict == Checks.Verdicts.Pass), byHand.Count) : null);
         })];
     }
 

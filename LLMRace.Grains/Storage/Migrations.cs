@@ -131,6 +131,9 @@ public static class Migrations
         (5, """
             ALTER TABLE connections ADD COLUMN base_url_credentials_cipher BLOB NULL;
             """),
+        (6, """
+            ALTER TABLE run_items ADD COLUMN manual_grade_json TEXT NULL;
+            """),
     ];
 
     public static int Latest => Steps[^1].Version;

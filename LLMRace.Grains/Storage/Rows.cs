@@ -100,6 +100,7 @@ public sealed class RunItemRow
     public string? MetricsJson { get; set; }
     public string? ChecksJson { get; set; }
     public string? JudgeJson { get; set; }
+    public string? ManualGradeJson { get; set; }
     public string? ServerTimingsJson { get; set; }
     public int Retries { get; set; }
     public string? StartedAt { get; set; }

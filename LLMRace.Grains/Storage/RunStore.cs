@@ -92,6 +92,12 @@ public sealed class RunStore(SqliteDatabase db)
         await c.ExecuteAsync("UPDATE runs SET judging = @judging WHERE id = @runId;", new { runId, judging });
     }
 
+    public async Task SaveManualGradeAsync(string itemId, string gradeJson)
+    {
+        await using var c = await db.OpenAsync();
+        await c.ExecuteAsync("UPDATE run_items SET manual_grade_json = @gradeJson WHERE id = @itemId;", new { itemId, gradeJson });
+    }
+
     public async Task SaveJudgeAsync(string itemId, string judgeJson)
     {
         await using var writer = await db.OpenWriterAsync();

@@ -1241,6 +1241,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/runs/{id}/items/{itemId}/grade": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** A person's grade of a finished item (score 0-10, pass or fail, a note), kept apart from the LLM judge's. */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    itemId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ManualGradeInput"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RunItemView"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/runs/{id}/export": {
         parameters: {
             query?: never;
@@ -1520,6 +1572,15 @@ export interface components {
             judge_mean: null | number;
             /** Format: int32 */
             judged: number;
+            /** Format: double */
+            manual_mean?: null | number;
+            /**
+             * Format: int32
+             * @default 0
+             */
+            manual_graded: number;
+            /** Format: double */
+            manual_pass_rate?: null | number;
         };
         CarView: {
             id: string;
@@ -1747,6 +1808,20 @@ export interface components {
             judge_car_id: string;
             status: string;
         };
+        ManualGrade: {
+            /** Format: double */
+            score: number;
+            verdict: string;
+            note: null | string;
+            /** @default  */
+            graded_at: string;
+        };
+        ManualGradeInput: {
+            /** Format: double */
+            score: null | number;
+            verdict: null | string;
+            note: null | string;
+        };
         MetaView: {
             connection_types: components["schemas"]["ConnectionTypeView"][];
             checks: components["schemas"]["CheckView"][];
@@ -1825,6 +1900,7 @@ export interface components {
             retries: number;
             started_at: null | string;
             finished_at: null | string;
+            manual_grade?: null | components["schemas"]["ManualGrade"];
         };
         RunResuming: {
             id: string;

@@ -102,6 +102,8 @@ export const api = {
   scorecard: (id: string) => request<Schemas["RunScorecard"]>(`/api/runs/${id}/scorecard`),
   markBaseline: (id: string) => post<unknown>(`/api/runs/${id}/baseline`),
   compareWithBaseline: (id: string) => request<Comparison>(`/api/runs/${id}/compare`),
+  gradeByHand: (id: string, itemId: string, grade: { score: number; verdict: string; note?: string }) =>
+    put<RunItem>(`/api/runs/${id}/items/${itemId}/grade`, grade),
   judge: (id: string, judgeCarId: string, rubric?: string) => post<unknown>(`/api/runs/${id}/judge`, { judge_car_id: judgeCarId, rubric }),
   compare: (runIds: string[]) => request<Schemas["RunsCompared"]>(`/api/compare?run_ids=${runIds.join(",")}`),
 };

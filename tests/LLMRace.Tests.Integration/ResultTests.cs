@@ -131,6 +131,57 @@ public sealed class ResultTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     }
 
     [Fact]
+    public async Task A_person_grades_an_item_by_hand_and_the_grade_is_kept_apart_from_the_llm_judges_in_scorecard_and_exports()
+    {
+        var suite = await _client.SuiteAsync("Graded by hand", ("Ask", "hello there", null), ("Again", "hi", null));
+        var car = await _client.CarAsync("Hand graded", "echo?itl_ms=1");
+        var run = await RaceToEndAsync(suite, null, car);
+        var items = (await _client.GetAsync($"/api/runs/{run}/items")).EnumerateArray().ToList();
+        var item = items[0].GetProperty("id").GetString();
+
+        async Task<HttpResponseMessage> GradeAsync(string itemId, object body) =>
+            await _client.Http.PutAsJsonAsync($"/api/runs/{run}/items/{itemId}/grade", body);
+        using (var bad = await GradeAsync(item!, new { score = 11, verdict = "maybe" }))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+            var problem = await bad.Content.ReadAsStringAsync();
+            Assert.Contains("score", problem);
+            Assert.Contains("verdict", problem);
+        }
+        using (var missing = await GradeAsync("item_missing", new { score = 5, verdict = "pass" }))
+            Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Equal(JsonValueKind.Null, (await _client.GetAsync($"/api/runs/{run}/items"))[0].GetProperty("manual_grade").ValueKind);
+
+        using (var graded = await GradeAsync(item!, new { score = 7.5, verdict = "pass", note = "polite, a little long" }))
+        {
+            Assert.Equal(HttpStatusCode.OK, graded.StatusCode);
+            var manual = (await graded.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("manual_grade");
+            Assert.Equal(7.5, manual.GetProperty("score").GetDouble());
+            Assert.Equal("polite, a little long", manual.GetProperty("note").GetString());
+            Assert.NotEqual("", manual.GetProperty("graded_at").GetString());
+        }
+        using (var second = await GradeAsync(items[1].GetProperty("id").GetString()!, new { score = 2, verdict = "fail" }))
+            second.EnsureSuccessStatusCode();
+
+        var score = (await _client.GetAsync($"/api/runs/{run}/scorecard")).GetProperty("cars")[0];
+        Assert.Equal(4.75, score.GetProperty("manual_mean").GetDouble());
+        Assert.Equal(2, score.GetProperty("manual_graded").GetInt32());
+        Assert.Equal(0.5, score.GetProperty("manual_pass_rate").GetDouble());
+        Assert.Equal(JsonValueKind.Null, score.GetProperty("judge_mean").ValueKind);
+        Assert.Equal(0, score.GetProperty("judged").GetInt32());
+
+        var json = await _client.GetAsync($"/api/runs/{run}/export?format=json");
+        Assert.Equal("pass", json.GetProperty("items")[0].GetProperty("manual_grade").GetProperty("verdict").GetString());
+        Assert.Equal(JsonValueKind.Null, json.GetProperty("items")[0].GetProperty("judge").ValueKind);
+        var csv = await _client.Http.GetStringAsync($"/api/runs/{run}/export?format=csv");
+        var header = csv.Split("\r\n")[0].Split(',');
+        var first = csv.Split("\r\n")[1].Split(',');
+        Assert.Equal("7.5", first[Array.IndexOf(header, "manual_score")]);
+        Assert.Equal("pass", first[Array.IndexOf(header, "manual_verdict")]);
+        Assert.Equal("", first[Array.IndexOf(header, "judge_score")]);
+    }
+
+    [Fact]
     public async Task The_history_filters_by_suite_car_status_and_date_and_pages()
     {
         var suiteA = await _client.SuiteAsync("History A", ("t", "a", null));

@@ -1,7 +1,7 @@
 import { api, ApiError, type CarScore, type Comparison, type Run, type RunItem } from "../api";
 import { withToken } from "../auth";
 import { apiUrl } from "../base";
-import { empty, h, status } from "../dom";
+import { empty, field, h, status } from "../dom";
 import { delta, ms, num, pct, when } from "../format";
 
 /** Run History: the list with filters, and per run its scorecard, baseline comparison, exports, judge and Inspect. */
@@ -155,7 +155,7 @@ function scorecard(cars: CarScore[]): HTMLElement {
   if (!cars.length) return empty("No items yet.");
   return h("table", { class: "grid scorecard", "data-testid": "scorecard" },
     h("thead", {}, h("tr", {}, ["Car", "Pass", "Errors", "TTFT p50 / p90 / p99", "ITL p50", "TPOT p50", "E2E p50 / p95", "tok/s", "Retries",
-        "pass^N", "Judge"].map((t) => h("th", {}, t)))),
+        "pass^N", "LLM judge", "By hand"].map((t) => h("th", {}, t)))),
     h("tbody", {}, cars.map((c) => h("tr", {},
       h("td", {}, c.car_name),
       h("td", {}, `${pct(c.pass_rate)} (${c.passed}/${c.items})`),
@@ -165,7 +165,9 @@ function scorecard(cars: CarScore[]): HTMLElement {
       h("td", {}, `${ms(c.e2e_ms.p50)} / ${ms(c.e2e_ms.p95)}`),
       h("td", {}, num(c.decode_tokens_per_s.p50, 0)), h("td", {}, c.retries),
       h("td", {}, c.repeats > 1 ? pct(c.pass_all_repeats_rate) : "—"),
-      h("td", {}, c.judge_mean === null ? "—" : `${num(c.judge_mean)}/10`)))));
+      h("td", {}, c.judge_mean === null ? "—" : `${num(c.judge_mean)}/10`),
+      h("td", { "data-testid": "manual-mean" }, c.manual_mean === null || c.manual_mean === undefined ? "—"
+        : `${num(c.manual_mean)}/10 · ${pct(c.manual_pass_rate ?? null)} pass (${c.manual_graded})`)))));
 }
 
 function itemsTable(run: Run, items: RunItem[]): HTMLElement {
@@ -181,7 +183,7 @@ function itemsTable(run: Run, items: RunItem[]): HTMLElement {
       if (!details.open || details.dataset.loaded) return;
       details.dataset.loaded = "1";
       const data = await api.inspect(run.id, item.id);
-      details.querySelector(".inspect")!.replaceChildren(inspectView(data.item, data.prompt, data.events.length));
+      details.querySelector(".inspect")!.replaceChildren(inspectView(data.item, data.prompt, data.events.length, run.id));
       details.querySelector(".inspect")!.append(h("details", {}, h("summary", {}, `Raw events (${data.events.length})`), h("pre",
           { class: "raw" }, data.events.map((e) => JSON.stringify(e)).join("\n"))));
     });
@@ -189,7 +191,36 @@ function itemsTable(run: Run, items: RunItem[]): HTMLElement {
   }));
 }
 
-function inspectView(item: RunItem, prompt: Record<string, string | null>, eventCount: number): HTMLElement {
+/** The original's manual judge: a person grades the output (score, pass or fail, a note), apart from the LLM judge. */
+function manualGrade(runId: string, item: RunItem): HTMLElement {
+  const shown = h("p", { "data-testid": "manual-grade" });
+  const show = (g: RunItem["manual_grade"]) => shown.replaceChildren(g
+    ? `Graded by hand: ${g.score}/10 ${g.verdict}${g.note ? ` — ${g.note}` : ""}` : "Not graded by hand yet.");
+  show(item.manual_grade);
+  const score = h("input", { name: "manual_score", type: "number", min: "0", max: "10", step: "0.5", required: true,
+      value: item.manual_grade ? String(item.manual_grade.score) : "" });
+  const verdict = h("select", { name: "manual_verdict" }, ["pass", "fail"].map((v) => h("option",
+      { value: v, selected: item.manual_grade?.verdict === v }, v)));
+  const note = h("input", { name: "manual_note", maxlength: "4000", placeholder: "why (optional)", value: item.manual_grade?.note ?? "" });
+  const message = h("div", { "aria-live": "polite" });
+  const form = h("form", { class: "form manual-grade", "aria-label": "Grade by hand" },
+    h("div", { class: "row" }, field("Score (0–10)", score), field("Verdict", verdict), field("Note", note)),
+    h("button", { type: "submit", class: "neon-button small" }, "Save grade"), message);
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    try {
+      const saved = await api.gradeByHand(runId, item.id, { score: Number(score.value), verdict: verdict.value,
+          note: note.value || undefined });
+      show(saved.manual_grade);
+      message.replaceChildren(status("Saved.", "ok"));
+    } catch (err) {
+      message.replaceChildren(status((err as Error).message, "bad"));
+    }
+  });
+  return h("div", {}, h("h4", {}, "Graded by hand"), shown, form);
+}
+
+function inspectView(item: RunItem, prompt: Record<string, string | null>, eventCount: number, runId?: string): HTMLElement {
   const m = item.metrics;
   return h("div", { class: "inspect-grid", "data-testid": "inspect" },
     h("div", {},
@@ -206,7 +237,8 @@ function inspectView(item: RunItem, prompt: Record<string, string | null>, event
       item.checks?.criteria.length ? h("p", { class: "muted" }, `Judge criteria: ${item.checks.criteria.join(" · ")}`) : null,
       item.judge ? h("p", {}, item.judge.error ? h("span", { class: "error-text" },
           `Judge error: ${item.judge.error}`)
-        : `Judge: ${item.judge.score}/10 ${item.judge.verdict} — ${item.judge.rationale ?? ""}`) : null,
+        : `LLM judge: ${item.judge.score}/10 ${item.judge.verdict} — ${item.judge.rationale ?? ""}`) : null,
+      runId && (item.status === "passed" || item.status === "failed") ? manualGrade(runId, item) : null,
       h("h4", {}, "Metrics"),
       m ? h("dl", { class: "metrics" },
         ...([["TTFB", ms(m.ttfb_ms)], ["TTFT", ms(m.ttft_ms)], ["First text", ms(m.ttft_text_ms)], ["E2E", ms(m.e2e_ms)], ["TPOT",

@@ -338,6 +338,32 @@ public sealed class ArcadeTests(BrowserApp fixture)
         await Shot(page, "10-suite-from-the-original");
     }
 
+    [Fact]
+    public async Task A_person_grades_an_item_by_hand_in_inspect_and_the_scorecard_tells_it_from_the_llm_judge()
+    {
+        var client = new RaceClient(fixture.App.Api);
+        var suite = await client.SuiteAsync("Hand judged", ("Greet", "hello there friend", null));
+        var car = await client.CarAsync("Greeter", "echo?itl_ms=1");
+        var run = await client.StartRunAsync(suite, car);
+        await client.ReadStreamAsync(run);
+        var page = await OpenAsync();
+        await page.GotoAsync($"/#/history/{run}");
+
+        await page.Locator("details.item summary").First.ClickAsync();
+        var form = page.Locator("form[aria-label='Grade by hand']");
+        await Assertions.Expect(page.Locator("[data-testid=manual-grade]")).ToHaveTextAsync("Not graded by hand yet.");
+        await form.Locator("input[name=manual_score]").FillAsync("8");
+        await form.Locator("select[name=manual_verdict]").SelectOptionAsync("pass");
+        await form.Locator("input[name=manual_note]").FillAsync("warm and short");
+        await form.Locator("button[type=submit]").ClickAsync();
+        await Assertions.Expect(page.Locator("[data-testid=manual-grade]")).ToHaveTextAsync("Graded by hand: 8/10 pass — warm and short");
+
+        await page.ReloadAsync();
+        await Assertions.Expect(page.Locator("[data-testid=manual-mean]")).ToHaveTextAsync("8.0/10 · 100% pass (1)");
+        await Assertions.Expect(page.Locator("[data-testid=scorecard] thead")).ToContainTextAsync("LLM judge");
+        await Shot(page, "11-graded-by-hand");
+    }
+
     private static List<long> Seqs(IEnumerable<string> lines) =>
         [.. lines.Select(l => Regex.Match(l, @"^#(\d+) ")).Where(m => m.Success).Select(m => long.Parse(m.Groups[1].Value))];
 
