@@ -102,9 +102,10 @@ public static class SuiteEndpoints
             CreatedAt = existing?.CreatedAt ?? now,
             UpdatedAt = now,
         };
-        var tests = document.Tests.Select(t => new TestRow
+        var ids = StableTestIds.Assign(existing is null ? [] : await suites.GetTestsAsync(existing.Id), document.Tests);
+        var tests = document.Tests.Select((t, i) => new TestRow
         {
-            Id = Ids.New("test"),
+            Id = ids[i],
             SuiteId = row.Id,
             OrderIndex = t.OrderIndex,
             Name = t.Name.Trim(),

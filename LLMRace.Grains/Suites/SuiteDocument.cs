@@ -6,9 +6,10 @@ namespace LLMRace.Grains.Suites;
 /// <summary>A suite in the original's JSON shape, validated: every problem with its JSON path.</summary>
 public sealed record SuiteDocument(string Name, string Category, string Description, IReadOnlyList<SuiteTest> Tests);
 
+/// <param name="Id">The test's id, when the document names one (as the suite's view shows it): kept across edits.</param>
 public sealed record SuiteTest(
     int OrderIndex, string Name, string? SystemPrompt, string UserPrompt, string? ExpectedConstraints, string? ToolsSchemaJson,
-        int? MaxToolTurns = null);
+        int? MaxToolTurns = null, string? Id = null);
 
 public sealed record SuiteProblem(string Path, string Message);
 
@@ -25,7 +26,7 @@ public static class SuiteLimits
 public static class SuiteParser
 {
     private static readonly string[] SuiteFields = ["name", "category", "description", "tests"];
-    private static readonly string[] TestFields = ["order_index", "name", "system_prompt", "user_prompt", "expected_constraints",
+    private static readonly string[] TestFields = ["id", "order_index", "name", "system_prompt", "user_prompt", "expected_constraints",
         "tools_schema_json", "max_tool_turns"];
 
     /// <summary>Parses and validates; returns null with every problem found, or the suite with none.</summary>
@@ -110,6 +111,8 @@ public static class SuiteParser
             if (oi.ValueKind != JsonValueKind.Number || !oi.TryGetInt32(out orderIndex)) found.Add(new($"{path}.order_index",
                 $"must be a whole number, got {Kind(oi)}"));
         }
+        var id = t.TryGetProperty("id", out var ie) && ie.ValueKind != JsonValueKind.Null
+            ? StringValue(ie, $"{path}.id", SuiteLimits.MaxNameChars, found) : null;
         var name = RequiredString(t, "name", path, SuiteLimits.MaxNameChars, found);
         var system = OptionalString(t, "system_prompt", path, SuiteLimits.MaxPromptChars, found);
         var user = RequiredString(t, "user_prompt", path, SuiteLimits.MaxPromptChars, found);
@@ -142,7 +145,7 @@ public static class SuiteParser
                 found.Add(new($"{path}.max_tool_turns", $"must be a whole number from 1 to {ToolDefinition.MaxTurnsLimit}"));
             else maxToolTurns = turns;
         }
-        return found.Count == before ? new SuiteTest(orderIndex, name!, system, user!, constraints, tools, maxToolTurns) : null;
+        return found.Count == before ? new SuiteTest(orderIndex, name!, system, user!, constraints, tools, maxToolTurns, id) : null;
     }
 
     private static string? RequiredString(JsonElement obj, string field, string path, int max, List<SuiteProblem> found)

@@ -49,6 +49,58 @@ public sealed class SuiteTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     }
 
     [Fact]
+    public async Task Editing_a_suite_keeps_its_tests_ids_so_a_baseline_still_matches_item_by_item()
+    {
+        static string Suite(string firstPrompt, string firstName = "Alpha", string? firstId = null, bool third = false) =>
+            JsonSerializer.Serialize(new
+            {
+                name = "Stable ids",
+                tests = new object[]
+                {
+                    firstId is null
+                        ? new { order_index = 1, name = firstName, user_prompt = firstPrompt, expected_constraints = "contains:one" }
+                        : new { id = firstId, order_index = 1, name = firstName, user_prompt = firstPrompt,
+                            expected_constraints = "contains:one" },
+                    new { order_index = 2, name = "Beta", user_prompt = "two", expected_constraints = "contains:two" },
+                }.Concat(third ? [new { order_index = 3, name = "Gamma", user_prompt = "three", expected_constraints = "contains:three" }]
+                    : []).ToArray(),
+            });
+        async Task<List<string>> IdsAsync(string suite) => [.. (await _client.GetAsync($"/api/suites/{suite}")).GetProperty("tests")
+            .EnumerateArray().Select(t => t.GetProperty("id").GetString()!)];
+        async Task PutAsync(string suite, string json)
+        {
+            using var put = await _client.Http.PutAsync($"/api/suites/{suite}", new StringContent(json, Encoding.UTF8, "application/json"));
+            Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
+        }
+
+        using var created = await PostRawAsync("/api/suites/import", Suite("one"));
+        var suite = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        var before = await IdsAsync(suite);
+        var car = await _client.CarAsync("Stable echo", "echo?itl_ms=1");
+        var baseline = await _client.StartRunAsync(suite, car);
+        await _client.ReadStreamAsync(baseline);
+        await _client.PostAsync($"/api/runs/{baseline}/baseline", new { });
+
+        // A prompt edited and a test added: the two tests keep their ids, the new one gets its own.
+        await PutAsync(suite, Suite("one, edited", third: true));
+        var after = await IdsAsync(suite);
+        Assert.Equal(before, after.Take(2));
+        Assert.DoesNotContain(after[2], before);
+        var run = await _client.StartRunAsync(suite, car);
+        await _client.ReadStreamAsync(run);
+        var compared = await _client.GetAsync($"/api/runs/{run}/compare");
+        Assert.Equal(["same", "same", "new"], compared.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("change")
+            .GetString()));
+
+        // Renamed with its id named, it is still the same test; renamed without, a new one.
+        await PutAsync(suite, Suite("one", firstName: "Alpha renamed", firstId: before[0]));
+        Assert.Equal(before, await IdsAsync(suite));
+        await PutAsync(suite, Suite("one", firstName: "Alpha again"));
+        Assert.NotEqual(before[0], (await IdsAsync(suite))[0]);
+        Assert.Equal(before[1], (await IdsAsync(suite))[1]);
+    }
+
+    [Fact]
     public async Task Export_gives_back_the_imported_bytes()
     {
         // Odd spacing, key order, unicode and escapes: all kept.
