@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Mvc;
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using LLMRace.Api.Infrastructure;
@@ -22,14 +23,23 @@ public sealed record RunsToDelete(IReadOnlyList<string>? RunIds)
 
 public sealed record RunsDeleted(IReadOnlyList<string> Deleted);
 
+/// <param name="CarNames">The cars as they raced (their names then), with the run's pass rate over finished items, its
+/// duration and the median TTFT of its measured items: what Run History shows of each run.</param>
 public sealed record RunView(
     string Id, string SuiteId, string SuiteName, string Status, RunSettings Settings, IReadOnlyList<string> CarIds,
-    int ItemsTotal, int ItemsDone, string? Error, bool IsBaseline, bool Judging, string CreatedAt, string? StartedAt, string? FinishedAt)
+    int ItemsTotal, int ItemsDone, string? Error, bool IsBaseline, bool Judging, string CreatedAt, string? StartedAt, string? FinishedAt,
+    IReadOnlyList<string> CarNames, double? PassRate, double? DurationS, double? TtftP50Ms)
 {
-    public static RunView From(RunRow r) => new(
+    public static RunView From(RunRow r, RunSummary? summary) => new(
         r.Id, r.SuiteId, r.SuiteName, r.Status, RaceJson.Deserialize<RunSettings>(r.SettingsJson) ?? new(),
         r.CarIds.Split(',', StringSplitOptions.RemoveEmptyEntries), r.ItemsTotal, r.ItemsDone, r.Error, r.IsBaseline, r.Judging,
-        r.CreatedAt, r.StartedAt, r.FinishedAt);
+        r.CreatedAt, r.StartedAt, r.FinishedAt, summary?.Cars ?? [],
+        summary is { Finished: > 0 } s ? Scorecards.Rate(s.Passed, s.Finished) : null, Duration(r), summary?.TtftP50Ms);
+
+    private static double? Duration(RunRow r) => r.StartedAt is { } start && r.FinishedAt is { } end
+        ? Math.Round((DateTime.Parse(end, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal)
+            - DateTime.Parse(start, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal)).TotalSeconds, 2)
+        : null;
 }
 
 /// <summary>
@@ -85,12 +95,15 @@ public static class RunEndpoints
                 from is null ? null : Clock.Text(from.Value.UtcDateTime), to is null ? null : Clock.Text(to.Value.UtcDateTime));
             var (page, total) = await runs.ListAsync(filter, take, skip);
             response.Headers["X-Total-Count"] = total.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return TypedResults.Ok(page.Select(RunView.From));
+            var summaries = await runs.SummariesAsync([.. page.Select(r => r.Id)]);
+            return TypedResults.Ok(page.Select(r => RunView.From(r, summaries.GetValueOrDefault(r.Id))));
         }).WithSummary("Run history, newest first: filter by suite_id, car_id, status, from and to (ISO dates); X-Total-Count gives the " +
             "total.");
 
         group.MapGet("/{id}", async Task<Results<Ok<RunView>, ProblemHttpResult>> (string id, RunStore runs) =>
-            await runs.GetAsync(id) is { } run ? TypedResults.Ok(RunView.From(run)) : Problems.NotFound("run", id));
+            await runs.GetAsync(id) is { } run
+                ? TypedResults.Ok(RunView.From(run, (await runs.SummariesAsync([id])).GetValueOrDefault(id)))
+                : Problems.NotFound("run", id));
 
         group.MapGet("/{id}/items", async Task<Results<Ok<IEnumerable<RunItemView>>, ProblemHttpResult>> (string id, RunStore runs) =>
             await runs.GetAsync(id) is null ? Problems.NotFound("run",

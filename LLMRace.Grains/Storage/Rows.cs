@@ -82,6 +82,9 @@ public sealed class RunRow
     public string? FinishedAt { get; set; }
 }
 
+/// <summary>A run at a glance: its cars' names, passed and finished items, and the median TTFT of its measured items.</summary>
+public sealed record RunSummary(IReadOnlyList<string> Cars, int Passed, int Finished, double? TtftP50Ms);
+
 public sealed class RunItemRow
 {
     public string Id { get; set; } = "";

@@ -51,6 +51,31 @@ public sealed class RunStore(SqliteDatabase db)
         return ([.. runs], total);
     }
 
+    /// <summary>What Run History shows of each run: its cars, passes, finished items and median TTFT, for a page of runs.</summary>
+    public async Task<IReadOnlyDictionary<string, RunSummary>> SummariesAsync(IReadOnlyList<string> runIds)
+    {
+        if (runIds.Count == 0) return new Dictionary<string, RunSummary>();
+        await using var c = await db.OpenAsync();
+        var counts = await c.QueryAsync<(string RunId, string Cars, int Passed, int Finished)>($"""
+            SELECT run_id, json_group_array(DISTINCT car_name), SUM(status = '{ItemStatus.Passed}'),
+              SUM(status IN ('{ItemStatus.Passed}', '{ItemStatus.Failed}', '{ItemStatus.Error}'))
+            FROM run_items WHERE run_id IN @runIds GROUP BY run_id;
+            """, new { runIds });
+        // The median of the measured items' TTFT (the mean of the middle two when their count is even), as Distribution has it.
+        var medians = (await c.QueryAsync<(string RunId, double P50)>($"""
+            WITH t AS (
+              SELECT run_id, json_extract(metrics_json, '$.ttft_ms') AS v FROM run_items
+              WHERE run_id IN @runIds AND status IN ('{ItemStatus.Passed}', '{ItemStatus.Failed}')
+                AND json_extract(metrics_json, '$.ttft_ms') IS NOT NULL),
+            r AS (SELECT run_id, v, ROW_NUMBER() OVER (PARTITION BY run_id ORDER BY v) AS rn, COUNT(*) OVER (PARTITION BY run_id) AS n
+              FROM t)
+            SELECT run_id, AVG(v) FROM r WHERE rn IN ((n + 1) / 2, (n + 2) / 2) GROUP BY run_id;
+            """, new { runIds })).ToDictionary(m => m.RunId, m => m.P50);
+        return counts.ToDictionary(r => r.RunId, r => new RunSummary(
+            System.Text.Json.JsonSerializer.Deserialize<string[]>(r.Cars) ?? [], r.Passed, r.Finished,
+            medians.TryGetValue(r.RunId, out var p50) ? Math.Round(p50, 1) : null));
+    }
+
     public async Task<RunItemRow?> GetItemAsync(string runId, string itemId)
     {
         await using var c = await db.OpenAsync();

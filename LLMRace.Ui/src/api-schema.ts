@@ -1960,6 +1960,13 @@ export interface components {
             created_at: string;
             started_at: null | string;
             finished_at: null | string;
+            car_names: string[];
+            /** Format: double */
+            pass_rate: null | number;
+            /** Format: double */
+            duration_s: null | number;
+            /** Format: double */
+            ttft_p50_ms: null | number;
         };
         SuiteSummary: {
             id: string;

@@ -29,3 +29,11 @@ export function delta(value: number | null | undefined, unit = "ms"): string {
   const sign = value > 0 ? "+" : value < 0 ? "−" : "±";
   return `${sign}${Math.abs(value).toFixed(unit === "%" ? 1 : 0)} ${unit}`;
 }
+
+/** A duration in seconds: "42.0 s" under a minute, "3 min 05 s" above. */
+export function seconds(value: number | null | undefined): string {
+  if (value === null || value === undefined) return "—";
+  if (value < 60) return `${value.toFixed(1)} s`;
+  const whole = Math.round(value);
+  return `${Math.floor(whole / 60)} min ${String(whole % 60).padStart(2, "0")} s`;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { delta, ms, num, pct } from "../src/format";
+import { delta, ms, num, pct, seconds } from "../src/format";
 
 describe("format", () => {
   it("shows milliseconds under a second and seconds above", () => {
@@ -7,6 +7,11 @@ describe("format", () => {
     expect(ms(42.4)).toBe("42 ms");
     expect(ms(1234)).toBe("1.23 s");
     expect(ms(null)).toBe("—");
+  });
+  it("shows durations in seconds, and minutes past one", () => {
+    expect(seconds(4.26)).toBe("4.3 s");
+    expect(seconds(185)).toBe("3 min 05 s");
+    expect(seconds(null)).toBe("—");
   });
   it("shows rates as percentages", () => {
     expect(pct(1)).toBe("100%");

@@ -182,6 +182,25 @@ public sealed class ResultTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     }
 
     [Fact]
+    public async Task Run_history_shows_each_runs_cars_pass_rate_duration_and_median_ttft()
+    {
+        var suite = await _client.SuiteAsync("At a glance", ("One", "alpha beta", "contains:alpha"), ("Two", "gamma delta", "contains:zeta"),
+            ("Three", "epsilon", null));
+        var quick = await _client.CarAsync("Glance quick", "echo?ttft_ms=5&itl_ms=1");
+        var steady = await _client.CarAsync("Glance steady", "echo?ttft_ms=30&itl_ms=1");
+        var run = await RaceToEndAsync(suite, null, quick, steady);
+
+        var listed = (await _client.GetAsync($"/api/runs?suite_id={suite}")).EnumerateArray().Single();
+        Assert.Equal(["Glance quick", "Glance steady"], listed.GetProperty("car_names").EnumerateArray().Select(c => c.GetString()).Order());
+        Assert.Equal(Math.Round(4 / 6.0, 4), listed.GetProperty("pass_rate").GetDouble()); // "Two" fails for both cars
+        Assert.True(listed.GetProperty("duration_s").GetDouble() > 0);
+        var ttfts = (await _client.GetAsync($"/api/runs/{run}/items")).EnumerateArray()
+            .Select(i => i.GetProperty("metrics").GetProperty("ttft_ms").GetDouble()).Order().ToList();
+        Assert.Equal(Math.Round((ttfts[2] + ttfts[3]) / 2, 1), listed.GetProperty("ttft_p50_ms").GetDouble());
+        Assert.Equal(listed.GetRawText(), (await _client.GetAsync($"/api/runs/{run}")).GetRawText());
+    }
+
+    [Fact]
     public async Task The_history_filters_by_suite_car_status_and_date_and_pages()
     {
         var suiteA = await _client.SuiteAsync("History A", ("t", "a", null));

@@ -2,7 +2,7 @@ import { api, ApiError, type CarScore, type Comparison, type Run, type RunItem }
 import { withToken } from "../auth";
 import { apiUrl } from "../base";
 import { empty, field, h, status } from "../dom";
-import { delta, ms, num, pct, when } from "../format";
+import { delta, ms, num, pct, seconds, when } from "../format";
 
 /** Run History: the list with filters, and per run its scorecard, baseline comparison, exports, judge and Inspect. */
 export async function historyPage(root: HTMLElement, runId?: string): Promise<void> {
@@ -45,13 +45,18 @@ export async function historyPage(root: HTMLElement, runId?: string): Promise<vo
     message,
     runs.length
       ? h("table", { class: "grid" },
-          h("thead", {}, h("tr", {}, ["", "Suite", "Status", "Items", "Started", ""].map((t) => h("th", {}, t)))),
+          h("thead", {}, h("tr", {}, ["", "Suite", "Cars", "Status", "Items", "Pass rate", "Duration", "TTFT p50", "Started", ""]
+              .map((t) => h("th", {}, t)))),
           h("tbody", {}, runs.map((r) => h("tr", { "data-run": r.id },
             h("td", {}, h("input", { type: "checkbox", name: "compare", value: r.id,
                 "aria-label": `select ${r.suite_name} ${when(r.created_at)}` })),
             h("td", {}, r.suite_name, r.is_baseline ? h("span", { class: "tag" }, "baseline") : null),
+            h("td", { "data-col": "cars" }, r.car_names.join(", ")),
             h("td", {}, h("span", { class: `pill ${r.status}` }, r.status)),
             h("td", {}, h("progress", { max: r.items_total, value: r.items_done }), ` ${r.items_done}/${r.items_total}`),
+            h("td", { "data-col": "pass-rate" }, r.pass_rate === null || r.pass_rate === undefined ? "—" : pct(r.pass_rate)),
+            h("td", { "data-col": "duration" }, seconds(r.duration_s)),
+            h("td", { "data-col": "ttft" }, ms(r.ttft_p50_ms)),
             h("td", {}, when(r.created_at)),
             h("td", {}, h("a", { href: `#/history/${r.id}` }, "Inspect"))))))
       : empty("No races yet.", h("a", { class: "neon-button", href: "#/race" }, "Start a race"))));
