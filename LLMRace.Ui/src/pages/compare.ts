@@ -33,6 +33,37 @@ export async function comparePage(root: HTMLElement, idList?: string): Promise<v
       bars("Decode tokens/s (median)", series, (s) => median(s.decode_tokens_per_s), (v) => num(v, 0)),
       bars("Judge score (mean)", series, (s) => mean(s.judge_scores), (v) => (v === null ? "not judged" : `${num(v)}/10`), 10))));
   charts.append(cdf("TTFT distribution", series, (s) => s.ttft_ms), cdf("E2E latency distribution", series, (s) => s.e2e_ms));
+  const trends = overTime(data.runs, series);
+  if (trends) root.querySelector("[data-testid=comparison-page]")!.append(trends);
+}
+
+/** Each car that raced in several of these runs, run after run (oldest first): its line over time. */
+function overTime(runs: { run_id: string; created_at: string }[], series: CompareSeries[]): HTMLElement | null {
+  const order = [...runs].sort((a, b) => a.created_at.localeCompare(b.created_at)).map((r) => r.run_id);
+  const cars = [...new Set(series.map((s) => s.car_id))].map((id) => series.filter((s) => s.car_id === id)
+      .sort((a, b) => order.indexOf(a.run_id) - order.indexOf(b.run_id))).filter((runsOfCar) => runsOfCar.length > 1);
+  if (!cars.length) return null;
+  const when = (runId: string) => runs.find((r) => r.run_id === runId)!.created_at.slice(0, 16).replace("T", " ");
+  return h("section", { class: "over-time", "data-testid": "car-over-time" },
+    h("h3", {}, "Each car across these runs"),
+    cars.map((runsOfCar) => {
+      const xs = runsOfCar.map((_, i) => i + 1);
+      const box = h("figure", { class: "chart", "data-car": runsOfCar[0].car_name },
+        h("figcaption", {}, `${runsOfCar[0].car_name}: TTFT p50 run after run`));
+      new uPlot({
+        width: 520, height: 200, scales: { x: { time: false } }, legend: { show: false },
+        axes: [{ stroke: "#8d89b8", grid: { stroke: "#221d4a" }, values: (_u, v) => v.map((i) => (Number.isInteger(i) ? `run ${i}` : "")) },
+          { stroke: "#8d89b8", grid: { stroke: "#221d4a" }, label: "ms" }],
+        series: [{ label: "run" }, { label: "TTFT p50", stroke: palette[0], width: 2, points: { show: true } }],
+      }, [xs, runsOfCar.map((s) => quantile([...s.ttft_ms].sort((a, b) => a - b), 0.5))] as uPlot.AlignedData, box);
+      box.append(h("table", { class: "grid" },
+        h("thead", {}, h("tr", {}, ["Run", "Started", "Pass rate", "TTFT p50", "E2E p50"].map((t) => h("th", {}, t)))),
+        h("tbody", {}, runsOfCar.map((s, i) => h("tr", {},
+          h("td", {}, `run ${i + 1}`), h("td", {}, when(s.run_id)), h("td", {}, pct(s.pass_rate)),
+          h("td", {}, ms(quantile([...s.ttft_ms].sort((a, b) => a - b), 0.5))),
+          h("td", {}, ms(quantile([...s.e2e_ms].sort((a, b) => a - b), 0.5))))))));
+      return box;
+    }));
 }
 
 /** An empirical CDF per car: x is latency, y the share of requests at or under it. */
@@ -67,7 +98,7 @@ function bars(title: string, series: CompareSeries[], pick: (s: CompareSeries) =
   const top = max ?? Math.max(1, ...values.map((v) => v ?? 0));
   return h("figure", { class: "bars" }, h("figcaption", {}, title),
     series.map((s, i) => h("div", { class: "bar-row" },
-      h("span", { class: "bar-label" }, s.car_name),
+      h("span", { class: "bar-label" }, series.some((o) => o.run_id !== s.run_id) ? s.label : s.car_name),
       h("span", { class: "bar" }, h("span", { class: "bar-fill",
           style: `width:${Math.round((100 * (values[i] ?? 0)) / top)}%;background:${palette[i % palette.length]}` })),
       h("span", { class: "bar-value" }, label(values[i])))));

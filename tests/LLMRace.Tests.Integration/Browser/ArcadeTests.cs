@@ -364,6 +364,36 @@ public sealed class ArcadeTests(BrowserApp fixture)
         await Shot(page, "11-graded-by-hand");
     }
 
+    [Fact]
+    public async Task Run_history_shows_each_runs_figures_and_comparison_follows_a_car_across_runs()
+    {
+        var client = new RaceClient(fixture.App.Api);
+        var suite = await client.SuiteAsync("Season", ("Lap", "one two three", "contains:two"), ("Sprint", "go", "contains:stop"));
+        var car = await client.CarAsync("Veteran", "echo?ttft_ms=15&itl_ms=1");
+        var runs = new List<string>();
+        for (var i = 0; i < 2; i++)
+        {
+            var run = await client.StartRunAsync(suite, car);
+            await client.ReadStreamAsync(run);
+            runs.Add(run);
+        }
+        var page = await OpenAsync();
+        await page.GotoAsync("/#/history");
+        var row = page.Locator($"tr[data-run={runs[1]}]");
+        await Assertions.Expect(row.Locator("[data-col=cars]")).ToHaveTextAsync("Veteran");
+        await Assertions.Expect(row.Locator("[data-col=pass-rate]")).ToHaveTextAsync("50.0%");
+        await Assertions.Expect(row.Locator("[data-col=ttft]")).ToHaveTextAsync(new Regex(@"^\d+ ms$"));
+        await Assertions.Expect(row.Locator("[data-col=duration]")).ToHaveTextAsync(new Regex(@"^\d+\.\d s$"));
+
+        foreach (var run in runs) await page.Locator($"input[name=compare][value={run}]").CheckAsync();
+        await page.ClickAsync("text=Compare selected");
+        var overTime = page.Locator("[data-testid=car-over-time] figure[data-car=Veteran]");
+        await Assertions.Expect(overTime.Locator("tbody tr")).ToHaveCountAsync(2);
+        await Assertions.Expect(overTime.Locator("tbody tr").First).ToContainTextAsync("run 1");
+        await Assertions.Expect(page.Locator(".bars .bar-label").First).ToContainTextAsync("Veteran · ");
+        await Shot(page, "12-car-over-time");
+    }
+
     private static List<long> Seqs(IEnumerable<string> lines) =>
         [.. lines.Select(l => Regex.Match(l, @"^#(\d+) ")).Where(m => m.Success).Select(m => long.Parse(m.Groups[1].Value))];
 
