@@ -105,9 +105,9 @@ public static class RunEndpoints
                 ? TypedResults.Ok(RunView.From(run, (await runs.SummariesAsync([id])).GetValueOrDefault(id)))
                 : Problems.NotFound("run", id));
 
-        group.MapGet("/{id}/items", async Task<Results<Ok<IEnumerable<RunItemView>>, ProblemHttpResult>> (string id, RunStore runs) =>
-            await runs.GetAsync(id) is null ? Problems.NotFound("run",
-                id) : TypedResults.Ok((await runs.GetItemsAsync(id)).Select(RunItemView.From)));
+        group.MapGet("/{id}/items", ItemsAsync)
+            .WithSummary("A run's items in race order: all of them, or a page (limit, offset) filtered by status, car_id and test_id, " +
+                "with X-Total-Count.");
 
         group.MapPost("/", CreateAsync);
 
@@ -140,6 +140,26 @@ public static class RunEndpoints
         var request = new RunPlanRequest(input.SuiteId, input.CarIds?.ToArray(), input.Settings?.Concurrency, input.Settings?.Repeats);
         return Answer(await grains.GetGrain<IRunGrain>(id).Create(request), "run", id, progress =>
             TypedResults.Created($"/api/runs/{id}", new RunCreated(id, progress.Status, progress.ItemsTotal)));
+    }
+
+    private static async Task<Results<Ok<IEnumerable<RunItemView>>, ValidationProblem, ProblemHttpResult>> ItemsAsync(string id,
+        HttpResponse response, RunStore runs, int? limit, int? offset, string? status, [FromQuery(Name = "car_id")] string? carId,
+        [FromQuery(Name = "test_id")] string? testId)
+    {
+        if (await runs.GetAsync(id) is null) return Problems.NotFound("run", id);
+        if (limit is null && offset is null && status is null && carId is null && testId is null)
+            return TypedResults.Ok((await runs.GetItemsAsync(id)).Select(RunItemView.From));
+        var errors = new Errors();
+        var take = errors.Range("limit", limit, 100, 1, 1000);
+        var skip = errors.Range("offset", offset, 0, 0, int.MaxValue);
+        string[] statuses = [ItemStatus.Pending, ItemStatus.Running, ItemStatus.Passed, ItemStatus.Failed, ItemStatus.Error,
+            ItemStatus.Cancelled];
+        if (status is not null && !statuses.Contains(status))
+            errors.Add("status", $"'{status}' is not an item status: use one of {string.Join(", ", statuses)}");
+        if (errors.Any) return Problems.Invalid(errors.ByField);
+        var (page, total) = await runs.ListItemsAsync(id, new ItemFilter(status, carId, testId), take, skip);
+        response.Headers["X-Total-Count"] = total.ToString(CultureInfo.InvariantCulture);
+        return TypedResults.Ok(page.Select(RunItemView.From));
     }
 
     /// <summary>Checks every run first, so a bad list deletes nothing; then each run's grain deletes it.</summary>

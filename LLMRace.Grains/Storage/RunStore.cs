@@ -130,6 +130,22 @@ public sealed class RunStore(SqliteDatabase db)
         await c.ExecuteAsync("UPDATE run_items SET judge_json = @judgeJson WHERE id = @itemId;", new { itemId, judgeJson });
     }
 
+    /// <summary>A page of a run's items in race order, filtered by status, car and test, with how many match in all.</summary>
+    public async Task<(IReadOnlyList<RunItemRow> Items, int Total)> ListItemsAsync(string runId, ItemFilter filter, int limit, int offset)
+    {
+        var where = new List<string> { "run_id = @runId" };
+        if (filter.Status is not null) where.Add("status = @Status");
+        if (filter.CarId is not null) where.Add("car_id = @CarId");
+        if (filter.TestId is not null) where.Add("test_id = @TestId");
+        var clause = string.Join(" AND ", where);
+        var args = new { runId, filter.Status, filter.CarId, filter.TestId, limit, offset };
+        await using var c = await db.OpenAsync();
+        var total = await c.ExecuteScalarAsync<int>($"SELECT COUNT(*) FROM run_items WHERE {clause};", args);
+        var items = await c.QueryAsync<RunItemRow>(
+            $"SELECT * FROM run_items WHERE {clause} ORDER BY ordinal LIMIT @limit OFFSET @offset;", args);
+        return ([.. items], total);
+    }
+
     public async Task<IReadOnlyList<RunItemRow>> GetItemsAsync(string runId)
     {
         await using var c = await db.OpenAsync();
@@ -217,4 +233,6 @@ public sealed class RunStore(SqliteDatabase db)
 }
 
 /// <summary>Filters of the run history; null means any.</summary>
+public sealed record ItemFilter(string? Status = null, string? CarId = null, string? TestId = null);
+
 public sealed record RunFilter(string? SuiteId = null, string? CarId = null, string? Status = null, string? From = null, string? To = null);

@@ -15,7 +15,7 @@ public sealed record SuiteProblem(string Path, string Message);
 
 public static class SuiteLimits
 {
-    public const int MaxTests = 500;
+    public const int MaxTests = 10_000;
     public const int MaxPromptChars = 100_000;
     public const int MaxNameChars = 200;
     public const int MaxDescriptionChars = 10_000;

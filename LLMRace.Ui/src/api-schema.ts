@@ -944,9 +944,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** A run's items in race order: all of them, or a page (limit, offset) filtered by status, car_id and test_id, with X-Total-Count. */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    limit?: number;
+                    offset?: number;
+                    status?: string;
+                    car_id?: string;
+                    test_id?: string;
+                };
                 header?: never;
                 path: {
                     id: string;
@@ -962,6 +969,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["RunItemView"][];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
                     };
                 };
             };

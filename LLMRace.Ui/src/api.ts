@@ -39,7 +39,14 @@ export class ApiError extends Error {
   constructor(message: string, readonly status: number, readonly errors: Record<string, string[]> = {}) { super(message); }
 }
 
-async function request<T>(path: string, init?: RequestInit): Promise<T> {
+/** A page of a list the Api pages, with the total it reports in X-Total-Count. */
+async function page<T>(path: string): Promise<{ items: T[]; total: number }> {
+  let total = 0;
+  const items = await request<T[]>(path, undefined, (response) => { total = Number(response.headers.get("x-total-count") ?? 0); });
+  return { items, total };
+}
+
+async function request<T>(path: string, init?: RequestInit, seen?: (response: Response) => void): Promise<T> {
   let response: Response;
   for (let attempt = 0; ; attempt++) {
     const token = getToken();
@@ -60,6 +67,7 @@ async function request<T>(path: string, init?: RequestInit): Promise<T> {
     } catch { /* not a problem document */ }
     throw new ApiError(detail, response.status, errors);
   }
+  seen?.(response);
   if (response.status === 204) return undefined as T;
   return (await response.json()) as T;
 }
@@ -92,6 +100,7 @@ export const api = {
   runs: (query = "") => request<Run[]>(`/api/runs?limit=100${query}`),
   run: (id: string) => request<Run>(`/api/runs/${id}`),
   items: (id: string) => request<RunItem[]>(`/api/runs/${id}/items`),
+  itemsPage: (id: string, query: URLSearchParams) => page<RunItem>(`/api/runs/${id}/items?${query}`),
   inspect: (id: string, itemId: string) => request<{ item: RunItem; prompt: Record<string,
       string | null>; events: RaceEvent[] }>(`/api/runs/${id}/items/${itemId}`),
   startRun: (suiteId: string, carIds: string[], settings: { concurrency: number; repeats: number }) =>

@@ -201,6 +201,41 @@ public sealed class ResultTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     }
 
     [Fact]
+    public async Task A_runs_items_are_paged_and_filtered_on_the_server()
+    {
+        var suite = await _client.SuiteAsync("Paged items", ("A", "alpha", "contains:alpha"), ("B", "beta", "contains:zeta"),
+            ("C", "gamma", null));
+        var x = await _client.CarAsync("Paged X", "echo?itl_ms=1");
+        var y = await _client.CarAsync("Paged Y", "echo?itl_ms=1");
+        var run = await RaceToEndAsync(suite, null, x, y);
+        var all = (await _client.GetAsync($"/api/runs/{run}/items")).EnumerateArray().Select(i => i.GetProperty("id").GetString()).ToList();
+        Assert.Equal(6, all.Count);
+
+        async Task<(List<string?> Ids, int Total)> PageAsync(string query)
+        {
+            using var response = await _client.Http.GetAsync($"/api/runs/{run}/items?{query}");
+            Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+            var ids = (await response.Content.ReadFromJsonAsync<JsonElement>()).EnumerateArray().Select(i => i.GetProperty("id")
+                .GetString()).ToList();
+            return (ids, int.Parse(response.Headers.GetValues("X-Total-Count").Single()));
+        }
+        var middle = await PageAsync("limit=3&offset=2");
+        Assert.Equal(all.Skip(2).Take(3), middle.Ids);
+        Assert.Equal(6, middle.Total);
+        var failed = await PageAsync("status=failed");
+        Assert.Equal(2, failed.Total);
+        var ofX = await PageAsync($"car_id={x}&status=passed");
+        Assert.Equal(2, ofX.Total);
+        var testId = (await _client.GetAsync($"/api/suites/{suite}")).GetProperty("tests")[2].GetProperty("id").GetString();
+        Assert.Equal(2, (await PageAsync($"test_id={testId}")).Total);
+        using var bad = await _client.Http.GetAsync($"/api/runs/{run}/items?limit=0&status=sideways");
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        var problem = await bad.Content.ReadAsStringAsync();
+        Assert.Contains("limit", problem);
+        Assert.Contains("sideways", problem);
+    }
+
+    [Fact]
     public async Task The_history_filters_by_suite_car_status_and_date_and_pages()
     {
         var suiteA = await _client.SuiteAsync("History A", ("t", "a", null));

@@ -63,7 +63,7 @@ export async function historyPage(root: HTMLElement, runId?: string): Promise<vo
 }
 
 async function runPage(root: HTMLElement, runId: string): Promise<void> {
-  const [run, items, score, cars] = await Promise.all([api.run(runId), api.items(runId), api.scorecard(runId), api.cars()]);
+  const [run, score, cars] = await Promise.all([api.run(runId), api.scorecard(runId), api.cars()]);
   const message = h("div", { "aria-live": "polite" });
   const comparison = h("div", {});
   const judgeCar = h("select", { name: "judge_car", "aria-label": "Judge car" }, cars.map((c) => h("option", { value: c.id }, c.name)));
@@ -113,7 +113,7 @@ async function runPage(root: HTMLElement, runId: string): Promise<void> {
         : null,
       scorecard(score.cars)),
     h("section", { class: "panel" }, h("h2", {}, "Baseline Comparison"), comparison),
-    h("section", { class: "panel" }, h("h2", {}, "Items"), itemsTable(run, items)));
+    h("section", { class: "panel" }, h("h2", {}, "Items"), pagedItems(run, score.cars)));
   if (!run.is_baseline) void showComparison(comparison, run, true);
 }
 
@@ -173,6 +173,39 @@ function scorecard(cars: CarScore[]): HTMLElement {
       h("td", {}, c.judge_mean === null ? "—" : `${num(c.judge_mean)}/10`),
       h("td", { "data-testid": "manual-mean" }, c.manual_mean === null || c.manual_mean === undefined ? "—"
         : `${num(c.manual_mean)}/10 · ${pct(c.manual_pass_rate ?? null)} pass (${c.manual_graded})`)))));
+}
+
+const pageSize = 100;
+
+/** The run's items a page at a time, filtered on the server by status and car: a run of 10,000 items opens at once. */
+function pagedItems(run: Run, cars: CarScore[]): HTMLElement {
+  const status = h("select", { name: "item_status", "aria-label": "Filter items by status" },
+    ["", "passed", "failed", "error", "cancelled", "pending"].map((s) => h("option", { value: s }, s || "Any status")));
+  const car = h("select", { name: "item_car", "aria-label": "Filter items by car" }, h("option", { value: "" }, "Any car"),
+    cars.map((c) => h("option", { value: c.car_id }, c.car_name)));
+  const list = h("div", {});
+  const where = h("span", { class: "muted", "data-testid": "items-range" });
+  let offset = 0;
+  let total = 0;
+  const previous = h("button", { type: "button", class: "link", onclick: () => { offset = Math.max(0, offset - pageSize); void load(); } },
+      "← Previous");
+  const next = h("button", { type: "button", class: "link", onclick: () => { offset += pageSize; void load(); } }, "Next →");
+  const load = async () => {
+    const query = new URLSearchParams({ limit: String(pageSize), offset: String(offset) });
+    if (status.value) query.set("status", status.value);
+    if (car.value) query.set("car_id", car.value);
+    const found = await api.itemsPage(run.id, query);
+    total = found.total;
+    list.replaceChildren(itemsTable(run, found.items));
+    where.textContent = total ? `items ${offset + 1}–${offset + found.items.length} of ${total}` : "no items match";
+    previous.toggleAttribute("disabled", offset === 0);
+    next.toggleAttribute("disabled", offset + pageSize >= total);
+  };
+  const refilter = () => { offset = 0; void load(); };
+  status.addEventListener("change", refilter);
+  car.addEventListener("change", refilter);
+  void load();
+  return h("div", {}, h("div", { class: "actions" }, status, car, previous, where, next), list);
 }
 
 function itemsTable(run: Run, items: RunItem[]): HTMLElement {

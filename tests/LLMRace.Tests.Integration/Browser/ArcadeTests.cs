@@ -394,6 +394,32 @@ public sealed class ArcadeTests(BrowserApp fixture)
         await Shot(page, "12-car-over-time");
     }
 
+    [Fact]
+    public async Task Inspect_pages_a_runs_items_and_filters_them_on_the_server()
+    {
+        var client = new RaceClient(fixture.App.Api);
+        var suite = await client.SuiteAsync("Long season", [.. Enumerable.Range(1, 61).Select(i => ($"Race {i}", $"word{i}",
+            (string?)(i % 2 == 0 ? "contains:nothing-like-this" : null)))]);
+        var a = await client.CarAsync("Pager A", "instant?tokens=2");
+        var b = await client.CarAsync("Pager B", "instant?tokens=2");
+        var run = await client.StartRunAsync(suite, a, b);
+        await client.ReadStreamAsync(run);
+        var page = await OpenAsync();
+        await page.GotoAsync($"/#/history/{run}");
+
+        var range = page.Locator("[data-testid=items-range]");
+        await Assertions.Expect(range).ToHaveTextAsync("items 1–100 of 122");
+        await Assertions.Expect(page.Locator("details.item")).ToHaveCountAsync(100);
+        await page.ClickAsync("text=Next →");
+        await Assertions.Expect(range).ToHaveTextAsync("items 101–122 of 122");
+        await Assertions.Expect(page.Locator("details.item")).ToHaveCountAsync(22);
+        await page.Locator("select[name=item_status]").SelectOptionAsync("failed");
+        await Assertions.Expect(range).ToHaveTextAsync("items 1–60 of 60");
+        await page.Locator("select[name=item_car]").SelectOptionAsync(new SelectOptionValue { Label = "Pager B" });
+        await Assertions.Expect(range).ToHaveTextAsync("items 1–30 of 30");
+        await Assertions.Expect(page.Locator("details.item summary").First).ToContainTextAsync("Pager B");
+    }
+
     private static List<long> Seqs(IEnumerable<string> lines) =>
         [.. lines.Select(l => Regex.Match(l, @"^#(\d+) ")).Where(m => m.Success).Select(m => long.Parse(m.Groups[1].Value))];
 
