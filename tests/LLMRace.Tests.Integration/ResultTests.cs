@@ -184,14 +184,16 @@ public sealed class ResultTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     [Fact]
     public async Task Run_history_shows_each_runs_cars_pass_rate_duration_and_median_ttft()
     {
-        var suite = await _client.SuiteAsync("At a glance", ("One", "alpha beta", "contains:alpha"), ("Two", "gamma delta", "contains:zeta"),
+        var suite = await _client.SuiteAsync("At a glance", ("One", "alpha beta", "contains:alpha"),
+            ("Two", "gamma delta", "contains:zeta"),
             ("Three", "epsilon", null));
         var quick = await _client.CarAsync("Glance quick", "echo?ttft_ms=5&itl_ms=1");
         var steady = await _client.CarAsync("Glance steady", "echo?ttft_ms=30&itl_ms=1");
         var run = await RaceToEndAsync(suite, null, quick, steady);
 
         var listed = (await _client.GetAsync($"/api/runs?suite_id={suite}")).EnumerateArray().Single();
-        Assert.Equal(["Glance quick", "Glance steady"], listed.GetProperty("car_names").EnumerateArray().Select(c => c.GetString()).Order());
+        Assert.Equal(["Glance quick", "Glance steady"],
+            listed.GetProperty("car_names").EnumerateArray().Select(c => c.GetString()).Order());
         Assert.Equal(Math.Round(4 / 6.0, 4), listed.GetProperty("pass_rate").GetDouble()); // "Two" fails for both cars
         Assert.True(listed.GetProperty("duration_s").GetDouble() > 0);
         var ttfts = (await _client.GetAsync($"/api/runs/{run}/items")).EnumerateArray()
