@@ -109,8 +109,7 @@ public sealed class BoundsTests(ApiFixture fixture) : IClassFixture<ApiFixture>
             model = "echo?ttft_ms=0&itl_ms=0" })).GetProperty("id").GetString()!;
         var suite = await _client.SuiteAsync("Escape \u001b[31mred", ("bell \u0001", "ring \u0001 the \u001b[2J bell \u0007",
             "contains:nothing like this"));
-        var run = await _client.StartRunAsync(suite, car);
-        await _client.ReadStreamAsync(run);
+        var run = await _client.RaceToEndAsync(suite, car);
 
         var junit = await _client.Http.GetStringAsync($"/api/runs/{run}/export?format=junit");
         var xml = XDocument.Parse(junit);

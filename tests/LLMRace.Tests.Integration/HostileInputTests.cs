@@ -155,8 +155,7 @@ public sealed class HostileInputTests(ApiFixture fixture) : IClassFixture<ApiFix
         var connection = await _client.SimulatorConnectionAsync();
         var car = await _client.CarAsync("Hostile text", "instant?tokens=2");
         var suite = await _client.SuiteAsync("Hostile text", ("t", "hello", null));
-        var run = await _client.StartRunAsync(suite, car);
-        await _client.ReadStreamAsync(run);
+        var run = await _client.RaceToEndAsync(suite, car);
         JsonObject Connection() => new() { ["name"] = "c", ["type"] = "OPENAI_COMPAT", ["base_url"] = "http://127.0.0.1:9",
             ["api_key"] = "sk-0123456789ab", ["api_key_env_var"] = "OPENAI_API_KEY" };
         var spare = (await _client.PostAsync("/api/connections", Connection())).GetProperty("id").GetString()!;

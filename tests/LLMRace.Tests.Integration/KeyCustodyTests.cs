@@ -122,8 +122,7 @@ public sealed class KeyCustodyTests(ApiFixture fixture) : IClassFixture<ApiFixtu
         var suite = await _client.SuiteAsync("Redirected", ("Ask", "hello", null));
 
         var verify = await _client.PostAsync($"/api/connections/{id}/verify", new { });
-        var run = await _client.StartRunAsync(suite, car);
-        await _client.ReadStreamAsync(run);
+        var run = await _client.RaceToEndAsync(suite, car);
 
         Assert.Contains(redirector.Received, r => r.Headers.ContainsKey(header));
         Assert.Empty(thief.Received);
@@ -169,8 +168,7 @@ public sealed class KeyCustodyTests(ApiFixture fixture) : IClassFixture<ApiFixtu
         var car = (await _client.PostAsync("/api/cars", new { name = "userinfo car", connection_id = id,
             model = "m" })).GetProperty("id").GetString()!;
         var suite = await _client.SuiteAsync("Userinfo", ("Ask", "hello", null));
-        var run = await _client.StartRunAsync(suite, car);
-        await _client.ReadStreamAsync(run);
+        var run = await _client.RaceToEndAsync(suite, car);
         await _client.PostAsync($"/api/connections/{id}/test", new { });
 
         var shown = new List<string> { created.GetRawText(), await _client.Http.GetStringAsync("/api/connections"),

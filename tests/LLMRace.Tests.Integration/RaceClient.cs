@@ -60,7 +60,14 @@ public sealed class RaceClient(HttpClient http)
     public async Task<string> StartRunAsync(string suiteId, params string[] carIds) =>
         (await PostAsync("/api/runs", new { suite_id = suiteId, car_ids = carIds })).GetProperty("id").GetString()!;
 
-    /// <summary>Reads the run's SSE stream; stops at the terminal event, or when <paramref name="stopWhen"/> says so.</summary>
+    /// <summary>Starts a run and reads its stream to the end: the run has finished when this returns.</summary>
+    public async Task<string> RaceToEndAsync(string suiteId, params string[] carIds)
+    {
+        var run = await StartRunAsync(suiteId, carIds);
+        await ReadStreamAsync(run);
+        return run;
+    }
+
     /// <summary>Races one prompt with one car to the finish and returns the item's row.</summary>
     public async Task<JsonElement> RaceOneItemAsync(string model, string prompt, string? constraints, string? connectionId = null)
     {
@@ -74,6 +81,7 @@ public sealed class RaceClient(HttpClient http)
         return (await GetAsync($"/api/runs/{run}/items"))[0];
     }
 
+    /// <summary>Reads the run's SSE stream; stops at the terminal event, or when <paramref name="stopWhen"/> says so.</summary>
     public async Task<List<StreamedEvent>> ReadStreamAsync(string runId, long? lastEventId = null, Func<StreamedEvent,
         bool>? stopWhen = null, TimeSpan? limit = null)
     {

@@ -41,8 +41,7 @@ public sealed class SuiteTests(ApiFixture fixture) : IClassFixture<ApiFixture>
 
         // Raced: the translated pattern passes on the Simulator's echo of the prompt.
         var car = await _client.CarAsync("Original echo", "echo?itl_ms=1");
-        var run = await _client.StartRunAsync(JsonDocument.Parse(text).RootElement.GetProperty("id").GetString()!, car);
-        await _client.ReadStreamAsync(run);
+        var run = await _client.RaceToEndAsync(JsonDocument.Parse(text).RootElement.GetProperty("id").GetString()!, car);
         var dated = (await _client.GetAsync($"/api/runs/{run}/items")).EnumerateArray().First(i => i.GetProperty("test_name")
             .GetString() == "Dated");
         Assert.Equal("pass", dated.GetProperty("checks").GetProperty("checks")[0].GetProperty("verdict").GetString());
@@ -77,8 +76,7 @@ public sealed class SuiteTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         var suite = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
         var before = await IdsAsync(suite);
         var car = await _client.CarAsync("Stable echo", "echo?itl_ms=1");
-        var baseline = await _client.StartRunAsync(suite, car);
-        await _client.ReadStreamAsync(baseline);
+        var baseline = await _client.RaceToEndAsync(suite, car);
         await _client.PostAsync($"/api/runs/{baseline}/baseline", new { });
 
         // A prompt edited and a test added: the two tests keep their ids, the new one gets its own.
@@ -86,8 +84,7 @@ public sealed class SuiteTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         var after = await IdsAsync(suite);
         Assert.Equal(before, after.Take(2));
         Assert.DoesNotContain(after[2], before);
-        var run = await _client.StartRunAsync(suite, car);
-        await _client.ReadStreamAsync(run);
+        var run = await _client.RaceToEndAsync(suite, car);
         var compared = await _client.GetAsync($"/api/runs/{run}/compare");
         Assert.Equal(["same", "same", "new"], compared.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("change")
             .GetString()));

@@ -35,8 +35,7 @@ public sealed class TelemetrySecretTests : IDisposable
         var bad = (await client.PostAsync("/api/cars", new { name = "failing", connection_id = connection,
             model = "echo?fault=status:401" })).GetProperty("id").GetString()!;
         var suite = await client.SuiteAsync("Telemetry", ("Echo", "nothing secret here", null));
-        var run = await client.StartRunAsync(suite, good, bad);
-        await client.ReadStreamAsync(run);
+        var run = await client.RaceToEndAsync(suite, good, bad);
 
         await client.PostAsync($"/api/connections/{connection}/verify", new { });
 

@@ -14,8 +14,7 @@ public sealed class AccessibilityTests(BrowserApp fixture)
         var client = new RaceClient(fixture.App.Api);
         var suite = await client.SuiteAsync("Accessible laps", ("Lap", "one two three", "contains:two"), ("Sprint", "go", null));
         var car = await client.CarAsync("Accessible car", "echo?ttft_ms=1&itl_ms=1");
-        var runId = await client.StartRunAsync(suite, car);
-        await client.ReadStreamAsync(runId);
+        var runId = await client.RaceToEndAsync(suite, car);
 
         var context = await fixture.Browser.NewContextAsync(new() { BaseURL = fixture.App.UiBase!.ToString() });
         context.SetDefaultTimeout(60_000);

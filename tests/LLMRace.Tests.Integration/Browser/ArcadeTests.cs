@@ -187,8 +187,7 @@ public sealed class ArcadeTests(BrowserApp fixture)
         var car = (await client.PostAsync("/api/cars", new { name = "Stalled", connection_id = connection, model = "m" }))
             .GetProperty("id").GetString()!;
         var suite = await client.SuiteAsync("Nobody home", ("Knock", "hello", null));
-        var runId = await client.StartRunAsync(suite, car);
-        await client.ReadStreamAsync(runId);
+        var runId = await client.RaceToEndAsync(suite, car);
 
         var page = await OpenAsync();
         await page.GotoAsync($"/#/race/{runId}");
@@ -237,8 +236,7 @@ public sealed class ArcadeTests(BrowserApp fixture)
         var runs = new List<string>();
         for (var i = 0; i < 3; i++)
         {
-            var run = await client.StartRunAsync(suite, car);
-            await client.ReadStreamAsync(run);
+            var run = await client.RaceToEndAsync(suite, car);
             runs.Add(run);
         }
         var page = await OpenAsync();
@@ -344,8 +342,7 @@ public sealed class ArcadeTests(BrowserApp fixture)
         var client = new RaceClient(fixture.App.Api);
         var suite = await client.SuiteAsync("Hand judged", ("Greet", "hello there friend", null));
         var car = await client.CarAsync("Greeter", "echo?itl_ms=1");
-        var run = await client.StartRunAsync(suite, car);
-        await client.ReadStreamAsync(run);
+        var run = await client.RaceToEndAsync(suite, car);
         var page = await OpenAsync();
         await page.GotoAsync($"/#/history/{run}");
 
@@ -373,8 +370,7 @@ public sealed class ArcadeTests(BrowserApp fixture)
         var runs = new List<string>();
         for (var i = 0; i < 2; i++)
         {
-            var run = await client.StartRunAsync(suite, car);
-            await client.ReadStreamAsync(run);
+            var run = await client.RaceToEndAsync(suite, car);
             runs.Add(run);
         }
         var page = await OpenAsync();
@@ -402,8 +398,7 @@ public sealed class ArcadeTests(BrowserApp fixture)
             (string?)(i % 2 == 0 ? "contains:nothing-like-this" : null)))]);
         var a = await client.CarAsync("Pager A", "instant?tokens=2");
         var b = await client.CarAsync("Pager B", "instant?tokens=2");
-        var run = await client.StartRunAsync(suite, a, b);
-        await client.ReadStreamAsync(run);
+        var run = await client.RaceToEndAsync(suite, a, b);
         var page = await OpenAsync();
         await page.GotoAsync($"/#/history/{run}");
 
