@@ -19,6 +19,10 @@ export interface Lane {
   lastError: string | null;
   /** The last error as it happened (shown on hover and in Inspect). */
   lastErrorDetail: string | null;
+  /** Chunks streamed in the item on track now: the car edges forward within its lap as they come. */
+  chunks: number;
+  /** The last tool the model called, with its arguments, as the lane shows it. */
+  lastTool: string | null;
 }
 
 export interface RaceState {
@@ -49,7 +53,7 @@ export function apply(state: RaceState, e: RaceEvent): boolean {
         if (state.lanes.has(car.id)) continue; // a resumed run starts again: its lanes keep what they had
         state.lanes.set(car.id, {
           carId: car.id, carName: car.name, done: 0, total: perCar, currentTest: "", text: "", ttftMs: null, tokensPerS: null,
-          passed: 0, failed: 0, errors: 0, retries: 0, lastError: null, lastErrorDetail: null,
+          passed: 0, failed: 0, errors: 0, retries: 0, lastError: null, lastErrorDetail: null, chunks: 0, lastTool: null,
         });
       }
       break;
@@ -57,7 +61,7 @@ export function apply(state: RaceState, e: RaceEvent): boolean {
     case "item.started": {
       state.itemCar.set(e.item_id!, d.car_id as string);
       const lane = state.lanes.get(d.car_id as string);
-      if (lane) { lane.text = ""; lane.currentTest = d.test_name as string; }
+      if (lane) { lane.text = ""; lane.currentTest = d.test_name as string; lane.chunks = 0; }
       break;
     }
     case "item.first_token": {
@@ -68,6 +72,13 @@ export function apply(state: RaceState, e: RaceEvent): boolean {
     case "item.delta": {
       const lane = laneOf(state, e);
       if (lane && d.kind === "text") lane.text += d.text as string;
+      if (lane) lane.chunks += Array.isArray(d.len) ? d.len.length : 1;
+      break;
+    }
+    case "item.tool_call": {
+      const lane = laneOf(state, e);
+      const args = typeof d.arguments === "string" ? d.arguments : JSON.stringify(d.arguments ?? {});
+      if (lane) lane.lastTool = `${d.name as string}(${args.length > 80 ? `${args.slice(0, 80)}…` : args})`;
       break;
     }
     case "item.retry": {
@@ -87,6 +98,7 @@ export function apply(state: RaceState, e: RaceEvent): boolean {
       const lane = laneOf(state, e);
       if (lane) {
         lane.done++;
+        lane.chunks = 0;
         const metrics = d.metrics as { decode_tokens_per_s: number | null } | null;
         lane.tokensPerS = metrics?.decode_tokens_per_s ?? lane.tokensPerS;
         if (d.status === "passed") lane.passed++;
@@ -111,6 +123,23 @@ function laneOf(state: RaceState, e: RaceEvent): Lane | undefined {
 
 export function progress(lane: Lane): number {
   return lane.total ? Math.min(100, Math.round((100 * lane.done) / lane.total)) : 0;
+}
+
+/**
+ * Where the car is on its track, 0 to 100: its finished laps, and within the lap it is on, an edge forward for each chunk
+ * streamed (never reaching the line before the lap is done).
+ */
+export function position(lane: Lane): number {
+  if (!lane.total) return 0;
+  const withinLap = lane.done < lane.total ? Math.min(0.9, lane.chunks / 200) : 0;
+  return Math.min(100, (100 * (lane.done + withinLap)) / lane.total);
+}
+
+/** A line a screen reader can read: each car's lap, passes and speed. */
+export function summary(state: RaceState): string {
+  const cars = [...state.lanes.values()].map((l) => `${l.carName}: lap ${Math.min(l.done + 1, l.total)} of ${l.total}, `
+    + `${l.passed} passed, ${l.errors} errors${l.tokensPerS ? `, ${l.tokensPerS.toFixed(0)} tokens per second` : ""}`);
+  return `${state.status === "completed" ? "Finished" : state.status === "running" ? "Racing" : state.status}. ${cars.join(". ")}`;
 }
 
 /** The state as plain JSON, to keep across a reload. */

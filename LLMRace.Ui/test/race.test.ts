@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { RaceEvent } from "../src/api";
-import { apply, newRace, progress, restore, snapshot } from "../src/race";
+import { apply, newRace, position, progress, restore, snapshot, summary } from "../src/race";
 
 let seq = 0;
 const ev = (type: string, data: Record<string, unknown>, item_id: string | null = null): RaceEvent =>
@@ -43,6 +43,23 @@ describe("race state", () => {
     apply(state, ev("item.error", { message: "HTTP 401: {\"error\":\"bad key\"}", hint: "Re-save the key." }, "i"));
     expect(state.lanes.get("a")!.lastError).toBe("Re-save the key.");
     expect(state.lanes.get("a")!.lastErrorDetail).toBe("HTTP 401: {\"error\":\"bad key\"}");
+  });
+
+  it("moves the car within its lap as chunks stream, shows the tool it called, and says it all in words", () => {
+    seq = 0;
+    const state = newRace("r");
+    apply(state, ev("run.started", { items_total: 2, cars: [{ id: "a", name: "A" }] }));
+    apply(state, ev("item.started", { car_id: "a", test_name: "t" }, "i"));
+    expect(position(state.lanes.get("a")!)).toBe(0);
+    apply(state, ev("item.tool_call", { name: "get_weather", arguments: "{\"city\":\"Paris\"}" }, "i"));
+    apply(state, ev("item.delta", { kind: "text", text: "abcd", t_ms: [1, 2, 3, 4], len: [1, 1, 1, 1] }, "i"));
+    const lane = state.lanes.get("a")!;
+    expect(position(lane)).toBeGreaterThan(0);
+    expect(position(lane)).toBeLessThan(50);
+    expect(lane.lastTool).toBe("get_weather({\"city\":\"Paris\"})");
+    apply(state, ev("item.completed", { status: "passed", metrics: null }, "i"));
+    expect(position(lane)).toBe(50);
+    expect(summary(state)).toBe("Racing. A: lap 2 of 2, 1 passed, 0 errors");
   });
 
   it("ignores an event it has already seen, so a replay after a reconnect counts nothing twice", () => {

@@ -1,10 +1,10 @@
 import { HubConnectionBuilder, LogLevel, type HubConnection, type ISubscription } from "@microsoft/signalr";
-import { api, type RaceEvent, type RaceWinner } from "../api";
+import { api, type CarScore, type RaceEvent, type RaceWinner } from "../api";
 import { getToken } from "../auth";
 import { apiUrl } from "../base";
 import { empty, field, h, status } from "../dom";
 import { ms } from "../format";
-import { apply, newRace, progress, restore, snapshot, type RaceState } from "../race";
+import { apply, newRace, position, progress, restore, snapshot, summary, type RaceState } from "../race";
 
 let hub: HubConnection | null = null;
 let subscription: ISubscription<RaceEvent> | null = null;
@@ -81,19 +81,33 @@ async function watch(root: HTMLElement, runId: string): Promise<void> {
   const board = h("div", { class: "race", "data-testid": "race" });
   const log = h("ol", { class: "events", "aria-live": "polite" });
   const link = h("p", { class: "link-status", role: "status", "data-testid": "link-status" });
+  const narration = h("p", { class: "visually-hidden", "aria-live": "polite", "data-testid": "race-summary" });
   const cancel = h("button", { type: "button", class: "link danger", onclick: () => void api.cancelRun(runId) }, "Cancel run");
   root.replaceChildren(h("section", { class: "panel" },
     h("div", { class: "panel-head" }, h("h2", {}, `Race — ${run.suite_name}`),
       h("div", { class: "actions" }, cancel, h("a", { class: "neon-button small", href: `#/history/${runId}` }, "Inspect"))),
-    link, board, h("h3", {}, "Events"), log));
+    link, narration, board, h("h3", {}, "Events"), log));
   // The winner is the Api's verdict (the run's scorecard), asked for once the race has completed.
   let finish: Finish | null = null;
-  const draw = () => {
+  // However fast events come, the track is drawn once an animation frame; the spoken summary at most every 3 s.
+  let frame = 0;
+  let spoken = 0;
+  const paint = () => {
+    frame = 0;
     render(board, race, finish);
+    if (performance.now() - spoken > 3000 || race.status !== "running") {
+      spoken = performance.now();
+      narration.textContent = summary(race);
+    }
+  };
+  const draw = () => {
+    if (!frame) frame = requestAnimationFrame(paint);
     if (finish || race.status !== "completed") return;
-    finish = { pending: true, winner: null };
-    void api.scorecard(runId).then((card) => { finish = { pending: false, winner: card.winner ?? null }; render(board, race, finish); },
-        () => { finish = null; });
+    finish = { pending: true, winner: null, cars: [] };
+    void api.scorecard(runId).then((card) => {
+      finish = { pending: false, winner: card.winner ?? null, cars: card.cars };
+      draw();
+    }, () => { finish = null; });
   };
   draw();
 
@@ -130,35 +144,55 @@ async function watch(root: HTMLElement, runId: string): Promise<void> {
   join();
 }
 
-interface Finish { pending: boolean; winner: RaceWinner | null }
+interface Finish { pending: boolean; winner: RaceWinner | null; cars: CarScore[] }
 
-function finishLine(finish: Finish | null): HTMLElement[] {
+/** The finish: the winner and why, a photo finish when the first two are that close, and the podium. */
+function finishLine(race: RaceState, finish: Finish | null): HTMLElement[] {
   if (!finish || finish.pending) return [];
   if (!finish.winner) return [h("p", { class: "winner none", "data-testid": "winner" }, "No winner: no car finished an item.")];
-  return [h("p", { class: "winner", "data-testid": "winner" }, `★ WINNER: ${finish.winner.car_name} ★`),
-    h("p", { class: "winner-reason muted", "data-testid": "winner-reason" }, finish.winner.reason)];
+  const winner = finish.winner;
+  const e2e = (carId: string) => finish.cars.find((c) => c.car_id === carId)?.e2e_ms.p50 ?? Number.MAX_VALUE;
+  const rest = [...race.lanes.values()].filter((l) => l.carId !== winner.car_id)
+    .sort((a, b) => b.passed - a.passed || e2e(a.carId) - e2e(b.carId));
+  const second = rest[0];
+  const photo = second && second.passed === race.lanes.get(winner.car_id)?.passed
+    && Math.abs(e2e(second.carId) - e2e(winner.car_id)) <= 0.05 * e2e(winner.car_id);
+  const parts: (HTMLElement | null)[] = [
+    h("p", { class: "winner", "data-testid": "winner" }, `★ WINNER: ${winner.car_name} ★`),
+    photo ? h("p", { class: "photo-finish", "data-testid": "photo-finish" }, "PHOTO FINISH") : null,
+    h("p", { class: "winner-reason muted", "data-testid": "winner-reason" }, winner.reason),
+    h("ol", { class: "podium", "data-testid": "podium", "aria-label": "Podium" },
+      [winner.car_name, ...rest.map((l) => l.carName)].slice(0, 3).map((name, i) => h("li", { class: `place-${i + 1}` },
+          h("span", { class: "medal" }, ["1ST", "2ND", "3RD"][i]), ` ${name}`))),
+  ];
+  return parts.filter((n): n is HTMLElement => n !== null);
 }
 
 function render(board: HTMLElement, race: RaceState, finish: Finish | null): void {
   board.replaceChildren(...[
     h("p", { class: `race-status ${race.status}`, "data-testid": "race-status" },
         race.status === "completed" ? "FINISH" : race.status.toUpperCase()),
-    ...finishLine(finish),
+    ...finishLine(race, finish),
     race.lanes.size === 0 ? h("p", { class: "muted" }, "Waiting for the start…") : null,
-    ...[...race.lanes.values()].map((lane) => {
+    ...[...race.lanes.values()].map((lane, i) => {
       const pct = progress(lane);
-      return h("div", { class: "lane", "data-car": lane.carName },
+      const at = position(lane);
+      return h("div", { class: `lane lane-${i % 4}`, "data-car": lane.carName },
         h("div", { class: "lane-head" },
           h("span", { class: "car" }, lane.carName),
+          h("span", { class: "lap", "data-testid": "lap" }, `LAP ${Math.min(lane.done + 1, lane.total)}/${lane.total}`),
           h("span", { class: "gauges" },
               `TTFT ${ms(lane.ttftMs)} · ${lane.tokensPerS ? lane.tokensPerS.toFixed(0) : "—"} tok/s`
                 + ` · ✔${lane.passed} ✘${lane.failed} ⚠${lane.errors}${lane.retries ? ` ↻${lane.retries}` : ""}`)),
         h("div", { class: "track", role: "progressbar", "aria-label": `${lane.carName} progress`, "aria-valuemin": 0, "aria-valuemax": 100,
             "aria-valuenow": pct },
-          h("div", { class: "fill", style: `width:${pct}%` }), h("div", { class: "car-sprite", style: `left:${pct}%` })),
+          h("div", { class: "fill", style: `width:${at}%` }),
+          h("div", { class: `car-sprite${lane.errors ? " scuffed" : ""}${lane.retries ? " pitted" : ""}`, style: `left:${at}%`,
+              title: lane.lastError ?? "" })),
         h("p", { class: "lane-meta muted" }, `${lane.done}/${lane.total}${lane.currentTest ? ` · ${lane.currentTest}` : ""}`,
             lane.lastError ? h("span", { class: "error-text", "data-testid": "lane-error", title: lane.lastErrorDetail ?? "" },
                 ` · ⚠ ${lane.lastError}`) : null),
+        lane.lastTool ? h("p", { class: "lane-tool", "data-testid": "lane-tool" }, `tool call: ${lane.lastTool}`) : null,
         h("pre", { class: "stream" }, lane.text.slice(-400)));
     })].filter((n): n is HTMLElement => n !== null));
 }

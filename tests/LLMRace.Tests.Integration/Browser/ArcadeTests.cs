@@ -415,6 +415,46 @@ public sealed class ArcadeTests(BrowserApp fixture)
         await Assertions.Expect(page.Locator("details.item summary").First).ToContainTextAsync("Pager B");
     }
 
+    [Fact]
+    public async Task A_race_on_the_track_shows_laps_gauges_tool_calls_and_a_podium_at_the_finish()
+    {
+        var client = new RaceClient(fixture.App.Api);
+        var words = string.Join(' ', Enumerable.Range(1, 40).Select(i => $"km{i}"));
+        const string tools = "[{\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"parameters\":{\"type\":\"object\"," +
+            "\"properties\":{\"city\":{\"type\":\"string\"}}}},\"mock\":{\"temp_c\":21}}]";
+        var suite = (await client.PostAsync("/api/suites", new
+        {
+            name = "Neon Grand Prix",
+            tests = Enumerable.Range(1, 3).Select(i => new { order_index = i, name = $"Lap {i}", user_prompt = words,
+                tools_schema_json = tools }).ToArray(),
+        })).GetProperty("id").GetString()!;
+        var comet = await client.CarAsync("Comet", "caller?itl_ms=25");
+        var nova = await client.CarAsync("Nova", "echo?ttft_ms=50&itl_ms=30");
+        var run = await client.StartRunAsync(suite, comet, nova);
+        var page = await OpenAsync();
+        await page.GotoAsync($"/#/race/{run}");
+
+        // The start: a lane per car, each on its first lap.
+        await Assertions.Expect(page.Locator(".lane[data-car=Nova] [data-testid=lap]")).ToHaveTextAsync(new Regex("^LAP [12]/3$"));
+        await Assertions.Expect(page.Locator(".lane[data-car=Comet] .car-sprite")).ToBeVisibleAsync();
+        await Shot(page, "13-track-start");
+
+        // Mid-race: a lap done, the tool the model called shown in its lane with its arguments.
+        await Assertions.Expect(page.Locator(".lane[data-car=Comet] [data-testid=lane-tool]")).ToContainTextAsync("get_weather(");
+        await Assertions.Expect(page.Locator(".lane[data-car=Nova] [data-testid=lap]")).ToHaveTextAsync(new Regex("^LAP [23]/3$"));
+        await Shot(page, "14-track-mid-race");
+
+        // The finish: every car over the line, the podium, and the race in words for a screen reader.
+        await Assertions.Expect(page.Locator("[data-testid=race-status]")).ToHaveTextAsync("FINISH");
+        await Assertions.Expect(page.Locator(".lane[data-car=Nova] .track")).ToHaveAttributeAsync("aria-valuenow", "100");
+        var podium = page.Locator("[data-testid=podium] li");
+        await Assertions.Expect(podium).ToHaveCountAsync(2);
+        await Assertions.Expect(podium.First).ToContainTextAsync(
+            (await client.GetAsync($"/api/runs/{run}/scorecard")).GetProperty("winner").GetProperty("car_name").GetString()!);
+        await Assertions.Expect(page.Locator("[data-testid=race-summary]")).ToContainTextAsync("Finished. Comet: lap 3 of 3");
+        await Shot(page, "15-track-finish");
+    }
+
     private static List<long> Seqs(IEnumerable<string> lines) =>
         [.. lines.Select(l => Regex.Match(l, @"^#(\d+) ")).Where(m => m.Success).Select(m => long.Parse(m.Groups[1].Value))];
 
