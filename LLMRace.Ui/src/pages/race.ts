@@ -4,7 +4,7 @@ import { getToken } from "../auth";
 import { apiUrl } from "../base";
 import { empty, field, h, status } from "../dom";
 import { ms } from "../format";
-import { apply, newRace, position, progress, restore, snapshot, summary, type RaceState } from "../race";
+import { apply, newRace, position, progress, restore, snapshot, summary, type Lane, type RaceState } from "../race";
 
 let hub: HubConnection | null = null;
 let subscription: ISubscription<RaceEvent> | null = null;
@@ -87,6 +87,7 @@ async function watch(root: HTMLElement, runId: string): Promise<void> {
     h("div", { class: "panel-head" }, h("h2", {}, `Race — ${run.suite_name}`),
       h("div", { class: "actions" }, cancel, h("a", { class: "neon-button small", href: `#/history/${runId}` }, "Inspect"))),
     link, narration, board, h("h3", {}, "Events"), log));
+  const track = new Board(board);
   // The winner is the Api's verdict (the run's scorecard), asked for once the race has completed.
   let finish: Finish | null = null;
   // However fast events come, the track is drawn once an animation frame; the spoken summary at most every 3 s.
@@ -94,7 +95,7 @@ async function watch(root: HTMLElement, runId: string): Promise<void> {
   let spoken = 0;
   const paint = () => {
     frame = 0;
-    render(board, race, finish);
+    track.draw(race, finish);
     if (performance.now() - spoken > 3000 || race.status !== "running") {
       spoken = performance.now();
       narration.textContent = summary(race);
@@ -168,31 +169,84 @@ function finishLine(race: RaceState, finish: Finish | null): HTMLElement[] {
   return parts.filter((n): n is HTMLElement => n !== null);
 }
 
-function render(board: HTMLElement, race: RaceState, finish: Finish | null): void {
-  board.replaceChildren(...[
-    h("p", { class: `race-status ${race.status}`, "data-testid": "race-status" },
-        race.status === "completed" ? "FINISH" : race.status.toUpperCase()),
-    ...finishLine(race, finish),
-    race.lanes.size === 0 ? h("p", { class: "muted" }, "Waiting for the start…") : null,
-    ...[...race.lanes.values()].map((lane, i) => {
-      const pct = progress(lane);
-      const at = position(lane);
-      return h("div", { class: `lane lane-${i % 4}`, "data-car": lane.carName },
-        h("div", { class: "lane-head" },
-          h("span", { class: "car" }, lane.carName),
-          h("span", { class: "lap", "data-testid": "lap" }, `LAP ${Math.min(lane.done + 1, lane.total)}/${lane.total}`),
-          h("span", { class: "gauges" },
-              `TTFT ${ms(lane.ttftMs)} · ${lane.tokensPerS ? lane.tokensPerS.toFixed(0) : "—"} tok/s`
-                + ` · ✔${lane.passed} ✘${lane.failed} ⚠${lane.errors}${lane.retries ? ` ↻${lane.retries}` : ""}`)),
-        h("div", { class: "track", role: "progressbar", "aria-label": `${lane.carName} progress`, "aria-valuemin": 0, "aria-valuemax": 100,
-            "aria-valuenow": pct },
-          h("div", { class: "fill", style: `width:${at}%` }),
-          h("div", { class: `car-sprite${lane.errors ? " scuffed" : ""}${lane.retries ? " pitted" : ""}`, style: `left:${at}%`,
-              title: lane.lastError ?? "" })),
-        h("p", { class: "lane-meta muted" }, `${lane.done}/${lane.total}${lane.currentTest ? ` · ${lane.currentTest}` : ""}`,
-            lane.lastError ? h("span", { class: "error-text", "data-testid": "lane-error", title: lane.lastErrorDetail ?? "" },
-                ` · ⚠ ${lane.lastError}`) : null),
-        lane.lastTool ? h("p", { class: "lane-tool", "data-testid": "lane-tool" }, `tool call: ${lane.lastTool}`) : null,
-        h("pre", { class: "stream" }, lane.text.slice(-400)));
-    })].filter((n): n is HTMLElement => n !== null));
+/** Writes a text or an attribute only when it changed, so a frame touches no more of the page than moved. */
+function setText(el: HTMLElement, text: string): void { if (el.textContent !== text) el.textContent = text; }
+function setAttr(el: HTMLElement, name: string, value: string): void { if (el.getAttribute(name) !== value) el.setAttribute(name, value); }
+
+/** One car's lane, made once and updated in place at each frame. */
+class LaneView {
+  readonly el: HTMLElement;
+  private readonly lap = h("span", { class: "lap", "data-testid": "lap" });
+  private readonly gauges = h("span", { class: "gauges" });
+  private readonly track: HTMLElement;
+  private readonly fill = h("div", { class: "fill" });
+  private readonly sprite = h("div", { class: "car-sprite" });
+  private readonly meta = h("span", {});
+  private readonly metaLine = h("p", { class: "lane-meta muted" }, this.meta);
+  private readonly stream = h("pre", { class: "stream" });
+  private error: HTMLElement | null = null;
+  private tool: HTMLElement | null = null;
+
+  constructor(lane: Lane, index: number) {
+    this.track = h("div", { class: "track", role: "progressbar", "aria-label": `${lane.carName} progress`, "aria-valuemin": 0,
+        "aria-valuemax": 100, "aria-valuenow": 0 }, this.fill, this.sprite);
+    this.el = h("div", { class: `lane lane-${index % 4}`, "data-car": lane.carName },
+      h("div", { class: "lane-head" }, h("span", { class: "car" }, lane.carName), this.lap, this.gauges),
+      this.track, this.metaLine, this.stream);
+  }
+
+  update(lane: Lane): void {
+    const at = position(lane);
+    setText(this.lap, `LAP ${Math.min(lane.done + 1, lane.total)}/${lane.total}`);
+    setText(this.gauges, `TTFT ${ms(lane.ttftMs)} · ${lane.tokensPerS ? lane.tokensPerS.toFixed(0) : "—"} tok/s`
+      + ` · ✔${lane.passed} ✘${lane.failed} ⚠${lane.errors}${lane.retries ? ` ↻${lane.retries}` : ""}`);
+    setAttr(this.track, "aria-valuenow", String(progress(lane)));
+    this.fill.style.width = `${at}%`;
+    this.sprite.style.left = `${at}%`;
+    setAttr(this.sprite, "class", `car-sprite${lane.errors ? " scuffed" : ""}${lane.retries ? " pitted" : ""}`);
+    setText(this.meta, `${lane.done}/${lane.total}${lane.currentTest ? ` · ${lane.currentTest}` : ""}`);
+    if (lane.lastError) {
+      this.error ??= this.metaLine.appendChild(h("span", { class: "error-text", "data-testid": "lane-error" }));
+      setText(this.error, ` · ⚠ ${lane.lastError}`);
+      setAttr(this.error, "title", lane.lastErrorDetail ?? "");
+      setAttr(this.sprite, "title", lane.lastError);
+    }
+    if (lane.lastTool) {
+      this.tool ??= this.el.insertBefore(h("p", { class: "lane-tool", "data-testid": "lane-tool" }), this.stream);
+      setText(this.tool, `tool call: ${lane.lastTool}`);
+    }
+    setText(this.stream, lane.text.slice(-400));
+  }
+}
+
+/** The race board: its status and finish redrawn when they change, the lanes updated in place. */
+class Board {
+  private readonly head = h("div", {});
+  private readonly lanes = h("div", {});
+  private readonly views = new Map<string, LaneView>();
+  private headKey = "";
+
+  constructor(root: HTMLElement) { root.replaceChildren(this.head, this.lanes); }
+
+  draw(race: RaceState, finish: Finish | null): void {
+    const key = `${race.status}|${finish?.pending ?? "-"}|${finish?.winner?.car_id ?? "-"}|${race.lanes.size}`;
+    if (key !== this.headKey) {
+      this.headKey = key;
+      this.head.replaceChildren(...[
+        h("p", { class: `race-status ${race.status}`, "data-testid": "race-status" },
+            race.status === "completed" ? "FINISH" : race.status.toUpperCase()),
+        ...finishLine(race, finish),
+        race.lanes.size === 0 ? h("p", { class: "muted" }, "Waiting for the start…") : null,
+      ].filter((n): n is HTMLElement => n !== null));
+    }
+    for (const lane of race.lanes.values()) {
+      let view = this.views.get(lane.carId);
+      if (!view) {
+        view = new LaneView(lane, this.views.size);
+        this.views.set(lane.carId, view);
+        this.lanes.append(view.el);
+      }
+      view.update(lane);
+    }
+  }
 }
