@@ -18,7 +18,9 @@ public sealed record ItemDetail(RunItemView Item, PromptView Prompt, IEnumerable
 public sealed record PromptView(string? SystemPrompt, string? UserPrompt, string? ExpectedConstraints, string? ToolsSchemaJson);
 
 /// <summary>How each car did, and the winner of a completed race (none while it runs, or when no car finished an item).</summary>
-public sealed record RunScorecard(string RunId, string SuiteName, string Status, IReadOnlyList<CarScore> Cars, RaceWinner? Winner);
+/// <param name="Podium">The cars that finished an item, in the winner's order (empty until the race completed).</param>
+public sealed record RunScorecard(string RunId, string SuiteName, string Status, IReadOnlyList<CarScore> Cars, RaceWinner? Winner,
+    IReadOnlyList<RaceStanding> Podium);
 
 public sealed record BaselineMarked(string Id, string SuiteId, bool IsBaseline);
 
@@ -95,8 +97,9 @@ public static class ResultEndpoints
         {
             if (await store.GetAsync(id) is not { } run) return Problems.NotFound("run", id);
             var items = (await store.GetItemsAsync(id)).Select(ItemResult.From).ToList();
+            var completed = run.Status == RunStatus.Completed;
             return TypedResults.Ok(new RunScorecard(run.Id, run.SuiteName, run.Status, Scorecards.For(items),
-                run.Status == RunStatus.Completed ? RaceWinners.Of(items) : null));
+                completed ? RaceWinners.Of(items) : null, completed ? RaceWinners.Standings(items) : []));
         });
 
         runs.MapPost("/{id}/baseline", async Task<Results<Ok<BaselineMarked>, ProblemHttpResult>> (string id, RunStore store) =>

@@ -3,32 +3,49 @@ using LLMRace.Grains.Checks;
 
 namespace LLMRace.Grains.Results;
 
-/// <summary>The car that won a finished race, and why in words.</summary>
-public sealed record RaceWinner(string CarId, string CarName, int ChecksPassed, int Checks, double? MedianE2eMs, string Reason);
+/// <summary>A car's place at the finish: the checks it passed and its median E2E, which decide the order.</summary>
+public sealed record RaceStanding(string CarId, string CarName, int ChecksPassed, int Checks, double? MedianE2eMs);
+
+/// <summary>
+/// The car that won a finished race, and why in words; a photo finish when the runner-up passed as many checks and its
+/// median E2E is within 5% of the winner's.
+/// </summary>
+public sealed record RaceWinner(string CarId, string CarName, int ChecksPassed, int Checks, double? MedianE2eMs, string Reason,
+    bool PhotoFinish = false);
 
 public static class RaceWinners
 {
     /// <summary>
-    /// Among the cars that finished at least one item (passed or failed, not an error): the most checks passed, then the
-    /// lowest median E2E, then the race's order. No winner when no car finished an item.
+    /// The order at the finish, one rule for the winner and the podium: among the cars that finished at least one item
+    /// (passed or failed, not an error), the most checks passed, then the lowest median E2E, then the race's order.
     /// </summary>
+    public static IReadOnlyList<RaceStanding> Standings(IReadOnlyList<ItemResult> items) =>
+    [
+        .. items.GroupBy(i => i.Row.CarId).OrderBy(g => g.Min(i => i.Row.Ordinal)).Where(car => car.Any(i => i.Passed || i.Failed))
+            .Select(car =>
+            {
+                var checks = car.SelectMany(i => i.Checks).ToList();
+                var e2e = Distribution.Of(car.Where(i => !i.Errored && i.Metrics?.E2eMs is not null)
+                    .Select(i => i.Metrics!.E2eMs!.Value));
+                return new RaceStanding(car.Key, car.First().Row.CarName, checks.Count(c => c.Verdict == Verdicts.Pass), checks.Count,
+                    e2e.P50);
+            })
+            .OrderByDescending(s => s.ChecksPassed).ThenBy(s => s.MedianE2eMs ?? double.MaxValue),
+    ];
+
+    /// <summary>The first of the standings, and why; none when no car finished an item.</summary>
     public static RaceWinner? Of(IReadOnlyList<ItemResult> items)
     {
-        var entrants = items.GroupBy(i => i.Row.CarId).OrderBy(g => g.Min(i => i.Row.Ordinal)).ToList();
-        var standings = entrants.Where(car => car.Any(i => i.Passed || i.Failed)).Select(car =>
-        {
-            var checks = car.SelectMany(i => i.Checks).ToList();
-            var e2e = Distribution.Of(car.Where(i => !i.Errored && i.Metrics?.E2eMs is not null).Select(i => i.Metrics!.E2eMs!.Value));
-            return new RaceWinner(car.Key, car.First().Row.CarName, checks.Count(c => c.Verdict == Verdicts.Pass), checks.Count, e2e.P50,
-                "");
-        }).OrderByDescending(s => s.ChecksPassed).ThenBy(s => s.MedianE2eMs ?? double.MaxValue).ToList();
+        var standings = Standings(items);
         if (standings.Count == 0) return null;
-
-        var first = standings[0];
-        return first with { Reason = Reason(first, standings.Skip(1).FirstOrDefault(), entrants.Count) };
+        var (first, second) = (standings[0], standings.Skip(1).FirstOrDefault());
+        var photo = second is not null && second.ChecksPassed == first.ChecksPassed && first.MedianE2eMs is { } a
+            && second.MedianE2eMs is { } b && Math.Abs(b - a) <= 0.05 * a;
+        return new RaceWinner(first.CarId, first.CarName, first.ChecksPassed, first.Checks, first.MedianE2eMs,
+            Reason(first, second, items.Select(i => i.Row.CarId).Distinct().Count()), photo);
     }
 
-    private static string Reason(RaceWinner first, RaceWinner? second, int entrants)
+    private static string Reason(RaceStanding first, RaceStanding? second, int entrants)
     {
         var passed = $"{first.ChecksPassed} of {first.Checks} checks passed";
         if (second is null)

@@ -1862,6 +1862,16 @@ export interface components {
             expected_constraints: null | string;
             tools_schema_json: null | string;
         };
+        RaceStanding: {
+            car_id: string;
+            car_name: string;
+            /** Format: int32 */
+            checks_passed: number;
+            /** Format: int32 */
+            checks: number;
+            /** Format: double */
+            median_e2e_ms: null | number;
+        };
         RaceWinner: {
             car_id: string;
             car_name: string;
@@ -1872,6 +1882,8 @@ export interface components {
             /** Format: double */
             median_e2e_ms: null | number;
             reason: string;
+            /** @default false */
+            photo_finish: boolean;
         };
         RunCancelling: {
             id: string;
@@ -1934,6 +1946,7 @@ export interface components {
             status: string;
             cars: components["schemas"]["CarScore"][];
             winner: null | components["schemas"]["RaceWinner"];
+            podium: components["schemas"]["RaceStanding"][];
         };
         RunsDeleted: {
             deleted: string[];

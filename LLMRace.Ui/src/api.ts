@@ -22,6 +22,7 @@ export type Run = Schemas["RunView"];
 export type Distribution = Schemas["Distribution"];
 export type CarScore = Schemas["CarScore"];
 export type RaceWinner = Schemas["RaceWinner"];
+export type RaceStanding = Schemas["RaceStanding"];
 export type MetricDelta = Schemas["MetricDelta"];
 export type Comparison = Schemas["Comparison"];
 export type CompareSeries = Schemas["CompareSeries"];

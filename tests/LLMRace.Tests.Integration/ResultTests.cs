@@ -37,6 +37,7 @@ public sealed class ResultTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         // The same checks passed (1 of 2 each): the lower median E2E wins, whichever car comes first.
         var tie = await WinnerAsync(slow, fast);
         Assert.Equal("Podium fast", tie.GetProperty("car_name").GetString());
+        Assert.False(tie.GetProperty("photo_finish").GetBoolean()); // 1 ms against 25 ms a token: far from 5%
         Assert.Equal(1, tie.GetProperty("checks_passed").GetInt32());
         Assert.Contains("median E2E", tie.GetProperty("reason").GetString());
 
@@ -50,6 +51,12 @@ public sealed class ResultTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         Assert.Equal("Podium fast", alone.GetProperty("car_name").GetString());
         Assert.Contains("only car that finished an item", alone.GetProperty("reason").GetString());
         Assert.Equal(JsonValueKind.Null, (await WinnerAsync(dead)).ValueKind);
+
+        // The podium is the same order: finishers only, most checks passed first.
+        var run = await RaceToEndAsync(suite, null, dead, quiet, slow, fast);
+        var podium = (await _client.GetAsync($"/api/runs/{run}/scorecard")).GetProperty("podium").EnumerateArray()
+            .Select(c => c.GetProperty("car_name").GetString()).ToList();
+        Assert.Equal(["Podium fast", "Podium slow", "Podium quiet"], podium);
     }
 
     private async Task<long> StoredEventsAsync(string runId)

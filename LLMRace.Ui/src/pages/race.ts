@@ -1,5 +1,5 @@
 import { HubConnectionBuilder, LogLevel, type HubConnection, type ISubscription } from "@microsoft/signalr";
-import { api, type CarScore, type RaceEvent, type RaceWinner } from "../api";
+import { api, type RaceEvent, type RaceStanding, type RaceWinner } from "../api";
 import { getToken } from "../auth";
 import { apiUrl } from "../base";
 import { empty, field, h, status } from "../dom";
@@ -104,9 +104,9 @@ async function watch(root: HTMLElement, runId: string): Promise<void> {
   const draw = () => {
     if (!frame) frame = requestAnimationFrame(paint);
     if (finish || race.status !== "completed") return;
-    finish = { pending: true, winner: null, cars: [] };
+    finish = { pending: true, winner: null, podium: [] };
     void api.scorecard(runId).then((card) => {
-      finish = { pending: false, winner: card.winner ?? null, cars: card.cars };
+      finish = { pending: false, winner: card.winner ?? null, podium: card.podium };
       draw();
     }, () => { finish = null; });
   };
@@ -145,26 +145,19 @@ async function watch(root: HTMLElement, runId: string): Promise<void> {
   join();
 }
 
-interface Finish { pending: boolean; winner: RaceWinner | null; cars: CarScore[] }
+interface Finish { pending: boolean; winner: RaceWinner | null; podium: RaceStanding[] }
 
-/** The finish: the winner and why, a photo finish when the first two are that close, and the podium. */
-function finishLine(race: RaceState, finish: Finish | null): HTMLElement[] {
+/** The finish, as the Api ranks it: the winner and why, a photo finish when the first two are that close, the podium. */
+function finishLine(finish: Finish | null): HTMLElement[] {
   if (!finish || finish.pending) return [];
   if (!finish.winner) return [h("p", { class: "winner none", "data-testid": "winner" }, "No winner: no car finished an item.")];
-  const winner = finish.winner;
-  const e2e = (carId: string) => finish.cars.find((c) => c.car_id === carId)?.e2e_ms.p50 ?? Number.MAX_VALUE;
-  const rest = [...race.lanes.values()].filter((l) => l.carId !== winner.car_id)
-    .sort((a, b) => b.passed - a.passed || e2e(a.carId) - e2e(b.carId));
-  const second = rest[0];
-  const photo = second && second.passed === race.lanes.get(winner.car_id)?.passed
-    && Math.abs(e2e(second.carId) - e2e(winner.car_id)) <= 0.05 * e2e(winner.car_id);
   const parts: (HTMLElement | null)[] = [
-    h("p", { class: "winner", "data-testid": "winner" }, `★ WINNER: ${winner.car_name} ★`),
-    photo ? h("p", { class: "photo-finish", "data-testid": "photo-finish" }, "PHOTO FINISH") : null,
-    h("p", { class: "winner-reason muted", "data-testid": "winner-reason" }, winner.reason),
+    h("p", { class: "winner", "data-testid": "winner" }, `★ WINNER: ${finish.winner.car_name} ★`),
+    finish.winner.photo_finish ? h("p", { class: "photo-finish", "data-testid": "photo-finish" }, "PHOTO FINISH") : null,
+    h("p", { class: "winner-reason muted", "data-testid": "winner-reason" }, finish.winner.reason),
     h("ol", { class: "podium", "data-testid": "podium", "aria-label": "Podium" },
-      [winner.car_name, ...rest.map((l) => l.carName)].slice(0, 3).map((name, i) => h("li", { class: `place-${i + 1}` },
-          h("span", { class: "medal" }, ["1ST", "2ND", "3RD"][i]), ` ${name}`))),
+      finish.podium.slice(0, 3).map((car, i) => h("li", { class: `place-${i + 1}` },
+          h("span", { class: "medal" }, ["1ST", "2ND", "3RD"][i]), ` ${car.car_name}`))),
   ];
   return parts.filter((n): n is HTMLElement => n !== null);
 }
@@ -235,7 +228,7 @@ class Board {
       this.head.replaceChildren(...[
         h("p", { class: `race-status ${race.status}`, "data-testid": "race-status" },
             race.status === "completed" ? "FINISH" : race.status.toUpperCase()),
-        ...finishLine(race, finish),
+        ...finishLine(finish),
         race.lanes.size === 0 ? h("p", { class: "muted" }, "Waiting for the start…") : null,
       ].filter((n): n is HTMLElement => n !== null));
     }
