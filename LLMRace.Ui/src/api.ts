@@ -100,7 +100,6 @@ export const api = {
       { headers: getToken() ? { authorization: `Bearer ${getToken()}` } : {} })).text(),
   runs: (query = "") => request<Run[]>(`/api/runs?limit=100${query}`),
   run: (id: string) => request<Run>(`/api/runs/${id}`),
-  items: (id: string) => request<RunItem[]>(`/api/runs/${id}/items`),
   itemsPage: (id: string, query: URLSearchParams) => page<RunItem>(`/api/runs/${id}/items?${query}`),
   inspect: (id: string, itemId: string) => request<{ item: RunItem; prompt: Record<string,
       string | null>; events: RaceEvent[] }>(`/api/runs/${id}/items/${itemId}`),
