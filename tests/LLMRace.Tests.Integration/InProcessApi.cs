@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
 
 namespace LLMRace.Tests.Integration;
 
@@ -79,6 +80,8 @@ public sealed class InProcessApi : IAsyncDisposable
             builder.ConfigureLogging(logging =>
             {
                 logging.SetMinimumLevel(LogLevel.Trace);
+                // Tests read every level from the collector; the console would print it all into CI's log.
+                logging.AddFilter<ConsoleLoggerProvider>(null, LogLevel.Warning);
                 logging.AddProvider(new CollectingLoggerProvider(_owner._logs));
             });
         }

@@ -52,7 +52,10 @@ public sealed class RaceApp : IAsyncDisposable
             cts.Token);
         if (!_withUi)
             foreach (var ui in builder.Resources.Where(r => r.Name is "ui" or "ui-install").ToList()) builder.Resources.Remove(ui);
-        builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+        // The resources' own console lines are relayed at their level under "<AppHost>.Resources.<name>"; the AppHost's
+        // appsettings would let their info lines through and bury a failure in CI's log.
+        builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning)
+            .AddFilter("LLMRace.AppHost.Resources", LogLevel.Warning));
 
         _app = await builder.BuildAsync(cts.Token);
         await _app.StartAsync(cts.Token);
