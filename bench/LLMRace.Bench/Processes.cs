@@ -18,10 +18,7 @@ public sealed class Server : IAsyncDisposable
 
     public static async Task<Server> StartAsync(string project, string configuration, IDictionary<string, string> environment)
     {
-        var root = Directory.GetCurrentDirectory();
-        while (!File.Exists(Path.Combine(root,
-            "LLMRace.sln"))) root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("run from inside the repository");
-        var dll = Path.Combine(root, project, "bin", configuration, "net10.0", $"{project}.dll");
+        var dll = Path.Combine(RepositoryRoot(), project, "bin", configuration, "net10.0", $"{project}.dll");
         var start = project == "LLMRace.Api" && ApiCpus is { } cpus
             ? new ProcessStartInfo("taskset", $"-c {cpus} dotnet \"{dll}\"")
             : new ProcessStartInfo("dotnet", $"\"{dll}\"");
@@ -58,6 +55,14 @@ public sealed class Server : IAsyncDisposable
         if (await Task.WhenAny(started.Task, exited).WaitAsync(TimeSpan.FromMinutes(5)) == exited)
             throw new InvalidOperationException($"{project} exited with {process.ExitCode} before it started; its output is in {logPath}");
         return new Server(process, await started.Task);
+    }
+
+    public static string RepositoryRoot()
+    {
+        var root = Directory.GetCurrentDirectory();
+        while (!File.Exists(Path.Combine(root,
+            "LLMRace.sln"))) root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("run from inside the repository");
+        return root;
     }
 
     /// <summary>Peak resident memory (VmHWM) in MB, from /proc.</summary>

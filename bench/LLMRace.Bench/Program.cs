@@ -5,8 +5,8 @@ using System.Text.Json.Nodes;
 using LLMRace.Bench;
 using Microsoft.Data.Sqlite;
 
-// dotnet run -c Release --project bench/LLMRace.Bench [-- --scenarios fidelity,throughput,memory,queries] [--quick]
-string[] known = ["fidelity", "pipeline", "throughput", "memory", "queries"];
+// dotnet run -c Release --project bench/LLMRace.Bench [-- --scenarios fidelity,throughput,memory,queries,render] [--quick]
+string[] known = ["fidelity", "pipeline", "throughput", "memory", "queries", "render"];
 var scenarios = (Arg("--scenarios") ?? string.Join(',', known)).Split(',',
     StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
 if (scenarios.Except(known).ToList() is { Count: > 0 } unknown || scenarios.Length == 0)
@@ -31,6 +31,8 @@ await using var api = await Server.StartAsync("LLMRace.Api", configuration, new 
 {
     ["LLMRACE_DB_PATH"] = Path.Combine(work, "bench.db"), ["LLMRACE_SIMULATOR_URL"] = sim.Address.ToString(),
     ["LLMRACE_SILO_PORT"] = "21111",
+    // The built UI (the Api's build makes it), served by the Api as a published app serves it: for the render scenario.
+    ["ASPNETCORE_WEBROOT"] = Path.Combine(Server.RepositoryRoot(), "LLMRace.Ui", "dist"),
 }.Concat(ApiEnvironment()).GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.Last().Value));
 using var http = new HttpClient { BaseAddress = api.Address, Timeout = TimeSpan.FromMinutes(30) };
 using var simHttp = new HttpClient { BaseAddress = sim.Address };
@@ -244,6 +246,25 @@ if (scenarios.Contains("queries"))
         queries.Add(row);
     }
     results["queries"] = queries;
+}
+
+if (scenarios.Contains("render"))
+{
+    const int cars = 8;
+    var seconds = quick ? 4 : 8;
+    var render = await RenderScenario.RunAsync(http, api, sim, connection, cars, seconds);
+    var janky = render.Intervals.Count(i => i > 50);
+    results["render"] = new JsonObject
+    {
+        ["cars"] = cars, ["tokens_per_s_per_car"] = 100, ["seconds"] = Math.Round(render.Seconds, 2), ["frames"] = render.Frames,
+        ["frames_per_s"] = Math.Round(render.Frames / render.Seconds, 1), ["frame_interval_ms"] = Summary(render.Intervals),
+        ["frames_over_50_ms"] = janky, ["long_task_ms_per_s"] = Math.Round(render.LongTaskMsPerS, 1),
+        ["cores_busy"] = new JsonObject { ["api"] = Math.Round(render.ApiBusy, 2), ["simulator"] = Math.Round(render.SimBusy, 2) },
+    };
+    table.Add(["race page rendering", $"{cars} cars × 100 tokens/s, {render.Seconds:0.0} s live, headless Chromium",
+        $"{render.Frames / render.Seconds:0.0} frames/s; frame interval p50 {P(render.Intervals, 50):0.0} / p95 " +
+            $"{P(render.Intervals, 95):0.0} / p99 {P(render.Intervals, 99):0.0} ms; {janky} over 50 ms; main thread in long tasks " +
+                $"{render.LongTaskMsPerS:0} ms/s; cores busy: Api {render.ApiBusy:0.00}, Simulator {render.SimBusy:0.00}"]);
 }
 
 // Cost growth: each scenario's larger size against its smaller one. Linear growth keeps the cost per unit of work
