@@ -1,5 +1,5 @@
 using Microsoft.AspNetCore.Diagnostics;
-using Microsoft.Data.Sqlite;
+using LLMRace.Grains.Storage;
 
 namespace LLMRace.Api.Infrastructure;
 
@@ -7,13 +7,11 @@ namespace LLMRace.Api.Infrastructure;
 /// Two writes that cross (a car saved onto a connection being deleted, a connection deleted as a car is added) meet
 /// a foreign key in the store: that is a 409 the caller can act on, never a 500.
 /// </summary>
-public sealed class ConflictExceptionHandler(IProblemDetailsService problems) : IExceptionHandler
+public sealed class ConflictExceptionHandler(IProblemDetailsService problems, Database db) : IExceptionHandler
 {
-    private const int ForeignKeyViolation = 787;
-
     public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
     {
-        if (exception is not SqliteException { SqliteExtendedErrorCode: ForeignKeyViolation }) return false;
+        if (!db.IsForeignKeyViolation(exception)) return false;
         http.Response.StatusCode = StatusCodes.Status409Conflict;
         return await problems.TryWriteAsync(new ProblemDetailsContext
         {

@@ -20,7 +20,19 @@ public static class RaceServices
         var services = builder.Services;
         services.AddSingleton(settings);
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(sp => new SqliteDatabase(databasePath, sp.GetRequiredService<TimeProvider>()));
+        if (settings.SharedStoreConnectionString is null)
+        {
+            services.AddSingleton<Database>(sp => new SqliteDatabase(databasePath, sp.GetRequiredService<TimeProvider>()));
+            services.AddHostedService(sp => new WalCheckpointer((SqliteDatabase)sp.GetRequiredService<Database>(),
+                sp.GetRequiredService<ILogger<WalCheckpointer>>()));
+        }
+        else
+        {
+            // Aspire's client: a pooled data source with its health check, traces and metrics on the dashboard.
+            builder.AddNpgsqlDataSource(RaceSettings.SharedStoreName);
+            services.AddSingleton<Database>(sp => new PostgresDatabase(sp.GetRequiredService<Npgsql.NpgsqlDataSource>(),
+                sp.GetRequiredService<TimeProvider>()));
+        }
         services.AddSingleton<GarageStore>();
         services.AddSingleton<SuiteStore>();
         services.AddSingleton<RunStore>();
@@ -40,7 +52,6 @@ public static class RaceServices
         services.AddSingleton<RaceEngine>();
         services.AddSingleton<RunFeed>();
         services.AddHostedService<ProviderWarmUp>();
-        services.AddHostedService<WalCheckpointer>();
         services.AddSingleton<RunEventReader>();
 
         // Provider streams: no resilience handler and no client timeout; the engine times and retries them itself.
@@ -108,13 +119,13 @@ public static class RaceServices
     /// <summary>Opens the database (migrations), closes runs a previous process left running, seeds the examples.</summary>
     public static async Task InitializeRaceDataAsync(this WebApplication app)
     {
-        var db = app.Services.GetRequiredService<SqliteDatabase>();
+        var db = app.Services.GetRequiredService<Database>();
         await db.InitializeAsync();
         var secrets = app.Services.GetRequiredService<SecretProtector>();
         if (await LegacyCredentials.SealAsync(app.Services.GetRequiredService<GarageStore>(), secrets) is > 0 and var sealedCount)
             app.Logger.LogInformation("Moved the credentials out of {Count} connection base URL(s); they are kept encrypted", sealedCount);
         await app.Services.GetRequiredService<RunRecovery>().MarkInterruptedAsync();
         await app.Services.GetRequiredService<Seeder>().SeedAsync();
-        app.Logger.LogInformation("Database ready at {Path}", db.Path);
+        app.Logger.LogInformation("Database ready ({Engine}) at {Location}", db.Engine, db.Location);
     }
 }

@@ -13,6 +13,14 @@ public sealed class RaceSettings
     [ConfigurationKeyName("LLMRACE_DB_PATH")]
     public string DbPath { get; set; } = Path.Combine("data", "llmrace.db");
 
+    /// <summary>
+    /// The shared store: PostgreSQL at the connection string named <see cref="SharedStoreName"/> (Aspire passes it as
+    /// ConnectionStrings__llmrace-db). Null: the embedded SQLite file at <see cref="DbPath"/>.
+    /// </summary>
+    public string? SharedStoreConnectionString { get; private set; }
+
+    public const string SharedStoreName = "llmrace-db";
+
     [ConfigurationKeyName("LLMRACE_SECRET_KEY")]
     public string? SecretKey { get; set; }
 
@@ -74,9 +82,14 @@ public sealed class RaceSettings
         {
             throw new InvalidSettingsException([e.Message]);
         }
+        settings.SharedStoreConnectionString = configuration.GetConnectionString(SharedStoreName) is { Length: > 0 } shared ? shared : null;
         var results = new List<ValidationResult>();
-        if (!Validator.TryValidateObject(settings, new ValidationContext(settings), results, validateAllProperties: true))
-            throw new InvalidSettingsException([.. results.Select(r => r.ErrorMessage!)]);
+        Validator.TryValidateObject(settings, new ValidationContext(settings), results, validateAllProperties: true);
+        // A key file is one machine's: silos sharing a store must share the key, or one could not read what another saved.
+        if (settings.SharedStoreConnectionString is not null && string.IsNullOrEmpty(settings.SecretKey))
+            results.Add(new ValidationResult($"LLMRACE_SECRET_KEY must be set when the store is PostgreSQL (ConnectionStrings:" +
+                $"{SharedStoreName}): every silo must read the API keys the others saved"));
+        if (results.Count > 0) throw new InvalidSettingsException([.. results.Select(r => r.ErrorMessage!)]);
         return settings;
     }
 }

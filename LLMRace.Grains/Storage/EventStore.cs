@@ -4,7 +4,7 @@ using LLMRace.Grains.Contracts;
 namespace LLMRace.Grains.Storage;
 
 /// <summary>The persisted event log: the source every stream replays from.</summary>
-public sealed class EventStore(SqliteDatabase db)
+public sealed class EventStore(Database db)
 {
     /// <summary>Appends a batch of events in one transaction.</summary>
     public async Task AppendAsync(IReadOnlyList<RunEvent> events, CancellationToken ct = default)
@@ -13,26 +13,7 @@ public sealed class EventStore(SqliteDatabase db)
         await using var writer = await db.OpenWriterAsync(ct);
         var c = writer.Connection;
         await using var tx = await c.BeginTransactionAsync(ct);
-        await using var insert = c.CreateCommand();
-        insert.Transaction = (Microsoft.Data.Sqlite.SqliteTransaction)tx;
-        insert.CommandText = "INSERT INTO run_events (run_id, seq, ts, type, item_id, payload) VALUES ($run, $seq, $ts, $type, $item, " +
-            "$payload);";
-        var run = insert.Parameters.Add("$run", Microsoft.Data.Sqlite.SqliteType.Text);
-        var seq = insert.Parameters.Add("$seq", Microsoft.Data.Sqlite.SqliteType.Integer);
-        var ts = insert.Parameters.Add("$ts", Microsoft.Data.Sqlite.SqliteType.Text);
-        var type = insert.Parameters.Add("$type", Microsoft.Data.Sqlite.SqliteType.Text);
-        var item = insert.Parameters.Add("$item", Microsoft.Data.Sqlite.SqliteType.Text);
-        var payload = insert.Parameters.Add("$payload", Microsoft.Data.Sqlite.SqliteType.Text);
-        foreach (var e in events)
-        {
-            run.Value = e.RunId;
-            seq.Value = e.Seq;
-            ts.Value = Clock.Text(e.Ts);
-            type.Value = e.Type;
-            item.Value = (object?)e.ItemId ?? DBNull.Value;
-            payload.Value = e.Json;
-            await insert.ExecuteNonQueryAsync(ct);
-        }
+        await db.InsertEventsAsync(c, tx, events, ct);
         await tx.CommitAsync(ct);
     }
 

@@ -3,7 +3,7 @@ using Dapper;
 namespace LLMRace.Grains.Storage;
 
 /// <summary>Connections and cars: what a user races.</summary>
-public sealed class GarageStore(SqliteDatabase db)
+public sealed class GarageStore(Database db)
 {
     public async Task<IReadOnlyList<ConnectionRow>> ListConnectionsAsync()
     {

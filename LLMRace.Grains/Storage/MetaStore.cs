@@ -3,7 +3,7 @@ using Dapper;
 namespace LLMRace.Grains.Storage;
 
 /// <summary>Small facts about this database, such as whether the examples were seeded.</summary>
-public sealed class MetaStore(SqliteDatabase db)
+public sealed class MetaStore(Database db)
 {
     public async Task<string?> GetAsync(string key)
     {

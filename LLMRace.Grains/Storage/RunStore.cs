@@ -4,7 +4,7 @@ using LLMRace.Grains.Contracts;
 namespace LLMRace.Grains.Storage;
 
 /// <summary>Runs and their items.</summary>
-public sealed class RunStore(SqliteDatabase db)
+public sealed class RunStore(Database db)
 {
     public async Task CreateAsync(RunRow run, IReadOnlyList<RunItemRow> items)
     {
@@ -57,20 +57,20 @@ public sealed class RunStore(SqliteDatabase db)
         if (runIds.Count == 0) return new Dictionary<string, RunSummary>();
         await using var c = await db.OpenAsync();
         var counts = await c.QueryAsync<(string RunId, string Cars, int Passed, int Finished)>($"""
-            SELECT run_id, json_group_array(DISTINCT car_name), SUM(status = '{ItemStatus.Passed}'),
-              SUM(status IN ('{ItemStatus.Passed}', '{ItemStatus.Failed}', '{ItemStatus.Error}'))
-            FROM run_items WHERE run_id IN @runIds GROUP BY run_id;
-            """, new { runIds });
+            SELECT run_id, {db.JsonArrayOfDistinct("car_name")}, SUM(CASE WHEN status = '{ItemStatus.Passed}' THEN 1 ELSE 0 END),
+              SUM(CASE WHEN status IN ('{ItemStatus.Passed}', '{ItemStatus.Failed}', '{ItemStatus.Error}') THEN 1 ELSE 0 END)
+            FROM run_items WHERE {db.InList("run_id", "@runIds")} GROUP BY run_id;
+            """, new { runIds = runIds.ToArray() });
         // The median of the measured items' TTFT (the mean of the middle two when their count is even), as Distribution has it.
         var medians = (await c.QueryAsync<(string RunId, double P50)>($"""
             WITH t AS (
-              SELECT run_id, json_extract(metrics_json, '$.ttft_ms') AS v FROM run_items
-              WHERE run_id IN @runIds AND status IN ('{ItemStatus.Passed}', '{ItemStatus.Failed}')
-                AND json_extract(metrics_json, '$.ttft_ms') IS NOT NULL),
+              SELECT run_id, {db.JsonNumber("metrics_json", "ttft_ms")} AS v FROM run_items
+              WHERE {db.InList("run_id", "@runIds")} AND status IN ('{ItemStatus.Passed}', '{ItemStatus.Failed}')
+                AND {db.JsonNumber("metrics_json", "ttft_ms")} IS NOT NULL),
             r AS (SELECT run_id, v, ROW_NUMBER() OVER (PARTITION BY run_id ORDER BY v) AS rn, COUNT(*) OVER (PARTITION BY run_id) AS n
               FROM t)
             SELECT run_id, AVG(v) FROM r WHERE rn IN ((n + 1) / 2, (n + 2) / 2) GROUP BY run_id;
-            """, new { runIds })).ToDictionary(m => m.RunId, m => m.P50);
+            """, new { runIds = runIds.ToArray() })).ToDictionary(m => m.RunId, m => m.P50);
         return counts.ToDictionary(r => r.RunId, r => new RunSummary(
             System.Text.Json.JsonSerializer.Deserialize<string[]>(r.Cars) ?? [], r.Passed, r.Finished,
             medians.TryGetValue(r.RunId, out var p50) ? Math.Round(p50, 1) : null));
@@ -88,8 +88,8 @@ public sealed class RunStore(SqliteDatabase db)
     {
         await using var c = await db.OpenAsync();
         await using var tx = await c.BeginTransactionAsync();
-        await c.ExecuteAsync("UPDATE runs SET is_baseline = 0 WHERE suite_id = @suiteId AND is_baseline = 1;", new { suiteId }, tx);
-        await c.ExecuteAsync("UPDATE runs SET is_baseline = 1 WHERE id = @runId;", new { runId }, tx);
+        await c.ExecuteAsync("UPDATE runs SET is_baseline = FALSE WHERE suite_id = @suiteId AND is_baseline;", new { suiteId }, tx);
+        await c.ExecuteAsync("UPDATE runs SET is_baseline = TRUE WHERE id = @runId;", new { runId }, tx);
         await tx.CommitAsync();
     }
 
@@ -107,7 +107,7 @@ public sealed class RunStore(SqliteDatabase db)
     public async Task<RunRow?> GetBaselineAsync(string suiteId)
     {
         await using var c = await db.OpenAsync();
-        return await c.QuerySingleOrDefaultAsync<RunRow>("SELECT * FROM runs WHERE suite_id = @suiteId AND is_baseline = 1 LIMIT 1;",
+        return await c.QuerySingleOrDefaultAsync<RunRow>("SELECT * FROM runs WHERE suite_id = @suiteId AND is_baseline LIMIT 1;",
             new { suiteId });
     }
 
@@ -227,7 +227,7 @@ public sealed class RunStore(SqliteDatabase db)
     public async Task<IReadOnlyList<RunRow>> ListUnfinishedAsync()
     {
         await using var c = await db.OpenAsync();
-        return [.. await c.QueryAsync<RunRow>("SELECT * FROM runs WHERE status IN (@queued, @running) OR judging = 1;",
+        return [.. await c.QueryAsync<RunRow>("SELECT * FROM runs WHERE status IN (@queued, @running) OR judging;",
             new { queued = RunStatus.Queued, running = RunStatus.Running })];
     }
 }

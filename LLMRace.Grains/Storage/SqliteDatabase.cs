@@ -1,13 +1,15 @@
+using System.Data.Common;
 using Dapper;
+using LLMRace.Grains.Contracts;
 using LLMRace.Grains.Security;
 using Microsoft.Data.Sqlite;
 
 namespace LLMRace.Grains.Storage;
 
-/// <summary>The one SQLite file that holds everything. Opens pooled connections with LLMRace's pragmas.</summary>
-public sealed class SqliteDatabase
+/// <summary>The embedded engine: one SQLite file holds everything. Opens pooled connections with LLMRace's pragmas.</summary>
+public sealed class SqliteDatabase : Database
 {
-    static SqliteDatabase() => DefaultTypeMap.MatchNamesWithUnderscores = true;
+    private const int ForeignKeyViolation = 787;
 
     private readonly TimeProvider _time;
 
@@ -25,6 +27,10 @@ public sealed class SqliteDatabase
         }.ToString();
     }
 
+    public override string Engine => "sqlite";
+
+    public override string Location => Path;
+
     public string Path { get; }
 
     public string ConnectionString { get; }
@@ -33,8 +39,7 @@ public sealed class SqliteDatabase
     // (1 ms growing to 100 ms). The run path's writers queue here instead, so the next one starts as the last commits.
     private readonly SemaphoreSlim _writeGate = new(1, 1);
 
-    /// <summary>A connection for writing, held alone among the other writers that ask for one until it is disposed.</summary>
-    public async Task<Writer> OpenWriterAsync(CancellationToken ct = default)
+    public override async Task<Writer> OpenWriterAsync(CancellationToken ct = default)
     {
         await _writeGate.WaitAsync(ct);
         try
@@ -48,18 +53,7 @@ public sealed class SqliteDatabase
         }
     }
 
-    public sealed class Writer(SqliteConnection connection, SemaphoreSlim gate) : IAsyncDisposable
-    {
-        public SqliteConnection Connection => connection;
-
-        public async ValueTask DisposeAsync()
-        {
-            try { await connection.DisposeAsync(); }
-            finally { gate.Release(); }
-        }
-    }
-
-    public async Task<SqliteConnection> OpenAsync(CancellationToken ct = default)
+    public override async Task<DbConnection> OpenAsync(CancellationToken ct = default)
     {
         var connection = new SqliteConnection(ConnectionString);
         await connection.OpenAsync(ct);
@@ -69,11 +63,8 @@ public sealed class SqliteDatabase
         return connection;
     }
 
-    /// <summary>
-    /// Creates the folder and the file, switches to WAL and runs the migrations.
-    /// Throws <see cref="DatabaseUnavailableException"/> with the path and the reason when it cannot.
-    /// </summary>
-    public async Task InitializeAsync(CancellationToken ct = default)
+    /// <summary>Creates the folder and the file (owner-only), switches to WAL and runs the migrations.</summary>
+    public override async Task InitializeAsync(CancellationToken ct = default)
     {
         try
         {
@@ -86,27 +77,54 @@ public sealed class SqliteDatabase
             OwnerOnlyFile.Ensure(Path, create: true);
             await using var connection = await OpenAsync(ct);
             await connection.ExecuteAsync("PRAGMA journal_mode=WAL;");
-            await Migrations.ApplyAsync(connection, _time, ct);
+            await SqliteMigrations.ApplyAsync(connection, _time, ct);
             // SQLite makes the WAL and shared-memory files with the database's mode; ones left by an older version are tightened too.
             OwnerOnlyFile.Ensure(Path + "-wal", create: false);
             OwnerOnlyFile.Ensure(Path + "-shm", create: false);
         }
         catch (Exception e) when (e is SqliteException or IOException or UnauthorizedAccessException)
         {
-            throw new DatabaseUnavailableException(Path, e);
+            throw new DatabaseUnavailableException(Path, e switch
+            {
+                SqliteException s => $"{s.Message} (is the folder writable?)",
+                UnauthorizedAccessException => "permission denied",
+                _ => e.Message,
+            }, e);
         }
     }
-}
 
-public sealed class DatabaseUnavailableException(string path, Exception inner)
-    : Exception($"cannot open the database at '{path}': {Reason(inner)}", inner)
-{
-    public string DatabasePath { get; } = path;
-
-    private static string Reason(Exception e) => e switch
+    public override async Task InsertEventsAsync(DbConnection connection, DbTransaction tx, IReadOnlyList<RunEvent> events,
+        CancellationToken ct)
     {
-        SqliteException s => $"{s.Message} (is the folder writable?)",
-        UnauthorizedAccessException => "permission denied",
-        _ => e.Message,
-    };
+        // One prepared statement, run once an event: SQLite has no round trip to save.
+        await using var insert = ((SqliteConnection)connection).CreateCommand();
+        insert.Transaction = (SqliteTransaction)tx;
+        insert.CommandText = "INSERT INTO run_events (run_id, seq, ts, type, item_id, payload) VALUES ($run, $seq, $ts, $type, $item, " +
+            "$payload);";
+        var run = insert.Parameters.Add("$run", SqliteType.Text);
+        var seq = insert.Parameters.Add("$seq", SqliteType.Integer);
+        var ts = insert.Parameters.Add("$ts", SqliteType.Text);
+        var type = insert.Parameters.Add("$type", SqliteType.Text);
+        var item = insert.Parameters.Add("$item", SqliteType.Text);
+        var payload = insert.Parameters.Add("$payload", SqliteType.Text);
+        foreach (var e in events)
+        {
+            run.Value = e.RunId;
+            seq.Value = e.Seq;
+            ts.Value = Clock.Text(e.Ts);
+            type.Value = e.Type;
+            item.Value = (object?)e.ItemId ?? DBNull.Value;
+            payload.Value = e.Json;
+            await insert.ExecuteNonQueryAsync(ct);
+        }
+    }
+
+    public override string JsonArrayOfDistinct(string column) => $"json_group_array(DISTINCT {column})";
+
+    public override string JsonNumber(string column, string field) => $"json_extract({column}, '$.{field}')";
+
+    // Dapper writes the list out as (@p1, @p2, …).
+    public override string InList(string column, string parameter) => $"{column} IN {parameter}";
+
+    public override bool IsForeignKeyViolation(Exception e) => e is SqliteException { SqliteExtendedErrorCode: ForeignKeyViolation };
 }

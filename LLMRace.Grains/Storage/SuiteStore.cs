@@ -2,7 +2,7 @@ using Dapper;
 
 namespace LLMRace.Grains.Storage;
 
-public sealed class SuiteStore(SqliteDatabase db)
+public sealed class SuiteStore(Database db)
 {
     public async Task<IReadOnlyList<(SuiteRow Suite, int TestCount)>> ListAsync()
     {

@@ -30,6 +30,9 @@ public sealed class InProcessApi : IAsyncDisposable
 
     public string DataDir { get; }
 
+    /// <summary>The setting that makes a PostgreSQL database the store.</summary>
+    public const string SharedStoreSetting = "ConnectionStrings:llmrace-db";
+
     public Uri SimBase { get; }
 
     public HttpClient Api { get; private set; } = null!;
@@ -46,7 +49,7 @@ public sealed class InProcessApi : IAsyncDisposable
         await Task.Run(api._factory.StartServer);
         var address = api._factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
         // The settings reach the Api through its configuration: a database anywhere else would make tests read the wrong files.
-        if (!File.Exists(Path.Combine(dataDir,
+        if (!api._factory.OnSharedStore && !File.Exists(Path.Combine(dataDir,
             "llmrace.db"))) throw new InvalidOperationException($"the in-process Api did not open its database in {dataDir}");
         api.Api = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromMinutes(2) };
         return api;
@@ -62,6 +65,8 @@ public sealed class InProcessApi : IAsyncDisposable
     {
         private readonly InProcessApi _owner;
         private readonly IReadOnlyDictionary<string, string> _settings;
+
+        public bool OnSharedStore => _settings.ContainsKey(SharedStoreSetting);
 
         public Factory(InProcessApi owner, IReadOnlyDictionary<string, string> settings)
         {
@@ -85,6 +90,32 @@ public sealed class InProcessApi : IAsyncDisposable
                 logging.AddProvider(new CollectingLoggerProvider(_owner._logs));
             });
         }
+    }
+}
+
+/// <summary>A fresh in-process Api on a fresh PostgreSQL server (its binaries on this machine) for one test class.</summary>
+public sealed class PostgresApiFixture : IAsyncLifetime
+{
+    public InProcessApi App { get; private set; } = null!;
+    private Stores.LocalPostgres _postgres = null!;
+
+    public async Task InitializeAsync()
+    {
+        _postgres = await Stores.LocalPostgres.StartAsync(TestPorts.Next());
+        App = await InProcessApi.StartAsync(Directory.CreateTempSubdirectory("llmrace-api-").FullName, new Dictionary<string, string>
+        {
+            [InProcessApi.SharedStoreSetting] = await _postgres.CreateDatabaseAsync("llmrace"),
+            ["LLMRACE_SECRET_KEY"] = "a test key shared by the silos of this store",
+        });
+        if (!App.ApiLogs.Any(line => line.Contains("Database ready (postgresql)")))
+            throw new InvalidOperationException("the Api did not open PostgreSQL: " + string.Join('\n', App.ApiLogs.Take(20)));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await App.DisposeAsync();
+        await _postgres.DisposeAsync();
+        try { Directory.Delete(App.DataDir, recursive: true); } catch (IOException) { }
     }
 }
 

@@ -4,10 +4,19 @@ using System.Text.Json;
 
 namespace LLMRace.Tests.Integration;
 
-/// <summary>Races against the Simulator through the real Api: events, measurements, storage.</summary>
-public sealed class RaceTests(ApiFixture fixture) : IClassFixture<ApiFixture>
+/// <summary>Races on the embedded store (SQLite).</summary>
+public sealed class RaceTests(ApiFixture fixture) : RaceContract(fixture.App), IClassFixture<ApiFixture>;
+
+/// <summary>The same races on the shared store (a real PostgreSQL server).</summary>
+public sealed class PostgresRaceTests(PostgresApiFixture fixture) : RaceContract(fixture.App), IClassFixture<PostgresApiFixture>;
+
+/// <summary>
+/// Races against the Simulator through the real Api: events, measurements, storage. Written once, run on each engine
+/// of the store, whose guarantees (gap-free seqs, the batched append, replay exactly once, then live) they hold to.
+/// </summary>
+public abstract class RaceContract(InProcessApi app)
 {
-    private readonly RaceClient _client = new(fixture.App.Api);
+    private readonly RaceClient _client = new(app.Api);
 
     [Fact]
     public async Task The_seeded_example_suite_races_both_cars_to_the_finish()

@@ -1,10 +1,13 @@
 using Dapper;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace LLMRace.Grains.Storage;
 
-/// <summary>Versioned, idempotent schema migrations, applied in order at start-up.</summary>
-public static class Migrations
+/// <summary>
+/// SQLite's schema: versioned migrations, applied in order at start-up. A new version is added here and, with the same
+/// number, in <see cref="PostgresMigrations"/>.
+/// </summary>
+public static class SqliteMigrations
 {
     private static readonly (int Version, string Sql)[] Steps =
     [
@@ -138,7 +141,7 @@ public static class Migrations
 
     public static int Latest => Steps[^1].Version;
 
-    public static async Task ApplyAsync(SqliteConnection connection, TimeProvider time, CancellationToken ct = default)
+    public static async Task ApplyAsync(DbConnection connection, TimeProvider time, CancellationToken ct = default)
     {
         await connection.ExecuteAsync("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at TEXT NOT NULL);");
         var current = await connection.ExecuteScalarAsync<int?>("SELECT MAX(version) FROM schema_version;") ?? 0;
