@@ -29,7 +29,7 @@ public static class RaceServices
         else
         {
             // Aspire's client: a pooled data source with its health check, traces and metrics on the dashboard.
-            builder.AddNpgsqlDataSource(RaceSettings.SharedStoreName);
+            builder.AddNpgsqlDataSource(RaceSettings.SharedStoreName, configureDataSourceBuilder: PostgresDatabase.Configure);
             services.AddSingleton<Database>(sp => new PostgresDatabase(sp.GetRequiredService<Npgsql.NpgsqlDataSource>(),
                 sp.GetRequiredService<TimeProvider>()));
         }

@@ -27,9 +27,8 @@ public abstract class Database
     /// <summary>Creates what is missing and applies the migrations; throws <see cref="DatabaseUnavailableException"/> when it cannot.</summary>
     public abstract Task InitializeAsync(CancellationToken ct = default);
 
-    /// <summary>Inserts a batch of events inside <paramref name="tx"/>.</summary>
-    public abstract Task InsertEventsAsync(DbConnection connection, DbTransaction tx, IReadOnlyList<RunEvent> events,
-        CancellationToken ct);
+    /// <summary>Appends a batch of events: all of them, or none (a seq already stored refuses the whole batch).</summary>
+    public abstract Task AppendEventsAsync(IReadOnlyList<RunEvent> events, CancellationToken ct);
 
     /// <summary>A JSON array (as text) of the distinct values of <paramref name="column"/> in a group.</summary>
     public abstract string JsonArrayOfDistinct(string column);

@@ -10,11 +10,7 @@ public sealed class EventStore(Database db)
     public async Task AppendAsync(IReadOnlyList<RunEvent> events, CancellationToken ct = default)
     {
         if (events.Count == 0) return;
-        await using var writer = await db.OpenWriterAsync(ct);
-        var c = writer.Connection;
-        await using var tx = await c.BeginTransactionAsync(ct);
-        await db.InsertEventsAsync(c, tx, events, ct);
-        await tx.CommitAsync(ct);
+        await db.AppendEventsAsync(events, ct);
     }
 
     /// <summary>Events of a run with seq greater than <paramref name="afterSeq"/>, in order, at most <paramref name="limit"/>.</summary>

@@ -93,12 +93,14 @@ public sealed class SqliteDatabase : Database
         }
     }
 
-    public override async Task InsertEventsAsync(DbConnection connection, DbTransaction tx, IReadOnlyList<RunEvent> events,
-        CancellationToken ct)
+    public override async Task AppendEventsAsync(IReadOnlyList<RunEvent> events, CancellationToken ct)
     {
+        await using var writer = await OpenWriterAsync(ct);
+        var connection = (SqliteConnection)writer.Connection;
+        await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(ct);
         // One prepared statement, run once an event: SQLite has no round trip to save.
-        await using var insert = ((SqliteConnection)connection).CreateCommand();
-        insert.Transaction = (SqliteTransaction)tx;
+        await using var insert = connection.CreateCommand();
+        insert.Transaction = tx;
         insert.CommandText = "INSERT INTO run_events (run_id, seq, ts, type, item_id, payload) VALUES ($run, $seq, $ts, $type, $item, " +
             "$payload);";
         var run = insert.Parameters.Add("$run", SqliteType.Text);
@@ -117,6 +119,7 @@ public sealed class SqliteDatabase : Database
             payload.Value = e.Json;
             await insert.ExecuteNonQueryAsync(ct);
         }
+        await tx.CommitAsync(ct);
     }
 
     public override string JsonArrayOfDistinct(string column) => $"json_group_array(DISTINCT {column})";

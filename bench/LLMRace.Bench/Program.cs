@@ -5,8 +5,8 @@ using System.Text.Json.Nodes;
 using LLMRace.Bench;
 using Microsoft.Data.Sqlite;
 
-// dotnet run -c Release --project bench/LLMRace.Bench [-- --scenarios fidelity,throughput,memory,queries,render] [--quick]
-string[] known = ["fidelity", "pipeline", "throughput", "memory", "queries", "render"];
+// dotnet run -c Release --project bench/LLMRace.Bench [-- --scenarios fidelity,throughput,memory,queries,render,store] [--quick]
+string[] known = ["fidelity", "pipeline", "throughput", "memory", "queries", "render", "store"];
 var scenarios = (Arg("--scenarios") ?? string.Join(',', known)).Split(',',
     StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
 if (scenarios.Except(known).ToList() is { Count: > 0 } unknown || scenarios.Length == 0)
@@ -265,6 +265,45 @@ if (scenarios.Contains("render"))
         $"{render.Frames / render.Seconds:0.0} frames/s; frame interval p50 {P(render.Intervals, 50):0.0} / p95 " +
             $"{P(render.Intervals, 95):0.0} / p99 {P(render.Intervals, 99):0.0} ms; {janky} over 50 ms; main thread in long tasks " +
                 $"{render.LongTaskMsPerS:0} ms/s; cores busy: Api {render.ApiBusy:0.00}, Simulator {render.SimBusy:0.00}"]);
+}
+
+if (scenarios.Contains("store"))
+{
+    // The event log's append on each engine, opened as the Api opens it: SQLite in a file, PostgreSQL a server of this
+    // machine's binaries with LLMRace's client and session settings; and, to show what those are worth, PostgreSQL with
+    // Npgsql's and its own defaults (no multiplexing, every commit flushed to disk before it returns). 1,024 events is
+    // the most a run's sink appends at once (what piled up while its last append committed).
+    var store = new JsonArray();
+    var duration = TimeSpan.FromSeconds(quick ? 1 : 3);
+    await using var postgres = await LLMRace.Tests.Integration.Stores.LocalPostgres.StartAsync(21190);
+    var connectionString = new Npgsql.NpgsqlConnectionStringBuilder(await postgres.CreateDatabaseAsync("bench")) { MaxPoolSize = 200 }
+        .ToString();
+    await using var source = LLMRace.Grains.Storage.PostgresDatabase.CreateDataSource(connectionString);
+    await using var flushing = Npgsql.NpgsqlDataSource.Create(connectionString);
+    var engines = new (string Name, LLMRace.Grains.Storage.Database Db)[]
+    {
+        ("sqlite", new LLMRace.Grains.Storage.SqliteDatabase(Path.Combine(work, "store.db"), TimeProvider.System)),
+        ("postgresql", new LLMRace.Grains.Storage.PostgresDatabase(source, TimeProvider.System)),
+        ("postgresql, its defaults", new LLMRace.Grains.Storage.PostgresDatabase(flushing, TimeProvider.System)),
+    };
+    foreach (var (name, db) in engines)
+    {
+        await db.InitializeAsync();
+        await StoreScenario.RunAsync(db, 4, 8, TimeSpan.FromSeconds(0.5));
+        foreach (var streams in new[] { 1, 16, 128 })
+            foreach (var batch in new[] { 1, 32, 1024 })
+            {
+                var r = await StoreScenario.RunAsync(db, streams, batch, duration);
+                store.Add(new JsonObject
+                {
+                    ["engine"] = name, ["streams"] = streams, ["events_per_append"] = batch,
+                    ["events_per_s"] = Math.Round(r.EventsPerSecond), ["append_ms"] = Summary(r.AppendMs),
+                });
+                table.Add(["event log append", $"{name}, {streams} stream(s), {batch} event(s) per append",
+                    $"{r.EventsPerSecond:N0} events/s persisted; append p50 {P(r.AppendMs, 50):0.00} / p99 {P(r.AppendMs, 99):0.00} ms"]);
+            }
+    }
+    results["store"] = store;
 }
 
 // Cost growth: each scenario's larger size against its smaller one. Linear growth keeps the cost per unit of work

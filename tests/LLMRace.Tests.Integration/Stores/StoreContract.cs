@@ -223,7 +223,7 @@ public sealed class PostgresStoreFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Server = await LocalPostgres.StartAsync(TestPorts.Next());
-        _source = Npgsql.NpgsqlDataSource.Create(await Server.CreateDatabaseAsync("store_contract"));
+        _source = PostgresDatabase.CreateDataSource(await Server.CreateDatabaseAsync("store_contract"));
         Db = new PostgresDatabase(_source, TimeProvider.System);
         await Db.InitializeAsync();
     }
@@ -238,4 +238,15 @@ public sealed class PostgresStoreFixture : IAsyncLifetime
 public sealed class PostgresStoreTests(PostgresStoreFixture fixture) : StoreContract, IClassFixture<PostgresStoreFixture>
 {
     protected override Database Db => fixture.Db;
+
+    [Fact]
+    public async Task Every_connection_has_llmrace_s_session_settings()
+    {
+        var seen = await Task.WhenAll(Enumerable.Range(0, 8).Select(async _ =>
+        {
+            await using var c = await Db.OpenAsync();
+            return await Dapper.SqlMapper.ExecuteScalarAsync<string>(c, "SHOW synchronous_commit;");
+        }));
+        Assert.All(seen, value => Assert.Equal("off", value));
+    }
 }
