@@ -77,14 +77,20 @@ public static class RaceServices
     {
         var provider = builder.Configuration["Orleans:Clustering:ProviderType"];
         var configuredByAspire = !string.IsNullOrEmpty(provider);
+        var clustered = !configuredByAspire && settings.ClusterConnectionString is not null;
         builder.UseOrleans(silo =>
         {
             if (configuredByAspire) return;
+            if (clustered)
+            {
+                silo.UseRaceCluster(settings);
+                return;
+            }
             silo.UseLocalhostClustering(siloPort: settings.SiloPort);
             silo.AddMemoryStreams(RunStreams.ProviderName);
             silo.AddMemoryGrainStorage(OrleansNames.PubSubStore);
         });
-        if (!configuredByAspire || string.Equals(provider, "Development", StringComparison.OrdinalIgnoreCase))
+        if (!clustered && (!configuredByAspire || string.Equals(provider, "Development", StringComparison.OrdinalIgnoreCase)))
             builder.Services.PostConfigure<EndpointOptions>(endpoints =>
             {
                 endpoints.AdvertisedIPAddress = IPAddress.Loopback;
@@ -124,7 +130,10 @@ public static class RaceServices
         var secrets = app.Services.GetRequiredService<SecretProtector>();
         if (await LegacyCredentials.SealAsync(app.Services.GetRequiredService<GarageStore>(), secrets) is > 0 and var sealedCount)
             app.Logger.LogInformation("Moved the credentials out of {Count} connection base URL(s); they are kept encrypted", sealedCount);
-        await app.Services.GetRequiredService<RunRecovery>().MarkInterruptedAsync();
+        // A lone silo that starts knows no run is being raced: what the store says is running was cut off. In a cluster
+        // another silo may be racing it.
+        if (!RaceCluster.IsClustered(app.Configuration, app.Services.GetRequiredService<RaceSettings>()))
+            await app.Services.GetRequiredService<RunRecovery>().MarkInterruptedAsync();
         await app.Services.GetRequiredService<Seeder>().SeedAsync();
         app.Logger.LogInformation("Database ready ({Engine}) at {Location}", db.Engine, db.Location);
     }

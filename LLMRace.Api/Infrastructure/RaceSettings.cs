@@ -21,6 +21,18 @@ public sealed class RaceSettings
 
     public const string SharedStoreName = "llmrace-db";
 
+    /// <summary>
+    /// The cluster's Redis (connection string named <see cref="ClusterName"/>): silos sharing it find each other there
+    /// and form one Orleans cluster, keep the streams' subscriptions and the reminders there. Null: a single silo.
+    /// </summary>
+    public string? ClusterConnectionString { get; private set; }
+
+    public const string ClusterName = "llmrace-redis";
+
+    /// <summary>The address this silo gives the others of its cluster (default: the machine's own, as Orleans picks it).</summary>
+    [ConfigurationKeyName("LLMRACE_SILO_ADDRESS")]
+    public string? SiloAddress { get; set; }
+
     [ConfigurationKeyName("LLMRACE_SECRET_KEY")]
     public string? SecretKey { get; set; }
 
@@ -83,12 +95,18 @@ public sealed class RaceSettings
             throw new InvalidSettingsException([e.Message]);
         }
         settings.SharedStoreConnectionString = configuration.GetConnectionString(SharedStoreName) is { Length: > 0 } shared ? shared : null;
+        settings.ClusterConnectionString = configuration.GetConnectionString(ClusterName) is { Length: > 0 } cluster ? cluster : null;
         var results = new List<ValidationResult>();
         Validator.TryValidateObject(settings, new ValidationContext(settings), results, validateAllProperties: true);
         // A key file is one machine's: silos sharing a store must share the key, or one could not read what another saved.
         if (settings.SharedStoreConnectionString is not null && string.IsNullOrEmpty(settings.SecretKey))
             results.Add(new ValidationResult($"LLMRACE_SECRET_KEY must be set when the store is PostgreSQL (ConnectionStrings:" +
                 $"{SharedStoreName}): every silo must read the API keys the others saved"));
+        if (settings.ClusterConnectionString is not null && settings.SharedStoreConnectionString is null)
+            results.Add(new ValidationResult($"a cluster (ConnectionStrings:{ClusterName}) needs the shared store (ConnectionStrings:" +
+                $"{SharedStoreName}): silos on SQLite files of their own would each keep their own runs"));
+        if (settings.SiloAddress is not null && !System.Net.IPAddress.TryParse(settings.SiloAddress, out _))
+            results.Add(new ValidationResult($"LLMRACE_SILO_ADDRESS must be an IP address, not '{settings.SiloAddress}'"));
         if (results.Count > 0) throw new InvalidSettingsException([.. results.Select(r => r.ErrorMessage!)]);
         return settings;
     }

@@ -37,6 +37,9 @@ public sealed class InProcessApi : IAsyncDisposable
 
     public HttpClient Api { get; private set; } = null!;
 
+    /// <summary>The Api's services (its Orleans cluster client among them).</summary>
+    public IServiceProvider Services => _factory.Services;
+
     public Uri ApiBase => Api.BaseAddress!;
 
     /// <summary>Everything the Api has logged so far, at every level, with exceptions and scopes.</summary>

@@ -52,10 +52,10 @@ public sealed class RaceApp : IAsyncDisposable
             cts.Token);
         if (!_withUi)
             foreach (var ui in builder.Resources.Where(r => r.Name is "ui" or "ui-install").ToList()) builder.Resources.Remove(ui);
-        // The resources' own console lines are relayed at their level under "<AppHost>.Resources.<name>"; the AppHost's
-        // appsettings would let their info lines through and bury a failure in CI's log.
+        // The AppHost's appsettings let info lines through (the resources' own console lines among them, relayed under
+        // "<AppHost>.Resources.<name>"): on the console they would bury a failure in CI's log.
         builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning)
-            .AddFilter("LLMRace.AppHost.Resources", LogLevel.Warning));
+            .AddFilter<Microsoft.Extensions.Logging.Console.ConsoleLoggerProvider>(null, LogLevel.Warning));
 
         _app = await builder.BuildAsync(cts.Token);
         await _app.StartAsync(cts.Token);
