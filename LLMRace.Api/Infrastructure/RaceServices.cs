@@ -49,6 +49,7 @@ public static class RaceServices
         services.AddSingleton<ConnectionTypeRegistry>();
         services.AddSingleton<ConnectionLimiter>();
         services.AddSingleton<IRunEventPublisher, OrleansRunEventPublisher>();
+        services.AddSingleton(new RaceTopology(RaceCluster.IsClustered(builder.Configuration, settings)));
         services.AddSingleton<RaceEngine>();
         services.AddSingleton<RunFeed>();
         services.AddHostedService<ProviderWarmUp>();

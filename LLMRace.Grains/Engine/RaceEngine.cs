@@ -21,6 +21,7 @@ public sealed class RaceEngine(
     ApiKeyEnvVars envVars,
     ConnectionTypeRegistry connectionTypes,
     TimeProvider time,
+    RaceTopology topology,
     ILoggerFactory loggers)
 {
     public const string ProviderHttpClient = "providers";
@@ -36,6 +37,7 @@ public sealed class RaceEngine(
     public ApiKeyEnvVars EnvVars => envVars;
     public ConnectionTypeRegistry ConnectionTypes => connectionTypes;
     public TimeProvider Time => time;
+    public RaceTopology Topology => topology;
     public HttpClient CreateProviderClient() => httpClients.CreateClient(ProviderHttpClient);
 
     /// <summary>The one way a provider stream is sent and read, for races and the judge alike.</summary>

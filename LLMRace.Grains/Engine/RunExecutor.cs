@@ -22,8 +22,12 @@ public sealed class RunExecutor
     private int _itemsDone;
     private string _status;
 
-    public RunExecutor(RaceEngine engine, RunRow run)
+    private readonly IReadOnlySet<string> _takenOver;
+
+    /// <param name="takenOver">Items that were in flight on a silo that was lost or handed the run over: raced again here.</param>
+    public RunExecutor(RaceEngine engine, RunRow run, IReadOnlySet<string>? takenOver = null)
     {
+        _takenOver = takenOver ?? new HashSet<string>();
         _engine = engine;
         _run = run;
         _snapshot = RaceJson.Deserialize<RunSnapshot>(run.SnapshotJson)
@@ -53,6 +57,18 @@ public sealed class RunExecutor
     }
 
     private bool _interrupted;
+
+    /// <summary>
+    /// Stops racing here because this silo is leaving a cluster: the run is not finished and its log not closed; the items
+    /// in flight end cancelled, and the silo that takes the run over races them again.
+    /// </summary>
+    public void HandOver()
+    {
+        Volatile.Write(ref _handingOver, true);
+        Cancel();
+    }
+
+    private bool _handingOver;
 
     public const string RunRecoveryReason = "the Api stopped while this run was in progress";
 
@@ -91,6 +107,11 @@ public sealed class RunExecutor
             _logger.LogError(e, "Run {RunId} failed", _run.Id);
             outcome = RunStatus.Failed;
             error = e.Message;
+        }
+        if (outcome == RunStatus.Cancelled && Volatile.Read(ref _handingOver))
+        {
+            await _sink.FlushAndCompleteAsync();
+            return;
         }
         if (outcome == RunStatus.Cancelled && Volatile.Read(ref _interrupted))
         {
@@ -145,6 +166,12 @@ public sealed class RunExecutor
             {
                 break;
             }
+            if (_takenOver.Contains(item.Id))
+                _sink!.Emit(EventTypes.ItemRetry, item.Id, new
+                {
+                    attempt = 1, turn = 0, delay_ms = 0.0, taken_over = true,
+                    reason = "the silo racing it was lost or left the cluster: raced again from the start on another",
+                });
             var runner = new ItemRunner(_engine, _sink!, _run.Id, item, tests[item.TestId], cars[item.CarId], _logger);
             running.Add(Task.Run(async () =>
             {

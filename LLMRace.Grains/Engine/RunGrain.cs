@@ -12,8 +12,10 @@ namespace LLMRace.Grains.Engine;
 /// the thread pool, off the grain's turn, so the grain keeps answering progress and cancel calls; a keep-alive timer
 /// holds the activation until that work has finished and every event is persisted and published.
 /// </summary>
-public sealed class RunGrain(RaceEngine engine, ILogger<RunGrain> logger) : Grain, IRunGrain
+public sealed class RunGrain(RaceEngine engine, ILogger<RunGrain> logger) : Grain, IRunGrain, IRemindable
 {
+    private const string TakeoverReminder = "takeover";
+
     private RunExecutor? _executor;
     private Task? _judging;
     private IGrainTimer? _keepAlive;
@@ -29,6 +31,7 @@ public sealed class RunGrain(RaceEngine engine, ILogger<RunGrain> logger) : Grai
         if (await engine.Planner.PlanAsync(RunId, request, errors) is not { } plan)
             return RunCommandResult.Invalid(errors.ToDictionary(e => e.Key, e => e.Value.ToArray()));
         await engine.Runs.CreateAsync(plan.Run, plan.Items);
+        await KeepTakeoverReminderAsync();
         return RunCommandResult.Accepted(StartExecutor(plan.Run));
     }
 
@@ -39,6 +42,7 @@ public sealed class RunGrain(RaceEngine engine, ILogger<RunGrain> logger) : Grai
             $"not exist");
         var (run, items) = engine.Planner.Replan(RunId, original);
         await engine.Runs.CreateAsync(run, items);
+        await KeepTakeoverReminderAsync();
         return RunCommandResult.Accepted(StartExecutor(run));
     }
 
@@ -52,6 +56,7 @@ public sealed class RunGrain(RaceEngine engine, ILogger<RunGrain> logger) : Grai
             return RunCommandResult.Conflict($"run '{RunId}' is {run.Status}: only an interrupted, cancelled or failed run can be resumed");
         var toRace = await engine.Runs.PrepareResumeAsync(RunId);
         run = await engine.Runs.GetAsync(RunId) ?? throw new KeyNotFoundException($"run {RunId} vanished while it was resumed");
+        await KeepTakeoverReminderAsync();
         return RunCommandResult.Accepted(StartExecutor(run), toRace);
     }
 
@@ -117,8 +122,17 @@ public sealed class RunGrain(RaceEngine engine, ILogger<RunGrain> logger) : Grai
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken ct)
     {
         if (_executor is not { Completion.IsCompleted: false } running) return;
-        logger.LogWarning("Run {RunId} is interrupted: its grain is deactivating ({Reason})", RunId, reason.Description);
-        running.Interrupt();
+        if (engine.Topology.Clustered)
+        {
+            // Its reminder wakes the grain on another silo, which races the rest: the run goes on, not interrupted.
+            logger.LogWarning("Run {RunId} is handed over: its grain is deactivating ({Reason})", RunId, reason.Description);
+            running.HandOver();
+        }
+        else
+        {
+            logger.LogWarning("Run {RunId} is interrupted: its grain is deactivating ({Reason})", RunId, reason.Description);
+            running.Interrupt();
+        }
         try
         {
             await running.Completion.WaitAsync(ct);
@@ -139,25 +153,49 @@ public sealed class RunGrain(RaceEngine engine, ILogger<RunGrain> logger) : Grai
     private async Task<RunProgress> StoredProgressAsync(RunRow run) =>
         new(run.Id, run.Status, run.ItemsTotal, run.ItemsDone, await engine.Events.LastSeqAsync(run.Id));
 
-    private RunProgress StartExecutor(RunRow run)
+    private RunProgress StartExecutor(RunRow run, IReadOnlySet<string>? takenOver = null)
     {
-        _executor = new RunExecutor(engine, run);
+        _executor = new RunExecutor(engine, run, takenOver);
         _executor.Start();
         KeepAlive();
         logger.LogInformation("Run {RunId} started: {Items} items", run.Id, run.ItemsTotal);
         return _executor.Progress;
     }
 
+    /// <summary>In a cluster, a racing run keeps a reminder: if its silo is lost, the reminder wakes its grain on another.</summary>
+    private async Task KeepTakeoverReminderAsync()
+    {
+        if (engine.Topology.Clustered)
+            await this.RegisterOrUpdateReminder(TakeoverReminder, RaceTopology.TakeoverCheck, RaceTopology.TakeoverCheck);
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName != TakeoverReminder || Racing) return;
+        var run = await engine.Runs.GetAsync(RunId);
+        if (run is not { Status: RunStatus.Running or RunStatus.Queued })
+        {
+            if (await this.GetReminder(TakeoverReminder) is { } reminder) await this.UnregisterReminder(reminder);
+            return;
+        }
+        // Racing in the store, not here: the silo racing it was lost, or left and handed it over.
+        var inFlight = await engine.Runs.PrepareTakeoverAsync(RunId);
+        run = await engine.Runs.GetAsync(RunId) ?? throw new KeyNotFoundException($"run {RunId} vanished while it was taken over");
+        logger.LogWarning("Run {RunId} taken over: its silo was lost or left; {InFlight} item(s) in flight raced again", RunId,
+            inFlight.Count);
+        StartExecutor(run, inFlight.ToHashSet());
+    }
+
     private void KeepAlive() =>
         _keepAlive ??= this.RegisterGrainTimer(CheckFinishedAsync, new GrainTimerCreationOptions(TimeSpan.FromSeconds(1),
             TimeSpan.FromSeconds(1)) { KeepAlive = true });
 
-    private Task CheckFinishedAsync(CancellationToken ct)
+    private async Task CheckFinishedAsync(CancellationToken ct)
     {
-        if (Racing || Judging) return Task.CompletedTask;
+        if (Racing || Judging) return;
         if (_executor?.Completion.Exception is { } e) logger.LogError(e, "Run {RunId} ended with an unexpected error", RunId);
         _keepAlive?.Dispose();
         _keepAlive = null;
-        return Task.CompletedTask;
+        if (engine.Topology.Clustered && await this.GetReminder(TakeoverReminder) is { } reminder) await this.UnregisterReminder(reminder);
     }
 }

@@ -198,6 +198,26 @@ public sealed class RunStore(Database db)
         return reset;
     }
 
+    /// <summary>
+    /// Makes a running run raceable by another silo after its own was lost or handed it over: the items that were in
+    /// flight there (running, or cancelled by the handover) go back to pending; the run stays running. Returns their ids.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> PrepareTakeoverAsync(string runId)
+    {
+        await using var writer = await db.OpenWriterAsync();
+        var c = writer.Connection;
+        await using var tx = await c.BeginTransactionAsync();
+        var inFlight = (await c.QueryAsync<string>("SELECT id FROM run_items WHERE run_id = @runId AND status IN (@running, @cancelled);",
+            new { runId, running = ItemStatus.Running, cancelled = ItemStatus.Cancelled }, tx)).ToList();
+        await c.ExecuteAsync("""
+            UPDATE run_items SET status = @pending, output = NULL, reasoning = NULL, tool_calls_json = NULL, error = NULL,
+              metrics_json = NULL, checks_json = NULL, server_timings_json = NULL, started_at = NULL, finished_at = NULL
+            WHERE run_id = @runId AND status IN (@running, @cancelled);
+            """, new { runId, pending = ItemStatus.Pending, running = ItemStatus.Running, cancelled = ItemStatus.Cancelled }, tx);
+        await tx.CommitAsync();
+        return inFlight;
+    }
+
     public async Task MarkItemStartedAsync(string itemId, string startedAt)
     {
         await using var writer = await db.OpenWriterAsync();

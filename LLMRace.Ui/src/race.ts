@@ -97,7 +97,8 @@ export function apply(state: RaceState, e: RaceEvent): boolean {
     case "item.completed": {
       const lane = laneOf(state, e);
       if (lane) {
-        lane.done++;
+        // A cancelled item is no lap: the run stopped, or its silo left the cluster and another races the item again.
+        if (d.status !== "cancelled") lane.done++;
         lane.chunks = 0;
         const metrics = d.metrics as { decode_tokens_per_s: number | null } | null;
         lane.tokensPerS = metrics?.decode_tokens_per_s ?? lane.tokensPerS;

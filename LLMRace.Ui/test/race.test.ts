@@ -35,6 +35,24 @@ describe("race state", () => {
     expect(state.status).toBe("completed");
   });
 
+  it("counts no lap for an item cancelled when its silo left, and counts it once raced again on another", () => {
+    seq = 0;
+    const state = newRace("r");
+    for (const e of [
+      ev("run.started", { items_total: 2, cars: [{ id: "a", name: "Alpha" }] }),
+      ev("item.started", { car_id: "a", test_name: "t" }, "i1"),
+      ev("item.completed", { status: "cancelled", metrics: null }, "i1"),
+      ev("run.started", { items_total: 2, resumed: true, cars: [{ id: "a", name: "Alpha" }] }),
+      ev("item.retry", { attempt: 1, taken_over: true }, "i1"),
+      ev("item.started", { car_id: "a", test_name: "t" }, "i1"),
+      ev("item.completed", { status: "passed", metrics: null }, "i1"),
+    ]) apply(state, e);
+
+    const alpha = state.lanes.get("a")!;
+    expect(alpha.done).toBe(1);
+    expect(alpha.retries).toBe(1);
+  });
+
   it("shows an error in plain words when the Api gives a hint, keeping the error itself as the detail", () => {
     seq = 0;
     const state = newRace("r");

@@ -54,15 +54,47 @@ public sealed class StandaloneApi : IAsyncDisposable
         return api;
     }
 
+    private readonly List<(string Text, TaskCompletionSource Seen)> _awaited = [];
+
+    /// <summary>Completes when the Api prints a line containing <paramref name="text"/> (at once if it has already).</summary>
+    public Task WaitForLineAsync(string text)
+    {
+        lock (_output)
+        {
+            if (_output.ToString().Contains(text, StringComparison.Ordinal)) return Task.CompletedTask;
+            var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _awaited.Add((text, seen));
+            return seen.Task;
+        }
+    }
+
     private void Collect(string? line, TaskCompletionSource started)
     {
         if (line is null) return;
-        lock (_output) _output.AppendLine(line);
+        lock (_output)
+        {
+            _output.AppendLine(line);
+            foreach (var awaited in _awaited.Where(a => line.Contains(a.Text, StringComparison.Ordinal)).ToList())
+            {
+                awaited.Seen.TrySetResult();
+                _awaited.Remove(awaited);
+            }
+        }
         const string listening = "Now listening on: ";
         var at = line.IndexOf(listening, StringComparison.Ordinal);
         if (at >= 0) Address = new Uri($"http://127.0.0.1:{new Uri(line[(at + listening.Length)..].Trim()).Port}");
         if (line.Contains("Application started", StringComparison.Ordinal)) started.TrySetResult();
     }
+
+    /// <summary>Asks the process to stop (SIGTERM), as an orchestrator scaling in does, and waits until it has exited.</summary>
+    public async Task StopAsync()
+    {
+        if (Kill(_process.Id, 15) != 0) throw new InvalidOperationException($"SIGTERM to {_process.Id} failed");
+        await _process.WaitForExitAsync();
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
 
     /// <summary>Kills the process hard (SIGKILL), as a crash or an out-of-memory kill would.</summary>
     public async Task KillAsync()

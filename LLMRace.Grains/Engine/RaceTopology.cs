@@ -1,0 +1,11 @@
+namespace LLMRace.Grains.Engine;
+
+/// <summary>
+/// Whether this silo is one of a cluster. A lone silo's runs end interrupted when it stops (a resume races the rest);
+/// in a cluster a reminder keeps each racing run, so another silo takes it over when its own is lost or leaves.
+/// </summary>
+public sealed record RaceTopology(bool Clustered)
+{
+    /// <summary>How often a racing run's reminder checks that some silo races it: the longest a lost run waits.</summary>
+    public static readonly TimeSpan TakeoverCheck = TimeSpan.FromSeconds(2);
+}

@@ -1,0 +1,101 @@
+using LLMRace.Tests.Integration.Stores;
+
+namespace LLMRace.Tests.Integration;
+
+/// <summary>
+/// Three Apis as separate processes in one cluster (real PostgreSQL and Redis): the one racing a run is killed hard
+/// (SIGKILL) mid-run, and another takes the run over and races it to the finish in the same log.
+/// </summary>
+public sealed class TakeoverTests : IAsyncLifetime
+{
+    private LocalPostgres _postgres = null!;
+    private LocalRedis _redis = null!;
+    private readonly List<StandaloneApi> _silos = [];
+    private readonly List<string> _folders = [];
+
+    public async Task InitializeAsync()
+    {
+        _postgres = await LocalPostgres.StartAsync(TestPorts.Next());
+        _redis = await LocalRedis.StartAsync(TestPorts.Next());
+        var environment = new Dictionary<string, string>
+        {
+            ["ConnectionStrings__llmrace-db"] = await _postgres.CreateDatabaseAsync("llmrace"),
+            ["ConnectionStrings__llmrace-redis"] = _redis.ConnectionString, ["LLMRACE_SECRET_KEY"] = "the cluster's shared key",
+            ["LLMRACE_SILO_ADDRESS"] = "127.0.0.1", ["LLMRACE_SIMULATOR_URL"] = (await SharedSimulator.AddressAsync()).ToString(),
+        };
+        for (var i = 0; i < 3; i++)
+        {
+            _folders.Add(Directory.CreateTempSubdirectory("llmrace-silo-").FullName);
+            _silos.Add(await StandaloneApi.StartAsync(_folders[^1], environment));
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var silo in _silos) await silo.DisposeAsync();
+        await _redis.DisposeAsync();
+        await _postgres.DisposeAsync();
+        foreach (var folder in _folders) try { Directory.Delete(folder, recursive: true); } catch (IOException) { }
+    }
+
+    /// <summary>Starts a run of six 1.5 s items, two at a time, through the first silo; returns it and the silo racing it.</summary>
+    private async Task<(string RunId, StandaloneApi Host, RaceClient Watcher)> StartRunAsync()
+    {
+        var starter = Client(_silos[0]);
+        var words = string.Join(' ', Enumerable.Range(1, 150).Select(i => $"w{i}"));
+        var suite = await starter.SuiteAsync("Survivor", [.. Enumerable.Range(1, 6).Select(i => ($"Leg {i}", words, (string?)null))]);
+        var car = await starter.CarAsync("Phoenix", "echo?ttft_ms=20&itl_ms=10");
+        var runId = (await starter.PostAsync("/api/runs", new { suite_id = suite, car_ids = new[] { car }, settings = new { concurrency = 2 } }))
+            .GetProperty("id").GetString()!;
+        var started = _silos.Select(s => s.WaitForLineAsync($"Run {runId} started")).ToList();
+        var host = _silos[started.IndexOf(await Task.WhenAny(started).WaitAsync(TimeSpan.FromMinutes(1)))];
+        return (runId, host, Client(_silos.First(s => s != host)));
+    }
+
+    /// <summary>The run went on to the finish in one exact log: gap-free, as stored, every item passed.</summary>
+    private static async Task<List<StreamedEvent>> AssertFinishedExactlyAsync(RaceClient watcher, string runId, List<StreamedEvent> seen)
+    {
+        Assert.Equal(Enumerable.Range(1, seen.Count).Select(i => (long)i), seen.Select(e => e.Seq));
+        Assert.Equal("run.completed", seen[^1].Type);
+        Assert.Single(seen, e => e.Type.StartsWith("run.") && e.Type != "run.started");
+        var stored = await watcher.ReadStreamAsync(runId);
+        Assert.Equal(stored.Select(e => e.Json.GetRawText()), seen.Select(e => e.Json.GetRawText()));
+        var items = (await watcher.GetAsync($"/api/runs/{runId}/items")).EnumerateArray().ToList();
+        Assert.Equal(6, items.Count);
+        Assert.All(items, i => Assert.Equal("passed", i.GetProperty("status").GetString()));
+        return [.. seen.Where(e => e.Type == "item.retry" && e.Data.TryGetProperty("taken_over", out var t) && t.GetBoolean())];
+    }
+
+    private static RaceClient Client(StandaloneApi silo) => new(new HttpClient { BaseAddress = silo.Address, Timeout = TimeSpan.FromMinutes(2) });
+
+    [Fact]
+    public async Task A_run_whose_silo_is_killed_finishes_on_another_with_an_exact_log_and_its_items_in_flight_retried()
+    {
+        var (runId, host, watcher) = await StartRunAsync();
+
+        var beforeKill = await watcher.ReadStreamAsync(runId, stopWhen: e => e.Type == "item.completed");
+        var inFlightAtKill = await watcher.ReadStreamAsync(runId, beforeKill[^1].Seq, stopWhen: e => e.Type == "item.delta");
+        await host.KillAsync();
+        var afterKill = await watcher.ReadStreamAsync(runId, inFlightAtKill[^1].Seq, limit: TimeSpan.FromMinutes(2));
+
+        var retried = await AssertFinishedExactlyAsync(watcher, runId, [.. beforeKill, .. inFlightAtKill, .. afterKill]);
+        Assert.Contains(retried, r => inFlightAtKill.Any(e => e.ItemId == r.ItemId));
+        Assert.Contains(_silos.Where(s => s != host), s => s.Output.Contains($"Run {runId} taken over"));
+    }
+
+    [Fact]
+    public async Task A_silo_that_stops_gracefully_hands_its_run_over_uninterrupted()
+    {
+        var (runId, host, watcher) = await StartRunAsync();
+
+        var beforeStop = await watcher.ReadStreamAsync(runId, stopWhen: e => e.Type == "item.completed");
+        var inFlightAtStop = await watcher.ReadStreamAsync(runId, beforeStop[^1].Seq, stopWhen: e => e.Type == "item.delta");
+        await host.StopAsync();
+        var afterStop = await watcher.ReadStreamAsync(runId, inFlightAtStop[^1].Seq, limit: TimeSpan.FromMinutes(2));
+
+        var retried = await AssertFinishedExactlyAsync(watcher, runId, [.. beforeStop, .. inFlightAtStop, .. afterStop]);
+        Assert.NotEmpty(retried);
+        Assert.Contains($"Run {runId} is handed over", host.Output);
+        Assert.Contains(_silos.Where(s => s != host), s => s.Output.Contains($"Run {runId} taken over"));
+    }
+}
