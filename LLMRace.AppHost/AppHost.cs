@@ -1,5 +1,4 @@
 using LLMRace.AppHost;
-using LLMRace.Grains.Contracts;
 
 var builder = DistributedApplication.CreateBuilder(args);
 
@@ -23,9 +22,15 @@ var api = builder.AddProject<Projects.LLMRace_Api>("api")
     .WithEnvironment("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1")
     .WithHttpHealthCheck("/health");
 
+// Where the SQLite database (or a local cluster's PostgreSQL) lives; tests point this at a folder of their own.
+var dataDir = builder.Configuration["LLMRACE_DATA_DIR"] ?? Path.Combine(builder.AppHostDirectory, "..", "data");
+var silos = int.TryParse(builder.Configuration["LLMRACE_SILOS"], out var count) ? Math.Clamp(count, 1, 16) : 1;
 if (builder.ExecutionContext.IsPublishMode)
     Deployment.Describe(builder, api, AddSimulator);
+else if (silos == 1)
+    Development.Describe(builder, api, AddSimulator()!, dataDir);
 else
-    Development.Describe(builder, api, AddSimulator()!);
+    LocalCluster.Describe(builder, api, AddSimulator()!, silos, dataDir);
+if (!builder.ExecutionContext.IsPublishMode) Development.AddUi(builder, api);
 
 builder.Build().Run();

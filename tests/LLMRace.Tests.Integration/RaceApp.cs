@@ -23,10 +23,24 @@ public sealed class RaceApp : IAsyncDisposable
 
     private readonly bool _withUi;
 
-    public RaceApp(string dataDir, bool withUi = false)
+    private readonly string[] _args;
+
+    /// <param name="args">More AppHost settings (NAME=value), such as LLMRACE_SILOS=3.</param>
+    public RaceApp(string dataDir, bool withUi = false, params string[] args)
     {
         DataDir = dataDir;
         _withUi = withUi;
+        _args = args;
+    }
+
+    /// <summary>A client of another of the app's resources (api-2 of a local cluster, say), once it is healthy.</summary>
+    public async Task<HttpClient> ClientOfAsync(string resource)
+    {
+        using var cts = new CancellationTokenSource(StartLimit);
+        await _app!.ResourceNotifications.WaitForResourceHealthyAsync(resource, cts.Token);
+        var client = _app.CreateHttpClient(resource);
+        client.Timeout = TimeSpan.FromMinutes(2);
+        return client;
     }
 
     /// <summary>The UI dev server's address, when the app runs with its UI.</summary>
@@ -47,7 +61,7 @@ public sealed class RaceApp : IAsyncDisposable
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.LLMRace_AppHost>(
             // A port of its own for the Simulator (not proxied, so not randomised by the testing builder): apps of
             // test classes running side by side would otherwise all take the launch profile's 8100.
-            [$"LLMRACE_DATA_DIR={DataDir}", $"LLMRACE_SIM_PORT={TestPorts.Next()}"],
+            [$"LLMRACE_DATA_DIR={DataDir}", $"LLMRACE_SIM_PORT={TestPorts.Next()}", .. _args],
             (options, _) => options.DisableDashboard = true,
             cts.Token);
         if (!_withUi)
