@@ -5,8 +5,8 @@ using System.Text.Json.Nodes;
 using LLMRace.Bench;
 using Microsoft.Data.Sqlite;
 
-// dotnet run -c Release --project bench/LLMRace.Bench [-- --scenarios fidelity,throughput,memory,queries,render,store] [--quick]
-string[] known = ["fidelity", "pipeline", "throughput", "memory", "queries", "render", "store"];
+// dotnet run -c Release --project bench/LLMRace.Bench [-- --scenarios fidelity,throughput,memory,queries,render,store,cluster] [--quick]
+string[] known = ["fidelity", "pipeline", "throughput", "memory", "queries", "render", "store", "cluster"];
 var scenarios = (Arg("--scenarios") ?? string.Join(',', known)).Split(',',
     StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
 if (scenarios.Except(known).ToList() is { Count: > 0 } unknown || scenarios.Length == 0)
@@ -304,6 +304,26 @@ if (scenarios.Contains("store"))
             }
     }
     results["store"] = store;
+}
+
+if (scenarios.Contains("cluster"))
+{
+    var cluster = new JsonArray();
+    var port = 21200;
+    foreach (var silos in new[] { 1, 3 })
+    {
+        var r = await ClusterScenario.RunAsync(silos, configuration, sim.Address, port += 20, quick);
+        cluster.Add(new JsonObject
+        {
+            ["silos"] = silos, ["items"] = r.Items, ["items_per_s"] = Math.Round(r.ItemsPerSecond, 1),
+            ["live_tokens_per_s"] = Math.Round(r.DeliveredTokensPerSecond), ["delivery_lag_ms"] = Summary(r.Lags), ["lost_events"] = r.Lost,
+            ["duplicated_events"] = r.Duplicated,
+        });
+        table.Add(["cluster", $"{silos} silo(s) on PostgreSQL and Redis",
+            $"{r.ItemsPerSecond:0} items/s ({r.Items} items, instant Simulator, runs started across the silos); live: 10 runs × 1,000 " +
+                $"tok/s, read on every silo: lag p50 {P(r.Lags, 50):0.0} / p99 {P(r.Lags, 99):0.0} ms, lost {r.Lost}, duplicated {r.Duplicated}"]);
+    }
+    results["cluster"] = cluster;
 }
 
 // Cost growth: each scenario's larger size against its smaller one. Linear growth keeps the cost per unit of work

@@ -385,7 +385,7 @@ public sealed class ResultTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     [Fact]
     public async Task A_comparison_with_the_baseline_flags_a_slower_car_and_a_pass_that_became_a_fail()
     {
-        var suite = await _client.SuiteAsync("Regressions", ("Quick answer", "quick answer please", "max_ttft_ms:150"), ("Steady",
+        var suite = await _client.SuiteAsync("Regressions", ("Quick answer", "quick answer please", "max_ttft_ms:600"), ("Steady",
             "steady answer", "contains:steady"));
         var car = await _client.CarAsync("Regressor", "echo?ttft_ms=20&itl_ms=1");
         var baseline = await RaceToEndAsync(suite, null, car);
@@ -393,9 +393,9 @@ public sealed class ResultTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         Assert.Equal(HttpStatusCode.BadRequest, noBaseline.StatusCode);
         await _client.PostAsync($"/api/runs/{baseline}/baseline", new { });
 
-        // Last week's car gets slower: TTFT 20 -> 250 ms, so the latency check fails.
+        // Last week's car gets slower: TTFT 20 -> 900 ms, so the latency check fails (with room on both sides for a busy machine).
         using var slower = await _client.Http.PutAsJsonAsync($"/api/cars/{car}", new { name = "Regressor",
-            connection_id = await _client.SimulatorConnectionAsync(), model = "echo?ttft_ms=250&itl_ms=1" });
+            connection_id = await _client.SimulatorConnectionAsync(), model = "echo?ttft_ms=900&itl_ms=1" });
         slower.EnsureSuccessStatusCode();
         var later = await RaceToEndAsync(suite, null, car);
 
