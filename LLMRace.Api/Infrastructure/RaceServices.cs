@@ -99,7 +99,7 @@ public static class RaceServices
                 endpoints.GatewayPort = 0;
                 endpoints.GatewayListeningEndpoint = null;
             });
-        builder.Services.TuneRunStreams();
+        builder.Services.TuneRunStreams(RaceCluster.IsClustered(builder.Configuration, settings));
         return builder;
     }
 
@@ -110,11 +110,13 @@ public static class RaceServices
     /// 27 ms of CPU per second). Readers never rewind the stream (a gap is read from the event log), so a short cache
     /// loses nothing.
     /// </summary>
-    private static void TuneRunStreams(this IServiceCollection services)
+    private static void TuneRunStreams(this IServiceCollection services, bool clustered)
     {
         services.Configure<StreamPullingAgentOptions>(RunStreams.ProviderName,
             o => o.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(10));
-        services.Configure<HashRingStreamQueueMapperOptions>(RunStreams.ProviderName, o => o.TotalQueueCount = 1);
+        // In a cluster, one queue would be one grain on one silo that every silo's runs publish to and one agent delivers
+        // from; eight spread over the silos (Orleans' default count).
+        services.Configure<HashRingStreamQueueMapperOptions>(RunStreams.ProviderName, o => o.TotalQueueCount = clustered ? 8 : 1);
         services.Configure<StreamCacheEvictionOptions>(RunStreams.ProviderName, o =>
         {
             o.DataMinTimeInCache = TimeSpan.FromSeconds(10);

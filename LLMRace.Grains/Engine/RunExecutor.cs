@@ -79,6 +79,8 @@ public sealed class RunExecutor
         var outcome = RunStatus.Completed;
         string? error = null;
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        using var beating = new CancellationTokenSource();
+        var heartbeat = _engine.Topology.Clustered ? BeatAsync(beating.Token) : Task.CompletedTask;
         try
         {
             await _engine.Runs.MarkStartedAsync(_run.Id, _engine.Time.NowText());
@@ -111,6 +113,10 @@ public sealed class RunExecutor
         if (outcome == RunStatus.Cancelled && Volatile.Read(ref _handingOver))
         {
             await _sink.FlushAndCompleteAsync();
+            beating.Cancel();
+            await heartbeat;
+            // Silent at once: the silo that takes the run over need not wait for the heartbeat to go stale.
+            await _engine.Runs.HeartbeatAsync(_run.Id, null);
             return;
         }
         if (outcome == RunStatus.Cancelled && Volatile.Read(ref _interrupted))
@@ -146,7 +152,33 @@ public sealed class RunExecutor
         finally
         {
             await _sink.FlushAndCompleteAsync();
+            beating.Cancel();
+            await heartbeat;
         }
+    }
+
+    /// <summary>Says in the store, every couple of seconds while the run races here, that this silo races it.</summary>
+    private async Task BeatAsync(CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(RaceTopology.Heartbeat, _engine.Time);
+        do
+        {
+            try
+            {
+                await _engine.Runs.HeartbeatAsync(_run.Id, _engine.Time.NowText());
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                _logger.LogWarning(e, "Run {RunId}: its heartbeat could not be written; retrying", _run.Id);
+            }
+        }
+        while (await WaitAsync(timer, ct));
+    }
+
+    private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken ct)
+    {
+        try { return await timer.WaitForNextTickAsync(ct); }
+        catch (OperationCanceledException) { return false; }
     }
 
     private async Task RaceItemsAsync(List<RunItemRow> items)

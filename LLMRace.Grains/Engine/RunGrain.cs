@@ -178,7 +178,9 @@ public sealed class RunGrain(RaceEngine engine, ILogger<RunGrain> logger) : Grai
             if (await this.GetReminder(TakeoverReminder) is { } reminder) await this.UnregisterReminder(reminder);
             return;
         }
-        // Racing in the store, not here: the silo racing it was lost, or left and handed it over.
+        // Racing in the store, not here: the silo racing it was lost, or left and handed it over; unless its heartbeat says
+        // it still races somewhere (a second activation of this grain while the first lives), which this one leaves alone.
+        if (run.HeartbeatAt is { } beat && engine.Time.UtcNow() - Clock.Parse(beat) < RaceTopology.HeartbeatSilence) return;
         var inFlight = await engine.Runs.PrepareTakeoverAsync(RunId);
         run = await engine.Runs.GetAsync(RunId) ?? throw new KeyNotFoundException($"run {RunId} vanished while it was taken over");
         logger.LogWarning("Run {RunId} taken over: its silo was lost or left; {InFlight} item(s) in flight raced again", RunId,

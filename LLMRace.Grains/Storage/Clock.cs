@@ -9,6 +9,10 @@ public static class Clock
     public static string Text(DateTime utc) => utc.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'",
         System.Globalization.CultureInfo.InvariantCulture);
 
+    /// <summary>A time as <see cref="Text"/> wrote it, back as UTC.</summary>
+    public static DateTime Parse(string text) => DateTime.Parse(text, System.Globalization.CultureInfo.InvariantCulture,
+        System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal);
+
     public static DateTime UtcNow(this TimeProvider time) => time.GetUtcNow().UtcDateTime;
 
     public static string NowText(this TimeProvider time) => Text(time.UtcNow());

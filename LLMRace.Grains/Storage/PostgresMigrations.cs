@@ -130,6 +130,9 @@ public static class PostgresMigrations
               value {Text} NOT NULL
             );
             """),
+        (7, $"""
+            ALTER TABLE runs ADD COLUMN heartbeat_at {Text} NULL;
+            """),
     ];
 
     public static int Latest => Steps[^1].Version;

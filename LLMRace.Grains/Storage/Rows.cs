@@ -77,6 +77,8 @@ public sealed class RunRow
     public bool IsBaseline { get; set; }
     /// <summary>A judge is grading the run's items: its event log goes on past the run's end until it finishes.</summary>
     public bool Judging { get; set; }
+    /// <summary>When the silo racing the run last said it still does (a cluster's silos only).</summary>
+    public string? HeartbeatAt { get; set; }
     public string CreatedAt { get; set; } = "";
     public string? StartedAt { get; set; }
     public string? FinishedAt { get; set; }

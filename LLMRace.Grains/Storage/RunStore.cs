@@ -218,6 +218,13 @@ public sealed class RunStore(Database db)
         return inFlight;
     }
 
+    /// <summary>The racing silo says it still races the run.</summary>
+    public async Task HeartbeatAsync(string runId, string? at)
+    {
+        await using var c = await db.OpenAsync();
+        await c.ExecuteAsync("UPDATE runs SET heartbeat_at = @at WHERE id = @runId;", new { runId, at });
+    }
+
     public async Task MarkItemStartedAsync(string itemId, string startedAt)
     {
         await using var writer = await db.OpenWriterAsync();

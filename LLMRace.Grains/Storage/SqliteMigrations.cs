@@ -137,6 +137,9 @@ public static class SqliteMigrations
         (6, """
             ALTER TABLE run_items ADD COLUMN manual_grade_json TEXT NULL;
             """),
+        (7, """
+            ALTER TABLE runs ADD COLUMN heartbeat_at TEXT NULL;
+            """),
     ];
 
     public static int Latest => Steps[^1].Version;
