@@ -10,21 +10,16 @@ namespace LLMRace.Tests.Unit;
 /// <summary>Seq assignment and the write-then-publish pipeline, on a real SQLite file.</summary>
 public sealed class RunEventSinkTests : IAsyncLifetime
 {
-    private readonly string _folder = Directory.CreateTempSubdirectory("llmrace-sink-").FullName;
+    private TempSqliteDatabase _temp = null!;
     private SqliteDatabase _db = null!;
 
     public async Task InitializeAsync()
     {
-        _db = new SqliteDatabase(Path.Combine(_folder, "test.db"), TimeProvider.System);
-        await _db.InitializeAsync();
+        _temp = await TempSqliteDatabase.CreateAsync();
+        _db = _temp.Db;
     }
 
-    public Task DisposeAsync()
-    {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_folder, recursive: true);
-        return Task.CompletedTask;
-    }
+    public async Task DisposeAsync() => await _temp.DisposeAsync();
 
     private sealed class RecordingPublisher(EventStore store) : IRunEventPublisher
     {

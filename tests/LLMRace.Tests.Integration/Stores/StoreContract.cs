@@ -194,23 +194,13 @@ public abstract class StoreContract
 
 public sealed class SqliteStoreTests : StoreContract, IAsyncLifetime
 {
-    private readonly string _folder = Directory.CreateTempSubdirectory("llmrace-store-").FullName;
-    private SqliteDatabase _db = null!;
+    private TempSqliteDatabase _temp = null!;
 
-    protected override Database Db => _db;
+    protected override Database Db => _temp.Db;
 
-    public async Task InitializeAsync()
-    {
-        _db = new SqliteDatabase(Path.Combine(_folder, "store.db"), TimeProvider.System);
-        await _db.InitializeAsync();
-    }
+    public async Task InitializeAsync() => _temp = await TempSqliteDatabase.CreateAsync();
 
-    public Task DisposeAsync()
-    {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_folder, recursive: true);
-        return Task.CompletedTask;
-    }
+    public async Task DisposeAsync() => await _temp.DisposeAsync();
 }
 
 /// <summary>One PostgreSQL server for the store's tests, with a database of their own.</summary>
