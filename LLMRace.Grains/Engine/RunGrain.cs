@@ -49,6 +49,7 @@ public sealed class RunGrain(RaceEngine engine, ILogger<RunGrain> logger) : Grai
     public async Task<RunCommandResult> Resume()
     {
         if (await engine.Runs.GetAsync(RunId) is not { } run) return RunCommandResult.NotFound($"run '{RunId}' does not exist");
+        await SettleAsync(run);
         if (Racing) return RunCommandResult.Conflict($"run '{RunId}' is racing: only an interrupted, cancelled or failed run can be " +
             $"resumed");
         if (Judging || run.Judging) return RunCommandResult.Conflict($"a judge is grading run '{RunId}'");
@@ -78,6 +79,7 @@ public sealed class RunGrain(RaceEngine engine, ILogger<RunGrain> logger) : Grai
         if (await engine.Runs.GetAsync(RunId) is not { } run) return RunCommandResult.NotFound($"run '{RunId}' does not exist");
         if (await engine.Planner.SnapshotOfCarAsync(judgeCarId) is not { } judge)
             return RunCommandResult.Invalid(new() { ["judge_car_id"] = [$"car '{judgeCarId}' does not exist"] });
+        await SettleAsync(run);
         if (Racing) return RunCommandResult.Conflict("the run is still racing: judge it when it has finished");
         if (Judging || run.Judging) return RunCommandResult.Conflict("a judge is already grading this run");
         if (!RunStatus.IsFinished(run.Status)) return RunCommandResult.Conflict($"the run is {run.Status}: judge it when it has finished");
@@ -104,6 +106,7 @@ public sealed class RunGrain(RaceEngine engine, ILogger<RunGrain> logger) : Grai
     public async Task<RunCommandResult> Delete()
     {
         if (await engine.Runs.GetAsync(RunId) is not { } run) return RunCommandResult.NotFound($"run '{RunId}' does not exist");
+        await SettleAsync(run);
         if (Racing || run.Status is RunStatus.Queued or RunStatus.Running)
             return RunCommandResult.Conflict($"run '{RunId}' is {run.Status}: cancel it before deleting it");
         if (Judging || run.Judging) return RunCommandResult.Conflict($"a judge is grading run '{RunId}': delete it when the judge is done");
@@ -148,6 +151,23 @@ public sealed class RunGrain(RaceEngine engine, ILogger<RunGrain> logger) : Grai
         if (_executor is not null) return _executor.Progress;
         var run = await engine.Runs.GetAsync(RunId) ?? throw new KeyNotFoundException($"run {RunId} does not exist");
         return await StoredProgressAsync(run);
+    }
+
+    /// <summary>
+    /// A finished run's terminal event goes out before its executor has closed (its last flush): a call that comes in
+    /// between, as a delete or a judge right after the finish does, waits for that instead of being refused as racing.
+    /// </summary>
+    private async Task SettleAsync(RunRow run)
+    {
+        if (!Racing || !RunStatus.IsFinished(run.Status)) return;
+        try
+        {
+            await _executor!.Completion.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Still closing after that, or ended with an error CheckFinishedAsync logs: the caller hears it is racing.
+        }
     }
 
     private async Task<RunProgress> StoredProgressAsync(RunRow run) =>

@@ -31,7 +31,11 @@ public sealed class BoundsTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         Assert.All(checks, c => Assert.Equal("error", c.GetProperty("verdict").GetString()));
         var notRun = checks.Count(c => c.GetProperty("reason").GetString()!.StartsWith("not run: this item's checks had used their budget",
             StringComparison.Ordinal));
-        Assert.InRange(notRun, 90, 100);
+        // How many run before the budget is spent depends on how promptly the regex engine notices its timeouts on a busy
+        // machine (4 of 250 ms each on a quiet one; 38 were seen in CI): what holds is that the rest are not run.
+        Assert.InRange(notRun, 1, 99);
+        Assert.All(checks.Where(c => !c.GetProperty("reason").GetString()!.StartsWith("not run", StringComparison.Ordinal)),
+            c => Assert.Contains("was stopped", c.GetProperty("reason").GetString()));
     }
 
     [Fact]
