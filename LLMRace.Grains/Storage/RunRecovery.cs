@@ -32,6 +32,19 @@ public sealed class RunRecovery(RunStore runs, EventStore events, TimeProvider t
                 new { status = RunStatus.Interrupted, error = reason })]);
             logger.LogWarning("Run {RunId} was left {Status} by a previous process; marked interrupted", run.Id, run.Status);
         }
+        foreach (var run in await runs.ListFinishedWithOpenLogAsync())
+        {
+            await events.AppendAsync([RunEventFactory.Create(run.Id, await events.LastSeqAsync(run.Id) + 1, time.UtcNow(),
+                run.Status switch
+                {
+                    RunStatus.Completed => EventTypes.RunCompleted,
+                    RunStatus.Cancelled => EventTypes.RunCancelled,
+                    _ => EventTypes.RunFailed,
+                }, null, new { status = run.Status, error = run.Error, items_total = run.ItemsTotal, items_done = run.ItemsDone,
+                    closed_at_start = true })]);
+            logger.LogWarning("Run {RunId} had ended {Status} without the event that says so (a previous process stopped in " +
+                "between); its log is closed", run.Id, run.Status);
+        }
         return unfinished.Count;
     }
 }

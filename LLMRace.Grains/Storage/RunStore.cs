@@ -250,6 +250,23 @@ public sealed class RunStore(Database db)
         await tx.CommitAsync();
     }
 
+    /// <summary>
+    /// Finished runs whose log does not end with an event that closes it: a process was killed after it wrote the run's
+    /// end but before the terminal event of it was persisted.
+    /// </summary>
+    public async Task<IReadOnlyList<RunRow>> ListFinishedWithOpenLogAsync()
+    {
+        await using var c = await db.OpenAsync();
+        return [.. await c.QueryAsync<RunRow>("""
+            SELECT r.* FROM runs r
+            WHERE r.status IN (@completed, @failed, @cancelled, @interrupted)
+              AND (SELECT e.type FROM run_events e WHERE e.run_id = r.id ORDER BY e.seq DESC LIMIT 1)
+                NOT IN (@runCompleted, @runFailed, @runCancelled, @judgeCompleted, @judgeFailed);
+            """, new { completed = RunStatus.Completed, failed = RunStatus.Failed, cancelled = RunStatus.Cancelled,
+            interrupted = RunStatus.Interrupted, runCompleted = EventTypes.RunCompleted, runFailed = EventTypes.RunFailed,
+            runCancelled = EventTypes.RunCancelled, judgeCompleted = EventTypes.JudgeCompleted, judgeFailed = EventTypes.JudgeFailed })];
+    }
+
     /// <summary>Runs left queued or running by a previous process: it stopped while they were in progress.</summary>
     public async Task<IReadOnlyList<RunRow>> ListUnfinishedAsync()
     {

@@ -153,6 +153,19 @@ public abstract class StoreContract
     }
 
     [Fact]
+    public async Task A_finished_run_whose_log_lacks_its_end_is_found_until_the_end_is_written()
+    {
+        var (run, items) = NewRun(Ids.New("suite"), ["car_a"], 1);
+        await Runs.CreateAsync(run, items);
+        await Events.AppendAsync([Event(run.Id, 1, type: EventTypes.RunStarted), Event(run.Id, 2, items[0].Id, EventTypes.ItemCompleted)]);
+        await Runs.MarkFinishedAsync(run.Id, RunStatus.Completed, null, "2026-12-02T10:00:02.000Z");
+
+        Assert.Contains(run.Id, (await Runs.ListFinishedWithOpenLogAsync()).Select(r => r.Id));
+        await Events.AppendAsync([Event(run.Id, 3, type: EventTypes.RunCompleted)]);
+        Assert.DoesNotContain(run.Id, (await Runs.ListFinishedWithOpenLogAsync()).Select(r => r.Id));
+    }
+
+    [Fact]
     public async Task History_orders_newest_first_by_the_same_text_order_on_every_engine()
     {
         var suiteId = Ids.New("suite");
