@@ -18,10 +18,10 @@ public static class RaceCluster
     public const string ClusterId = "llmrace";
 
     /// <summary>Whether this silo is one of a cluster (ours, or one Aspire configured with a real provider).</summary>
-    public static bool IsClustered(IConfiguration configuration, RaceSettings settings) =>
+    public static RaceTopology TopologyOf(IConfiguration configuration, RaceSettings settings) => new(
         settings.ClusterConnectionString is not null
         || configuration["Orleans:Clustering:ProviderType"] is { Length: > 0 } provider
-            && !string.Equals(provider, "Development", StringComparison.OrdinalIgnoreCase);
+            && !string.Equals(provider, "Development", StringComparison.OrdinalIgnoreCase));
 
     public static ISiloBuilder UseRaceCluster(this ISiloBuilder silo, RaceSettings settings)
     {

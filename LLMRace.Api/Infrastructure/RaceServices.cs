@@ -49,7 +49,7 @@ public static class RaceServices
         services.AddSingleton<ConnectionTypeRegistry>();
         services.AddSingleton<ConnectionLimiter>();
         services.AddSingleton<IRunEventPublisher, OrleansRunEventPublisher>();
-        services.AddSingleton(new RaceTopology(RaceCluster.IsClustered(builder.Configuration, settings)));
+        services.AddSingleton(RaceCluster.TopologyOf(builder.Configuration, settings));
         services.AddSingleton<RaceEngine>();
         services.AddSingleton<RunFeed>();
         services.AddHostedService<ProviderWarmUp>();
@@ -99,7 +99,7 @@ public static class RaceServices
                 endpoints.GatewayPort = 0;
                 endpoints.GatewayListeningEndpoint = null;
             });
-        builder.Services.TuneRunStreams(RaceCluster.IsClustered(builder.Configuration, settings));
+        builder.Services.TuneRunStreams(RaceCluster.TopologyOf(builder.Configuration, settings).Clustered);
         return builder;
     }
 
@@ -135,7 +135,7 @@ public static class RaceServices
             app.Logger.LogInformation("Moved the credentials out of {Count} connection base URL(s); they are kept encrypted", sealedCount);
         // A lone silo that starts knows no run is being raced: what the store says is running was cut off. In a cluster
         // another silo may be racing it.
-        if (!RaceCluster.IsClustered(app.Configuration, app.Services.GetRequiredService<RaceSettings>()))
+        if (!app.Services.GetRequiredService<RaceTopology>().Clustered)
             await app.Services.GetRequiredService<RunRecovery>().MarkInterruptedAsync();
         await app.Services.GetRequiredService<Seeder>().SeedAsync();
         app.Logger.LogInformation("Database ready ({Engine}) at {Location}", db.Engine, db.Location);

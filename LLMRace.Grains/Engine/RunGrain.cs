@@ -195,7 +195,7 @@ public sealed class RunGrain(RaceEngine engine, ILogger<RunGrain> logger) : Grai
         var run = await engine.Runs.GetAsync(RunId);
         if (run is not { Status: RunStatus.Running or RunStatus.Queued })
         {
-            if (await this.GetReminder(TakeoverReminder) is { } reminder) await this.UnregisterReminder(reminder);
+            await DropTakeoverReminderAsync();
             return;
         }
         // Racing in the store, not here: the silo racing it was lost, or left and handed it over; unless its heartbeat says
@@ -218,6 +218,11 @@ public sealed class RunGrain(RaceEngine engine, ILogger<RunGrain> logger) : Grai
         if (_executor?.Completion.Exception is { } e) logger.LogError(e, "Run {RunId} ended with an unexpected error", RunId);
         _keepAlive?.Dispose();
         _keepAlive = null;
-        if (engine.Topology.Clustered && await this.GetReminder(TakeoverReminder) is { } reminder) await this.UnregisterReminder(reminder);
+        if (engine.Topology.Clustered) await DropTakeoverReminderAsync();
+    }
+
+    private async Task DropTakeoverReminderAsync()
+    {
+        if (await this.GetReminder(TakeoverReminder) is { } reminder) await this.UnregisterReminder(reminder);
     }
 }

@@ -6,7 +6,7 @@ namespace LLMRace.Grains.Storage;
 /// <summary>The persisted event log: the source every stream replays from.</summary>
 public sealed class EventStore(Database db)
 {
-    /// <summary>Appends a batch of events in one transaction.</summary>
+    /// <summary>Appends a batch of events: all of them or none.</summary>
     public async Task AppendAsync(IReadOnlyList<RunEvent> events, CancellationToken ct = default)
     {
         if (events.Count == 0) return;
@@ -23,8 +23,7 @@ public sealed class EventStore(Database db)
                     "LIMIT @limit;",
                 new { runId, afterSeq, limit }, cancellationToken: ct));
         return [.. rows.Select(r => new RunEvent(r.RunId, r.Seq,
-            DateTime.Parse(r.Ts, System.Globalization.CultureInfo.InvariantCulture,
-                System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal),
+            Clock.Parse(r.Ts),
             r.Type, r.ItemId, r.Payload))];
     }
 
@@ -48,8 +47,7 @@ public sealed class EventStore(Database db)
             "SELECT run_id, seq, ts, type, item_id, payload FROM run_events WHERE run_id = @runId AND item_id = @itemId ORDER BY seq;",
                 new { runId, itemId });
         return [.. rows.Select(r => new RunEvent(r.RunId, r.Seq,
-            DateTime.Parse(r.Ts, System.Globalization.CultureInfo.InvariantCulture,
-                System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal),
+            Clock.Parse(r.Ts),
             r.Type, r.ItemId, r.Payload))];
     }
 

@@ -6,6 +6,10 @@ namespace LLMRace.Grains.Storage;
 /// <summary>Runs and their items.</summary>
 public sealed class RunStore(Database db)
 {
+    /// <summary>An item back to pending with nothing of its last attempt, for a resume and a takeover alike.</summary>
+    private const string ResetItems = "UPDATE run_items SET status = @pending, output = NULL, reasoning = NULL, tool_calls_json = NULL, " +
+        "error = NULL, metrics_json = NULL, checks_json = NULL, server_timings_json = NULL, started_at = NULL, finished_at = NULL";
+
     public async Task CreateAsync(RunRow run, IReadOnlyList<RunItemRow> items)
     {
         await using var c = await db.OpenAsync();
@@ -183,10 +187,8 @@ public sealed class RunStore(Database db)
     {
         await using var c = await db.OpenAsync();
         await using var tx = await c.BeginTransactionAsync();
-        var reset = await c.ExecuteAsync("""
-            UPDATE run_items SET status = @pending, output = NULL, reasoning = NULL, tool_calls_json = NULL, error = NULL,
-              metrics_json = NULL, checks_json = NULL, server_timings_json = NULL, retries = 0, started_at = NULL, finished_at = NULL
-            WHERE run_id = @runId AND status IN (@pending, @running, @cancelled);
+        var reset = await c.ExecuteAsync($"""
+            {ResetItems}, retries = 0 WHERE run_id = @runId AND status IN (@pending, @running, @cancelled);
             """, new { runId, pending = ItemStatus.Pending, running = ItemStatus.Running, cancelled = ItemStatus.Cancelled }, tx);
         await c.ExecuteAsync("""
             UPDATE runs SET status = @queued, error = NULL, finished_at = NULL,
@@ -209,10 +211,8 @@ public sealed class RunStore(Database db)
         await using var tx = await c.BeginTransactionAsync();
         var inFlight = (await c.QueryAsync<string>("SELECT id FROM run_items WHERE run_id = @runId AND status IN (@running, @cancelled);",
             new { runId, running = ItemStatus.Running, cancelled = ItemStatus.Cancelled }, tx)).ToList();
-        await c.ExecuteAsync("""
-            UPDATE run_items SET status = @pending, output = NULL, reasoning = NULL, tool_calls_json = NULL, error = NULL,
-              metrics_json = NULL, checks_json = NULL, server_timings_json = NULL, started_at = NULL, finished_at = NULL
-            WHERE run_id = @runId AND status IN (@running, @cancelled);
+        await c.ExecuteAsync($"""
+            {ResetItems} WHERE run_id = @runId AND status IN (@running, @cancelled);
             """, new { runId, pending = ItemStatus.Pending, running = ItemStatus.Running, cancelled = ItemStatus.Cancelled }, tx);
         await tx.CommitAsync();
         return inFlight;
