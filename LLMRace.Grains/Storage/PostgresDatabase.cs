@@ -8,6 +8,8 @@ namespace LLMRace.Grains.Storage;
 /// <summary>The shared engine: a PostgreSQL database that every silo of a cluster reads and writes.</summary>
 public sealed class PostgresDatabase(NpgsqlDataSource dataSource, TimeProvider time) : Database
 {
+    private readonly PostgresEventAppender _appender = new(dataSource);
+
     /// <summary>
     /// LLMRace's client and session settings. Multiplexing: the many small appends of a race's sinks share connections and
     /// go out pipelined instead of each renting a connection for its round trip (2-3× the one-event appends, measured in
@@ -60,28 +62,7 @@ public sealed class PostgresDatabase(NpgsqlDataSource dataSource, TimeProvider t
         }
     }
 
-    public override async Task AppendEventsAsync(IReadOnlyList<RunEvent> events, CancellationToken ct)
-    {
-        // The whole batch in one statement (atomic on its own, so no transaction to open and commit) and one round trip:
-        // a column array per field, unnested into rows.
-        await using var insert = dataSource.CreateCommand("""
-            INSERT INTO run_events (run_id, seq, ts, type, item_id, payload)
-            SELECT * FROM unnest(@run, @seq, @ts, @type, @item, @payload);
-            """);
-        insert.Parameters.Add(new NpgsqlParameter<string[]>("run", NpgsqlDbType.Array | NpgsqlDbType.Text)
-            { TypedValue = [.. events.Select(e => e.RunId)] });
-        insert.Parameters.Add(new NpgsqlParameter<long[]>("seq", NpgsqlDbType.Array | NpgsqlDbType.Bigint)
-            { TypedValue = [.. events.Select(e => e.Seq)] });
-        insert.Parameters.Add(new NpgsqlParameter<string[]>("ts", NpgsqlDbType.Array | NpgsqlDbType.Text)
-            { TypedValue = [.. events.Select(e => Clock.Text(e.Ts))] });
-        insert.Parameters.Add(new NpgsqlParameter<string[]>("type", NpgsqlDbType.Array | NpgsqlDbType.Text)
-            { TypedValue = [.. events.Select(e => e.Type)] });
-        insert.Parameters.Add(new NpgsqlParameter<string?[]>("item", NpgsqlDbType.Array | NpgsqlDbType.Text)
-            { TypedValue = [.. events.Select(e => e.ItemId)] });
-        insert.Parameters.Add(new NpgsqlParameter<string[]>("payload", NpgsqlDbType.Array | NpgsqlDbType.Text)
-            { TypedValue = [.. events.Select(e => e.Json)] });
-        await insert.ExecuteNonQueryAsync(ct);
-    }
+    public override Task AppendEventsAsync(IReadOnlyList<RunEvent> events, CancellationToken ct) => _appender.AppendAsync(events, ct);
 
     public override string JsonArrayOfDistinct(string column) => $"json_agg(DISTINCT {column})::text";
 

@@ -59,6 +59,34 @@ public abstract class StoreContract
     }
 
     [Fact]
+    public async Task Appends_of_many_runs_at_once_each_succeed_or_fail_alone_in_small_batches_and_bulk()
+    {
+        // Many runs appending at the same moment, as a busy silo's sinks do: an engine may write them together, but each
+        // run's batch must still be all-or-none and one run's refusal must not touch the others'.
+        var refused = Ids.New("run");
+        await Events.AppendAsync([Event(refused, 2)]);
+        var runs = Enumerable.Range(0, 24).Select(_ => Ids.New("run")).ToArray();
+        var size = (int i) => i % 3 == 0 ? 600 : 1 + i;
+        RunEvent[] Batch(string run, int count) =>
+            [.. Enumerable.Range(1, count).Select(seq => Event(run, seq, item: seq % 2 == 0 ? $"item_{seq % 7}" : null))];
+
+        var appends = runs.Select((run, i) => Events.AppendAsync(Batch(run, size(i)))).ToList();
+        var small = Events.AppendAsync(Batch(refused, 3));
+        var bulk = Events.AppendAsync([.. Batch(refused, 700).Skip(1)]);
+        await Task.WhenAll(appends);
+
+        await Assert.ThrowsAnyAsync<Exception>(() => small);
+        await Assert.ThrowsAnyAsync<Exception>(() => bulk);
+        Assert.Equal([2L], (await Events.ReadAllAsync(refused)).Select(e => e.Seq));
+        for (var i = 0; i < runs.Length; i++)
+        {
+            var read = await Events.ReadAllAsync(runs[i]);
+            Assert.Equal(Enumerable.Range(1, size(i)).Select(n => (long)n), read.Select(e => e.Seq));
+            Assert.Equal(Batch(runs[i], size(i)).Select(e => (e.Ts, e.Type, e.ItemId, e.Json)), read.Select(e => (e.Ts, e.Type, e.ItemId, e.Json)));
+        }
+    }
+
+    [Fact]
     public async Task Connections_and_cars_round_trip_every_field_and_a_dangling_car_is_a_foreign_key_refusal()
     {
         var connection = new ConnectionRow
