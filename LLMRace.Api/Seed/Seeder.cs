@@ -21,27 +21,20 @@ public sealed class Seeder(
 
     public async Task SeedAsync()
     {
-        if (await meta.GetAsync("seeded") is null)
+        // Silos starting together on one shared database: the one that claims the seeding does it, the others go on.
+        var now = time.NowText();
+        if (await meta.TryClaimAsync("seeded", now))
         {
-            var now = time.NowText();
-            await garage.InsertConnectionAsync(new ConnectionRow
+            try
             {
-                Id = SimulatorConnectionId, Name = "LLMRace Simulator", Type = ConnectionTypes.Simulator, BaseUrl = SimulatorUrl,
-                TimeoutS = 30, MaxRetries = 2, MaxConcurrency = 8, Managed = true, CreatedAt = now, UpdatedAt = now,
-            });
-            await garage.InsertCarAsync(new CarRow { Id = "car_sprinter", Name = "Sprinter", ConnectionId = SimulatorConnectionId,
-                Model = "sprinter", ParamsJson = "{}", CreatedAt = now, UpdatedAt = now });
-            await garage.InsertCarAsync(new CarRow { Id = "car_cruiser", Name = "Cruiser", ConnectionId = SimulatorConnectionId,
-                Model = "cruiser", ParamsJson = "{}", CreatedAt = now, UpdatedAt = now });
-            await garage.InsertCarAsync(new CarRow { Id = "car_caller", Name = "Caller", ConnectionId = SimulatorConnectionId,
-                Model = "caller", ParamsJson = "{}", CreatedAt = now, UpdatedAt = now });
-            foreach (var file in Directory.EnumerateFiles(Path.Combine(AppContext.BaseDirectory, "Seed"), "*.json").Order())
-            {
-                var (row, problems) = await SuiteEndpoints.SaveAsync(await File.ReadAllTextAsync(file), suites, time, null);
-                if (row is null) logger.LogError("Example suite {File} is not valid: {Problems}", file, string.Join("; ",
-                    problems.Select(p => $"{p.Path}: {p.Message}")));
+                await SeedExamplesAsync(now);
             }
-            await meta.SetAsync("seeded", now);
+            catch
+            {
+                // Unclaimed again, so that the next start seeds instead of finding half the examples for good.
+                await meta.DeleteAsync("seeded");
+                throw;
+            }
             logger.LogInformation("Seeded the Simulator connection ({Url}), three cars and the example suites", SimulatorUrl);
             return;
         }
@@ -51,6 +44,34 @@ public sealed class Seeder(
             simulator.BaseUrl = SimulatorUrl;
             simulator.UpdatedAt = time.NowText();
             await garage.UpdateConnectionAsync(simulator);
+        }
+    }
+
+    /// <summary>Adds what of the examples is missing, so a start after one that failed half-way completes them.</summary>
+    private async Task SeedExamplesAsync(string now)
+    {
+        if (await garage.GetConnectionAsync(SimulatorConnectionId) is null)
+            await garage.InsertConnectionAsync(new ConnectionRow
+            {
+                Id = SimulatorConnectionId, Name = "LLMRace Simulator", Type = ConnectionTypes.Simulator, BaseUrl = SimulatorUrl,
+                TimeoutS = 30, MaxRetries = 2, MaxConcurrency = 8, Managed = true, CreatedAt = now, UpdatedAt = now,
+            });
+        foreach (var (id, name, model) in new[] { ("car_sprinter", "Sprinter", "sprinter"), ("car_cruiser", "Cruiser", "cruiser"),
+            ("car_caller", "Caller", "caller") })
+        {
+            if (await garage.GetCarAsync(id) is null)
+                await garage.InsertCarAsync(new CarRow { Id = id, Name = name, ConnectionId = SimulatorConnectionId, Model = model,
+                    ParamsJson = "{}", CreatedAt = now, UpdatedAt = now });
+        }
+        var present = (await suites.ListAsync()).Select(s => s.Suite.Name).ToHashSet();
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(AppContext.BaseDirectory, "Seed"), "*.json").Order())
+        {
+            var json = await File.ReadAllTextAsync(file);
+            if (System.Text.Json.JsonDocument.Parse(json).RootElement.GetProperty("name").GetString() is { } name && present.Contains(name))
+                continue;
+            var (row, problems) = await SuiteEndpoints.SaveAsync(json, suites, time, null);
+            if (row is null) logger.LogError("Example suite {File} is not valid: {Problems}", file, string.Join("; ",
+                problems.Select(p => $"{p.Path}: {p.Message}")));
         }
     }
 }

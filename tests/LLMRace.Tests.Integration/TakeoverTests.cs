@@ -23,11 +23,9 @@ public sealed class TakeoverTests : IAsyncLifetime
             ["ConnectionStrings__llmrace-redis"] = _redis.ConnectionString, ["LLMRACE_SECRET_KEY"] = "the cluster's shared key",
             ["LLMRACE_SILO_ADDRESS"] = "127.0.0.1", ["LLMRACE_SIMULATOR_URL"] = (await SharedSimulator.AddressAsync()).ToString(),
         };
-        for (var i = 0; i < 3; i++)
-        {
-            _folders.Add(Directory.CreateTempSubdirectory("llmrace-silo-").FullName);
-            _silos.Add(await StandaloneApi.StartAsync(_folders[^1], environment));
-        }
+        // Started together on a fresh database, as a first deployment's replicas start.
+        for (var i = 0; i < 3; i++) _folders.Add(Directory.CreateTempSubdirectory("llmrace-silo-").FullName);
+        _silos.AddRange(await Task.WhenAll(_folders.Select(folder => StandaloneApi.StartAsync(folder, environment))));
     }
 
     public async Task DisposeAsync()
@@ -71,6 +69,20 @@ public sealed class TakeoverTests : IAsyncLifetime
     private static RaceClient Client(StandaloneApi silo) => new(new HttpClient { BaseAddress = silo.Address, Timeout = TimeSpan.FromMinutes(2) });
 
     /// <summary>Killed hard (SIGKILL) it is lost and its run taken over; stopped (SIGTERM) it hands its run over uninterrupted.</summary>
+    [Fact]
+    public async Task Silos_started_together_on_a_fresh_database_seed_the_examples_once()
+    {
+        foreach (var silo in _silos)
+        {
+            var client = Client(silo);
+            var suites = (await client.GetAsync("/api/suites")).EnumerateArray().Select(s => s.GetProperty("name").GetString()).ToList();
+            Assert.Equal(suites.Distinct().Count(), suites.Count);
+            Assert.Contains("Arcade Warm-up", suites);
+            var cars = (await client.GetAsync("/api/cars")).EnumerateArray().Select(c => c.GetProperty("id").GetString()).ToList();
+            Assert.Equal(["car_caller", "car_cruiser", "car_sprinter"], cars.Order());
+        }
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]

@@ -87,6 +87,19 @@ public abstract class StoreContract
     }
 
     [Fact]
+    public async Task Of_several_claims_of_one_key_at_once_exactly_one_wins_and_a_deleted_claim_can_be_made_again()
+    {
+        var meta = new MetaStore(Db);
+        var key = Ids.New("claim");
+        var claims = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => meta.TryClaimAsync(key, $"silo {i}")));
+
+        Assert.Single(claims, won => won);
+        Assert.Equal($"silo {Array.IndexOf(claims, true)}", await meta.GetAsync(key));
+        await meta.DeleteAsync(key);
+        Assert.True(await meta.TryClaimAsync(key, "again"));
+    }
+
+    [Fact]
     public async Task Connections_and_cars_round_trip_every_field_and_a_dangling_car_is_a_foreign_key_refusal()
     {
         var connection = new ConnectionRow
