@@ -17,9 +17,6 @@ IResourceBuilder<ProjectResource>? AddSimulator()
 }
 
 var api = builder.AddProject<Projects.LLMRace_Api>("api")
-    // A chunk read off a provider's socket is timed where it lands, not after a wait in the thread pool's queue
-    // (bench: ITL error p99 0.8 -> 0.2 ms at 1 stream, 1.5 -> 0.7 ms at 16).
-    .WithEnvironment("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1")
     .WithHttpHealthCheck("/health");
 
 // Where the SQLite database (or a local cluster's PostgreSQL) lives; tests point this at a folder of their own.

@@ -24,6 +24,7 @@ public static class Deployment
             .WithEnvironment("LLMRACE_SECRET_KEY", secretKey)
             .WithEnvironment("LLMRACE_ACCESS_TOKEN", accessToken)
             .WithEnvironment("LLMRACE_SILO_PORT", SiloPort.ToString())
+            .WithEnvironment(InlineSocketCompletions.Variable, "0")
             .WithEndpoint("silo", e => { e.Port = SiloPort; e.TargetPort = SiloPort; e.UriScheme = "tcp"; e.Transport = "tcp";
                 e.IsExternal = false; e.IsProxied = false; })
             .WithExternalHttpEndpoints();

@@ -19,7 +19,8 @@ public static class Development
         api.WithReference(orleans)
             .WithReference(sim)
             .WaitFor(sim)
-            .WithEnvironment("LLMRACE_DB_PATH", Path.GetFullPath(Path.Combine(dataDir, "llmrace.db")));
+            .WithEnvironment("LLMRACE_DB_PATH", Path.GetFullPath(Path.Combine(dataDir, "llmrace.db")))
+            .WithEnvironment(InlineSocketCompletions.Variable, "1");
     }
 
     /// <summary>The UI from Vite's development server on :3000, its /api and /hubs sent to the (first) Api.</summary>

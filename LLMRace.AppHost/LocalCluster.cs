@@ -29,7 +29,6 @@ public static class LocalCluster
         for (var i = 2; i <= silos; i++) apis.Add(builder.AddProject<Projects.LLMRace_Api>($"api-{i}", launchProfileName: null)
             .WithHttpEndpoint()
             .WithEnvironment("ASPNETCORE_ENVIRONMENT", "Development")
-            .WithEnvironment("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1")
             .WithHttpHealthCheck("/health"));
         for (var i = 0; i < apis.Count; i++)
             apis[i].WithReference(sim).WaitFor(sim)
@@ -38,6 +37,7 @@ public static class LocalCluster
                 .WithEnvironment("ConnectionStrings__llmrace-redis", cluster)
                 .WithEnvironment("LLMRACE_SECRET_KEY", secretKey)
                 .WithEnvironment("LLMRACE_SILO_ADDRESS", "127.0.0.1")
+                .WithEnvironment(InlineSocketCompletions.Variable, "0")
                 .WithEnvironment("LLMRACE_SILO_PORT", (siloPort + i).ToString());
         // The first silo creates the schema and seeds the examples; the others start once it is up.
         foreach (var other in apis.Skip(1)) other.WaitFor(api);

@@ -139,5 +139,10 @@ public static class RaceServices
             await app.Services.GetRequiredService<RunRecovery>().MarkInterruptedAsync();
         await app.Services.GetRequiredService<Seeder>().SeedAsync();
         app.Logger.LogInformation("Database ready ({Engine}) at {Location}", db.Engine, db.Location);
+        if (Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS") is "1" or "true"
+            && (db is PostgresDatabase || app.Services.GetRequiredService<RaceTopology>().Clustered))
+            app.Logger.LogWarning("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS is on with a shared store or a cluster: a database read " +
+                "continued on the socket engine's thread can stall every connection of this process for the length of a command " +
+                "timeout. Set it to 0 (the AppHost does) or leave it unset; it is for a lone Api on SQLite");
     }
 }

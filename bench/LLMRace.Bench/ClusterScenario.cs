@@ -29,6 +29,9 @@ public static class ClusterScenario
                     ["ConnectionStrings__llmrace-db"] = store, ["ConnectionStrings__llmrace-redis"] = redis.ConnectionString,
                     ["LLMRACE_SECRET_KEY"] = "bench", ["LLMRACE_SILO_ADDRESS"] = "127.0.0.1", ["LLMRACE_SILO_PORT"] = $"{basePort + 10 + i}",
                     ["LLMRACE_SIMULATOR_URL"] = simulator.ToString(),
+                    // As the AppHost runs a cluster's silos: with inline socket completions, a database read continued on the
+                    // socket engine's thread stalls every socket of the silo (docs/SCALING.md).
+                    ["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "0",
                 }));
             var clients = servers.Select(s => new HttpClient { BaseAddress = s.Address, Timeout = TimeSpan.FromMinutes(10) }).ToList();
             var connection = await PostAsync(clients[0], "/api/connections", new { name = "bench", type = "OPENAI_COMPAT",

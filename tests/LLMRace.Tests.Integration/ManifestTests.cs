@@ -57,6 +57,7 @@ public sealed class ManifestTests
         Assert.Equal("{llmrace-access-token.value}", env.GetProperty("LLMRACE_ACCESS_TOKEN").GetString());
         Assert.False(env.TryGetProperty("LLMRACE_DB_PATH", out _), "no SQLite file in a deployment");
         Assert.False(env.TryGetProperty("Orleans__Clustering__ProviderType", out _), "no development clustering in a deployment");
+        Assert.Equal("0", env.GetProperty("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS").GetString());
         Assert.Equal(11111, api.GetProperty("bindings").GetProperty("silo").GetProperty("targetPort").GetInt32());
         Assert.False(api.GetProperty("bindings").GetProperty("silo").TryGetProperty("external", out _), "silo port inside only");
         foreach (var secret in new[] { "llmrace-secret-key", "llmrace-access-token" })
