@@ -1,0 +1,3 @@
+using LLMRace.Cli;
+
+return await LLMRaceCli.RunAsync(args, Console.Out, Console.Error);

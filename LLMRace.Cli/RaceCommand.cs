@@ -1,0 +1,202 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Spectre.Console;
+
+namespace LLMRace.Cli;
+
+/// <summary>
+/// <c>llmrace race</c>: races a suite with cars on a running LLMRace, prints each item as it finishes and a summary
+/// table, writes JUnit and JSON reports when asked, and exits with what CI can act on (<see cref="ExitCodes"/>).
+/// </summary>
+public static class RaceCommand
+{
+    public static Command Create(Func<HttpMessageHandler?> handler)
+    {
+        var server = new Option<string?>("--server")
+        {
+            Description = "The running LLMRace to race on (e.g. http://127.0.0.1:8000); or LLMRACE_SERVER",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("LLMRACE_SERVER"),
+        };
+        var token = new Option<string?>("--token")
+        {
+            Description = "Its access token (LLMRACE_ACCESS_TOKEN on the server); or LLMRACE_TOKEN",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("LLMRACE_TOKEN"),
+        };
+        var suite = new Option<string>("--suite") { Description = "A suite's name or id, or a suite file (JSON, as exported) to import", Required = true };
+        var cars = new Option<string[]>("--car") { Description = "A car's name or id; repeat for several", Required = true, AllowMultipleArgumentsPerToken = true };
+        var concurrency = new Option<int>("--concurrency") { Description = "Items raced at once (1-256)", DefaultValueFactory = _ => 1 };
+        var repeats = new Option<int>("--repeats") { Description = "Times each test is raced per car (1-100)", DefaultValueFactory = _ => 1 };
+        var junit = new Option<FileInfo?>("--junit") { Description = "Write the result as JUnit XML to this file" };
+        var json = new Option<FileInfo?>("--json") { Description = "Write the scorecard and every item as JSON to this file" };
+
+        var command = new Command("race", "Race a suite with one or more cars and report the result")
+        {
+            server, token, suite, cars, concurrency, repeats, junit, json,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            var output = parse.InvocationConfiguration.Output;
+            var error = parse.InvocationConfiguration.Error;
+            try
+            {
+                if (!Uri.TryCreate(parse.GetValue(server), UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
+                    throw new CliException(ExitCodes.BadInput, "--server needs the http(s) URL of a running LLMRace (or set LLMRACE_SERVER)");
+                using var api = new RaceServer(url, parse.GetValue(token), handler());
+                return await RunAsync(api, new RaceRequest(parse.GetValue(suite)!, parse.GetValue(cars)!, parse.GetValue(concurrency),
+                    parse.GetValue(repeats), parse.GetValue(junit), parse.GetValue(json)), output, ct);
+            }
+            catch (CliException e)
+            {
+                await error.WriteLineAsync($"llmrace: {e.Message}");
+                return e.ExitCode;
+            }
+        });
+        return command;
+    }
+
+    public sealed record RaceRequest(string Suite, string[] Cars, int Concurrency, int Repeats, FileInfo? JUnit, FileInfo? Json);
+
+    private static async Task<int> RunAsync(RaceServer api, RaceRequest request, TextWriter output, CancellationToken ct)
+    {
+        var suiteId = await ResolveSuiteAsync(api, request.Suite, ct);
+        var carIds = await ResolveCarsAsync(api, request.Cars, ct);
+        var run = await api.PostJsonAsync("/api/runs", new Dictionary<string, object>
+        {
+            ["suite_id"] = suiteId,
+            ["car_ids"] = carIds,
+            ["settings"] = new Dictionary<string, int> { ["concurrency"] = request.Concurrency, ["repeats"] = request.Repeats },
+        }, ct);
+        var runId = run.GetProperty("id").GetString()!;
+        var total = run.GetProperty("items_total").GetInt32();
+        await output.WriteLineAsync($"Run {runId}: {total} item(s) on {api.Address}");
+
+        var started = new Dictionary<string, (string Car, string Test)>();
+        var done = 0;
+        var end = "";
+        try
+        {
+            await foreach (var e in api.StreamAsync(runId, ct))
+            {
+                var type = e.GetProperty("type").GetString();
+                var itemId = e.TryGetProperty("item_id", out var i) ? i.GetString() : null;
+                var data = e.GetProperty("data");
+                if (type == "item.started" && itemId is not null)
+                    started[itemId] = (data.GetProperty("car_name").GetString()!, data.GetProperty("test_name").GetString()!);
+                else if (type == "item.completed" && itemId is not null)
+                {
+                    done++;
+                    var (car, test) = started.GetValueOrDefault(itemId, ("?", "?"));
+                    await output.WriteLineAsync($"[{done}/{total}] {car} · {test} · {data.GetProperty("status").GetString()}{Timing(data)}");
+                }
+                else if (type!.StartsWith("run.", StringComparison.Ordinal) && type != "run.started") end = type;
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Ctrl+C (or CI's cancel): the race stops on the server too, rather than going on with nobody watching.
+            await api.PostJsonAsync($"/api/runs/{runId}/cancel", new { }, CancellationToken.None);
+            await output.WriteLineAsync($"Cancelled: run {runId} was told to stop.");
+            return ExitCodes.Errors;
+        }
+
+        var scorecard = await api.GetAsync($"/api/runs/{runId}/scorecard", ct);
+        var items = (await api.GetAsync($"/api/runs/{runId}/items", ct)).EnumerateArray().ToList();
+        WriteSummary(output, scorecard);
+        if (request.JUnit is { } junitFile)
+            JUnitReport.From(scorecard.GetProperty("suite_name").GetString() ?? "", runId, items).Save(junitFile.FullName);
+        if (request.Json is { } jsonFile)
+            await File.WriteAllTextAsync(jsonFile.FullName, JsonSerializer.Serialize(new { run_id = runId, scorecard, items },
+                new JsonSerializerOptions { WriteIndented = true }), ct);
+
+        var code = ExitCodeOf(end, items);
+        await output.WriteLineAsync(code switch
+        {
+            ExitCodes.Passed => "All items passed.",
+            ExitCodes.ChecksFailed => "Some items failed their checks.",
+            _ => end == "run.completed" ? "Some items erred." : $"The run did not complete ({(end == "" ? "its stream ended" : end)}).",
+        });
+        return code;
+    }
+
+    public static int ExitCodeOf(string end, IReadOnlyList<JsonElement> items)
+    {
+        if (end != "run.completed") return ExitCodes.Errors;
+        var statuses = items.Select(i => i.GetProperty("status").GetString()).ToList();
+        if (statuses.Any(s => s != "passed" && s != "failed")) return ExitCodes.Errors;
+        return statuses.Contains("failed") ? ExitCodes.ChecksFailed : ExitCodes.Passed;
+    }
+
+    private static string Timing(JsonElement data)
+    {
+        if (!data.TryGetProperty("metrics", out var m) || m.ValueKind != JsonValueKind.Object) return "";
+        var parts = new List<string>();
+        if (m.TryGetProperty("ttft_ms", out var ttft) && ttft.ValueKind == JsonValueKind.Number)
+            parts.Add($"TTFT {ttft.GetDouble().ToString("0", CultureInfo.InvariantCulture)} ms");
+        if (m.TryGetProperty("decode_tokens_per_s", out var tps) && tps.ValueKind == JsonValueKind.Number)
+            parts.Add($"{tps.GetDouble().ToString("0.0", CultureInfo.InvariantCulture)} tok/s");
+        return parts.Count == 0 ? "" : " · " + string.Join(" · ", parts);
+    }
+
+    private static void WriteSummary(TextWriter output, JsonElement scorecard)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(output),
+            Ansi = output == Console.Out ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = output == Console.Out ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+        });
+        // A CI log is not a terminal: give the table room instead of wrapping it at 80 columns.
+        if (output != Console.Out || Console.IsOutputRedirected) console.Profile.Width = 140;
+        var table = new Table().Title($"{scorecard.GetProperty("suite_name").GetString()}: {scorecard.GetProperty("status").GetString()}");
+        foreach (var column in new[] { "Car", "Items", "Passed", "Failed", "Errors", "Unfinished", "TTFT p50 ms", "E2E p50 ms", "tok/s p50" })
+            table.AddColumn(new TableColumn(column));
+        foreach (var car in scorecard.GetProperty("cars").EnumerateArray())
+            table.AddRow(Markup.Escape(car.GetProperty("car_name").GetString() ?? "?"), Int(car, "items"), Int(car, "passed"),
+                Int(car, "failed"), Int(car, "errors"), Int(car, "unfinished"), P50(car, "ttft_ms"), P50(car, "e2e_ms"),
+                P50(car, "decode_tokens_per_s"));
+        console.Write(table);
+        if (scorecard.TryGetProperty("winner", out var winner) && winner.ValueKind == JsonValueKind.Object)
+            console.WriteLine($"Winner: {winner.GetProperty("car_name").GetString()}");
+    }
+
+    private static string Int(JsonElement car, string field) => car.GetProperty(field).GetInt32().ToString(CultureInfo.InvariantCulture);
+
+    private static string P50(JsonElement car, string field) =>
+        car.GetProperty(field).GetProperty("p50") is { ValueKind: JsonValueKind.Number } p50
+            ? p50.GetDouble().ToString("0.0", CultureInfo.InvariantCulture) : "–";
+
+    private static async Task<string> ResolveSuiteAsync(RaceServer api, string suite, CancellationToken ct)
+    {
+        if (File.Exists(suite))
+        {
+            var content = new StringContent(await File.ReadAllTextAsync(suite, ct), System.Text.Encoding.UTF8, "application/json");
+            return (await api.PostAsync("/api/suites/import", content, ct)).GetProperty("id").GetString()!;
+        }
+        var matches = (await api.GetAsync("/api/suites", ct)).EnumerateArray()
+            .Where(s => s.GetProperty("id").GetString() == suite || s.GetProperty("name").GetString() == suite).ToList();
+        return matches.Count switch
+        {
+            1 => matches[0].GetProperty("id").GetString()!,
+            0 => throw new CliException(ExitCodes.BadInput, $"no suite is named '{suite}' (nor has that id), and no such file exists"),
+            _ => throw new CliException(ExitCodes.BadInput, $"{matches.Count} suites are named '{suite}': give its id instead"),
+        };
+    }
+
+    private static async Task<List<string>> ResolveCarsAsync(RaceServer api, string[] cars, CancellationToken ct)
+    {
+        var known = (await api.GetAsync("/api/cars", ct)).EnumerateArray().ToList();
+        var ids = new List<string>();
+        foreach (var car in cars)
+        {
+            var matches = known.Where(c => c.GetProperty("id").GetString() == car || c.GetProperty("name").GetString() == car).ToList();
+            if (matches.Count != 1)
+                throw new CliException(ExitCodes.BadInput, matches.Count == 0
+                    ? $"no car is named '{car}' (nor has that id); the garage has: {string.Join(", ", known.Select(c => c.GetProperty("name").GetString()))}"
+                    : $"{matches.Count} cars are named '{car}': give its id instead");
+            ids.Add(matches[0].GetProperty("id").GetString()!);
+        }
+        return ids;
+    }
+}
