@@ -34,6 +34,10 @@ public sealed class ExposureTests : IDisposable
         using (var missing = await http.GetAsync($"/api/runs/run_missing/stream?access_token={Token}"))
             Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
 
+        // The console logger writes from a queue of its own, in order: once a later request's line is out, every line of the
+        // requests above is too.
+        using (await http.GetAsync("/api/runs/run_logged_after/stream")) { }
+        await api.WaitForLineAsync("run_logged_after").WaitAsync(TimeSpan.FromMinutes(1));
         Assert.Contains("/api/runs/run_missing/stream", api.Output);
         Assert.DoesNotContain(Token, api.Output);
     }
