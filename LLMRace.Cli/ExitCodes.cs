@@ -15,6 +15,9 @@ public static class ExitCodes
     /// <summary>An item erred (a model server's error or timeout), the run did not complete, or LLMRace was unreachable.</summary>
     public const int Errors = 3;
 
-    /// <summary>The command line or what it names is wrong (an unknown suite or car, a bad option); nothing was raced.</summary>
+    /// <summary>
+    /// The command line or what it names is wrong (an unknown suite or car, a bad option; nothing was raced), or a report
+    /// file cannot be written.
+    /// </summary>
     public const int BadInput = 4;
 }

@@ -51,6 +51,11 @@ public static class RaceCommand
                 await error.WriteLineAsync($"llmrace: {e.Message}");
                 return e.ExitCode;
             }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                await error.WriteLineAsync($"llmrace: cannot write a report: {e.Message}");
+                return ExitCodes.BadInput;
+            }
         });
         return command;
     }
@@ -71,26 +76,10 @@ public static class RaceCommand
         var total = run.GetProperty("items_total").GetInt32();
         await output.WriteLineAsync($"Run {runId}: {total} item(s) on {api.Address}");
 
-        var started = new Dictionary<string, (string Car, string Test)>();
-        var done = 0;
-        var end = "";
+        string end;
         try
         {
-            await foreach (var e in api.StreamAsync(runId, ct))
-            {
-                var type = e.GetProperty("type").GetString();
-                var itemId = e.TryGetProperty("item_id", out var i) ? i.GetString() : null;
-                var data = e.GetProperty("data");
-                if (type == "item.started" && itemId is not null)
-                    started[itemId] = (data.GetProperty("car_name").GetString()!, data.GetProperty("test_name").GetString()!);
-                else if (type == "item.completed" && itemId is not null)
-                {
-                    done++;
-                    var (car, test) = started.GetValueOrDefault(itemId, ("?", "?"));
-                    await output.WriteLineAsync($"[{done}/{total}] {car} · {test} · {data.GetProperty("status").GetString()}{Timing(data)}");
-                }
-                else if (type!.StartsWith("run.", StringComparison.Ordinal) && type != "run.started") end = type;
-            }
+            end = await FollowAsync(api, runId, total, output, ct);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -117,6 +106,30 @@ public static class RaceCommand
             _ => end == "run.completed" ? "Some items erred." : $"The run did not complete ({(end == "" ? "its stream ended" : end)}).",
         });
         return code;
+    }
+
+    /// <summary>Prints a line per finished item as the run's events come; returns the run's terminal event ("" if none came).</summary>
+    private static async Task<string> FollowAsync(RaceServer api, string runId, int total, TextWriter output, CancellationToken ct)
+    {
+        var started = new Dictionary<string, (string Car, string Test)>();
+        var done = 0;
+        var end = "";
+        await foreach (var e in api.StreamAsync(runId, ct))
+        {
+            var type = e.GetProperty("type").GetString();
+            var itemId = e.TryGetProperty("item_id", out var i) ? i.GetString() : null;
+            var data = e.GetProperty("data");
+            if (type == "item.started" && itemId is not null)
+                started[itemId] = (data.GetProperty("car_name").GetString()!, data.GetProperty("test_name").GetString()!);
+            else if (type == "item.completed" && itemId is not null)
+            {
+                done++;
+                var (car, test) = started.GetValueOrDefault(itemId, ("?", "?"));
+                await output.WriteLineAsync($"[{done}/{total}] {car} · {test} · {data.GetProperty("status").GetString()}{Timing(data)}");
+            }
+            else if (type!.StartsWith("run.", StringComparison.Ordinal) && type != "run.started") end = type;
+        }
+        return end;
     }
 
     public static int ExitCodeOf(string end, IReadOnlyList<JsonElement> items)

@@ -146,6 +146,19 @@ public sealed class CliTests(ApiFixture fixture) : IClassFixture<ApiFixture>, ID
     }
 
     [Fact]
+    public async Task A_report_that_cannot_be_written_exits_4_saying_so()
+    {
+        await _client.CarAsync("CLI writer", "echo?ttft_ms=2&itl_ms=1");
+        await _client.SuiteAsync("CLI nowhere", ("Say", "hi", null));
+
+        var (code, _, error) = await RunAsync("--suite", "CLI nowhere", "--car", "CLI writer", "--junit",
+            Path.Combine(_folder, "no-such-folder", "out.xml"));
+
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.StartsWith("llmrace: cannot write a report: ", error);
+    }
+
+    [Fact]
     public async Task An_unreachable_server_exits_3_naming_it()
     {
         var output = new StringWriter();
