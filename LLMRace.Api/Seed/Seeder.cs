@@ -67,8 +67,8 @@ public sealed class Seeder(
         foreach (var file in Directory.EnumerateFiles(Path.Combine(AppContext.BaseDirectory, "Seed"), "*.json").Order())
         {
             var json = await File.ReadAllTextAsync(file);
-            if (System.Text.Json.JsonDocument.Parse(json).RootElement.GetProperty("name").GetString() is { } name && present.Contains(name))
-                continue;
+            using (var document = System.Text.Json.JsonDocument.Parse(json))
+                if (document.RootElement.GetProperty("name").GetString() is { } name && present.Contains(name)) continue;
             var (row, problems) = await SuiteEndpoints.SaveAsync(json, suites, time, null);
             if (row is null) logger.LogError("Example suite {File} is not valid: {Problems}", file, string.Join("; ",
                 problems.Select(p => $"{p.Path}: {p.Message}")));

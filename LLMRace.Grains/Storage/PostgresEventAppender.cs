@@ -62,7 +62,7 @@ internal sealed class PostgresEventAppender(NpgsqlDataSource dataSource)
             if (taken.Count == 0) continue;
             try
             {
-                await InsertAsync(taken.SelectMany(a => a.Events).ToList());
+                await InsertAsync(taken.Count == 1 ? taken[0].Events : [.. taken.SelectMany(a => a.Events)]);
                 foreach (var a in taken) a.Done.TrySetResult();
             }
             catch (Exception) when (taken.Count > 1)
