@@ -14,6 +14,9 @@ public sealed record SimBehaviour(string Preset, int TtftMs, int ItlMs, int? Tok
     /// <summary>A scripted answer, streamed word by word instead of the preset's text.</summary>
     public string? Reply { get; init; }
 
+    /// <summary>A gate (see <see cref="SimGates"/>) the answer waits for before anything of it is sent.</summary>
+    public string? Gate { get; init; }
+
     public static readonly IReadOnlyDictionary<string, SimBehaviour> Presets = new Dictionary<string, SimBehaviour>
     {
         ["sprinter"] = new("sprinter", 40, 6, 48, null),
@@ -52,10 +55,11 @@ public sealed record SimBehaviour(string Preset, int TtftMs, int ItlMs, int? Tok
                 case "fault" when SimFault.TryParse(value, out var fault): behaviour = behaviour with { Fault = fault }; break;
                 case "call" when value.Length is > 0 and <= 64: behaviour = behaviour with { CallTool = value }; break;
                 case "reply" when value.Length <= 100_000: behaviour = behaviour with { Reply = value }; break;
+                case "gate" when value.Length is > 0 and <= 64: behaviour = behaviour with { Gate = value }; break;
                 case "seed": break;
                 default:
-                    error = $"bad simulator parameter '{pair}': expected ttft_ms, itl_ms, tokens (whole numbers >= 0), fault, call or " +
-                        $"reply";
+                    error = $"bad simulator parameter '{pair}': expected ttft_ms, itl_ms, tokens (whole numbers >= 0), fault, call, " +
+                        $"reply or gate";
                     return behaviour;
             }
         }

@@ -18,14 +18,14 @@ public static class SimEndpoints
                 data = models.Select(id => new { id, @object = "model", created = 1767225600, owned_by = "llmrace-simulator",
                     type = "model", display_name = id }),
             })));
-            app.MapPost($"{root}/chat/completions", (HttpContext http, TruthLog truth) =>
-                ChatAsync(http, truth, body => SimRequest.FromOpenAiShape(body, streamByDefault: false),
+            app.MapPost($"{root}/chat/completions", (HttpContext http, TruthLog truth, SimGates gates) =>
+                ChatAsync(http, truth, gates, body => SimRequest.FromOpenAiShape(body, streamByDefault: false),
                     r => new OpenAiWriter(r.Model) { IncludeUsage = r.IncludeUsage }));
         }
 
         // Anthropic.
-        app.MapPost("/v1/messages", (HttpContext http, TruthLog truth) =>
-            ChatAsync(http, truth, SimRequest.FromAnthropicShape, r => new AnthropicWriter(r.Model)));
+        app.MapPost("/v1/messages", (HttpContext http, TruthLog truth, SimGates gates) =>
+            ChatAsync(http, truth, gates, SimRequest.FromAnthropicShape, r => new AnthropicWriter(r.Model)));
 
         // Ollama.
         app.MapGet("/api/tags", ModelList((http, models) => http.Response.WriteAsJsonAsync(new
@@ -33,8 +33,8 @@ public static class SimEndpoints
             models = models.Select(name => new { name, model = name, modified_at = "2026-01-01T00:00:00Z", size = 0, digest = "sim",
                 details = new { format = "sim", family = "llmrace" } }),
         })));
-        app.MapPost("/api/chat", (HttpContext http, TruthLog truth) =>
-            ChatAsync(http, truth, body => SimRequest.FromOpenAiShape(body, streamByDefault: true), r => new OllamaWriter(r.Model)));
+        app.MapPost("/api/chat", (HttpContext http, TruthLog truth, SimGates gates) =>
+            ChatAsync(http, truth, gates, body => SimRequest.FromOpenAiShape(body, streamByDefault: true), r => new OllamaWriter(r.Model)));
     }
 
     private static Func<HttpContext, Task> ModelList(Func<HttpContext, IEnumerable<string>, Task> write) => async http =>
@@ -49,7 +49,7 @@ public static class SimEndpoints
         await write(http, SimBehaviour.Presets.Keys);
     };
 
-    private static async Task ChatAsync(HttpContext http, TruthLog truth, Func<JsonObject, SimRequest> read, Func<SimRequest,
+    private static async Task ChatAsync(HttpContext http, TruthLog truth, SimGates gates, Func<JsonObject, SimRequest> read, Func<SimRequest,
         IProtocolWriter> writerFor)
     {
         var arrived = SimStreamer.Now();
@@ -77,6 +77,6 @@ public static class SimEndpoints
                 type = "invalid_request_error" } });
             return;
         }
-        await SimStreamer.AnswerAsync(http, request, writerFor(request), truth, arrived);
+        await SimStreamer.AnswerAsync(http, request, writerFor(request), truth, gates, arrived);
     }
 }

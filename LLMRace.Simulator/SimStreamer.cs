@@ -7,7 +7,8 @@ namespace LLMRace.Simulator;
 /// <summary>Answers one chat request in any protocol: faults first, then the plan paced on its schedule.</summary>
 public static class SimStreamer
 {
-    public static async Task AnswerAsync(HttpContext http, SimRequest request, IProtocolWriter writer, TruthLog truth, long arrived)
+    public static async Task AnswerAsync(HttpContext http, SimRequest request, IProtocolWriter writer, TruthLog truth, SimGates gates,
+        long arrived)
     {
         var arrivedUtc = DateTime.UtcNow;
         if (string.IsNullOrWhiteSpace(request.Model))
@@ -24,6 +25,13 @@ public static class SimStreamer
         var fault = behaviour.Fault ?? PathFaults.Of(http);
         if (fault?.Kind == "stall_headers") { await Hang(http); return; }
         if (await Faults.RejectAsync(http, fault, writer.ErrorAsync)) return;
+
+        if (behaviour.Gate is { } gate)
+        {
+            await gates.WaitAsync(gate, http.RequestAborted);
+            // The answer's schedule starts when the gate opens, as if the request had arrived then.
+            arrived = Now();
+        }
 
         var plan = SimPlan.For(behaviour, request);
         var chunks = writer.Chunks(plan);

@@ -57,6 +57,34 @@ public sealed class SimulatorTests(Browser.BrowserApp fixture)
         Assert.Equal("""{"city":"Paris","days":1}""", assembled.Arguments);
         Assert.Contains(finish, new[] { "tool_calls", "tool_use", "stop" });
     }
+
+    [Fact]
+    public async Task A_gated_model_answers_nothing_until_its_gate_opens_and_then_its_whole_answer()
+    {
+        using var http = new HttpClient { BaseAddress = fixture.App.SimBase };
+        var gate = $"g-{Guid.NewGuid():N}";
+        var body = new JsonObject
+        {
+            ["model"] = $"echo?ttft_ms=0&itl_ms=0&gate={gate}",
+            ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = "one two three" }),
+        };
+        var answer = http.PostAsync("/v1/chat/completions", new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"));
+        // A request that arrives after the gated one and is answered in full: the gated one has been held meanwhile.
+        using (var other = await http.PostAsync("/v1/chat/completions", new StringContent(
+            """{"model":"instant","messages":[{"role":"user","content":"hi"}]}""", Encoding.UTF8, "application/json")))
+            other.EnsureSuccessStatusCode();
+        Assert.False(answer.IsCompleted);
+
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, (await http.PostAsync($"/sim/gates/{gate}", null)).StatusCode);
+        using var response = await answer;
+        var text = JsonNode.Parse(await response.Content.ReadAsStringAsync())!["choices"]![0]!["message"]!["content"]!.GetValue<string>();
+        Assert.Equal("one two three", text.Trim());
+        // An open gate stays open.
+        using var again = await http.PostAsync("/v1/chat/completions", new StringContent(body.ToJsonString(), Encoding.UTF8,
+            "application/json"));
+        again.EnsureSuccessStatusCode();
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, (await http.PostAsync($"/sim/gates/{new string('g', 65)}", null)).StatusCode);
+    }
 }
 
 /// <summary>The connection types as the Api registers them, for tests that parse a protocol directly.</summary>
