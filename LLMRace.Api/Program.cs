@@ -95,6 +95,7 @@ secured.MapConnectionEndpoints();
 secured.MapCarEndpoints();
 secured.MapSuiteEndpoints();
 secured.MapRunEndpoints();
+secured.MapLoadTestEndpoints();
 secured.MapResultEndpoints();
 secured.MapMetaEndpoints();
 secured.MapHub<RaceHub>("/hubs/race");

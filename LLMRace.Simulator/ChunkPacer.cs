@@ -52,6 +52,12 @@ public sealed class TruthLog
     {
         lock (_lock) return _byId.GetValueOrDefault(id);
     }
+
+    /// <summary>The requests (of the last <see cref="Capacity"/>) that asked for exactly this model, in the order they ended.</summary>
+    public IReadOnlyList<RequestTruth> OfModel(string model)
+    {
+        lock (_lock) return [.. _order.Select(id => _byId[id]).Where(t => t.Model == model)];
+    }
 }
 
 public sealed record RequestTruth(string RequestId, string Model, DateTime ArrivedUtc, IReadOnlyList<double> ChunkWrittenMs);

@@ -16,6 +16,9 @@ app.MapGet("/", () => Results.Text(
     "A base URL of /fault/<fault> applies a fault to every endpoint under it. A model with gate=NAME answers nothing until " +
     "POST /sim/gates/NAME."));
 app.MapSimulator();
+app.MapGet("/sim/requests", (string? model, TruthLog truth) => model is null
+    ? Results.BadRequest(new { error = "name the model: /sim/requests?model=..." })
+    : Results.Json(truth.OfModel(model)));
 app.MapGet("/sim/requests/{id}", (string id, TruthLog truth) => truth.Get(id) is { } t ? Results.Json(t) : Results.NotFound());
 app.MapPost("/sim/gates/{name}", (string name, SimGates gates) =>
     name.Length > 64 ? Results.BadRequest(new { error = "a gate's name is at most 64 characters" })

@@ -28,13 +28,14 @@ public sealed record RunsDeleted(IReadOnlyList<string> Deleted);
 public sealed record RunView(
     string Id, string SuiteId, string SuiteName, string Status, RunSettings Settings, IReadOnlyList<string> CarIds,
     int ItemsTotal, int ItemsDone, string? Error, bool IsBaseline, bool Judging, string CreatedAt, string? StartedAt, string? FinishedAt,
-    IReadOnlyList<string> CarNames, double? PassRate, double? DurationS, double? TtftP50Ms)
+    IReadOnlyList<string> CarNames, double? PassRate, double? DurationS, double? TtftP50Ms, string Kind)
 {
     public static RunView From(RunRow r, RunSummary? summary) => new(
-        r.Id, r.SuiteId, r.SuiteName, r.Status, RaceJson.Deserialize<RunSettings>(r.SettingsJson) ?? new(),
+        r.Id, r.SuiteId, r.SuiteName, r.Status,
+        r.Kind == RunKinds.Race ? RaceJson.Deserialize<RunSettings>(r.SettingsJson) ?? new() : new(),
         r.CarIds.Split(',', StringSplitOptions.RemoveEmptyEntries), r.ItemsTotal, r.ItemsDone, r.Error, r.IsBaseline, r.Judging,
         r.CreatedAt, r.StartedAt, r.FinishedAt, summary?.Cars ?? [],
-        summary is { Finished: > 0 } s ? Scorecards.Rate(s.Passed, s.Finished) : null, Duration(r), summary?.TtftP50Ms);
+        summary is { Finished: > 0 } s ? Scorecards.Rate(s.Passed, s.Finished) : null, Duration(r), summary?.TtftP50Ms, r.Kind);
 
     private static double? Duration(RunRow r) => r.StartedAt is { } start && r.FinishedAt is { } end
         ? Math.Round((DateTime.Parse(end, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal)
@@ -81,7 +82,7 @@ public static class RunEndpoints
         group.MapGet("/", async Task<Results<Ok<IEnumerable<RunView>>, ValidationProblem>> (HttpResponse response, RunStore runs,
             int? limit, int? offset,
             [FromQuery(Name = "suite_id")] string? suiteId, [FromQuery(Name = "car_id")] string? carId,
-            string? status, DateTimeOffset? from, DateTimeOffset? to) =>
+            string? status, string? kind, DateTimeOffset? from, DateTimeOffset? to) =>
         {
             var errors = new Errors();
             var take = errors.Range("limit", limit, 50, 1, 500);
@@ -90,15 +91,17 @@ public static class RunEndpoints
                 RunStatus.Interrupted];
             if (status is not null && !statuses.Contains(status)) errors.Add("status",
                 $"'{status}' is not a run status: use one of {string.Join(", ", statuses)}");
+            if (kind is not null and not (RunKinds.Race or RunKinds.Load)) errors.Add("kind",
+                $"'{kind}' is not a kind of run: use {RunKinds.Race} or {RunKinds.Load}");
             if (errors.Any) return Problems.Invalid(errors.ByField);
             var filter = new RunFilter(suiteId, carId, status,
-                from is null ? null : Clock.Text(from.Value.UtcDateTime), to is null ? null : Clock.Text(to.Value.UtcDateTime));
+                from is null ? null : Clock.Text(from.Value.UtcDateTime), to is null ? null : Clock.Text(to.Value.UtcDateTime), kind);
             var (page, total) = await runs.ListAsync(filter, take, skip);
             response.Headers["X-Total-Count"] = total.ToString(System.Globalization.CultureInfo.InvariantCulture);
             var summaries = await runs.SummariesAsync([.. page.Select(r => r.Id)]);
             return TypedResults.Ok(page.Select(r => RunView.From(r, summaries.GetValueOrDefault(r.Id))));
-        }).WithSummary("Run history, newest first: filter by suite_id, car_id, status, from and to (ISO dates); X-Total-Count gives the " +
-            "total.");
+        }).WithSummary("Run history, newest first: filter by suite_id, car_id, status, kind (race or load), from and to (ISO dates); " +
+            "X-Total-Count gives the total.");
 
         group.MapGet("/{id}", async Task<Results<Ok<RunView>, ProblemHttpResult>> (string id, RunStore runs) =>
             await runs.GetAsync(id) is { } run

@@ -9,6 +9,9 @@ public interface IRunGrain : IGrainWithStringKey
     /// <summary>Plans a new run (checks the suite and cars, snapshots them, stores the items) and starts it.</summary>
     Task<RunCommandResult> Create(RunPlanRequest request);
 
+    /// <summary>Plans a load test (checks the profile, suite and car, snapshots them) and starts it.</summary>
+    Task<RunCommandResult> CreateLoadTest(LoadTestRequest request);
+
     /// <summary>A new run (this grain's) of another run's suite and cars, exactly as that one raced them.</summary>
     Task<RunCommandResult> RerunOf(string originalRunId);
 

@@ -39,6 +39,13 @@ public static class EventTypes
     public const string ItemJudged = "item.judged";
     public const string JudgeCompleted = "judge.completed";
     public const string JudgeFailed = "judge.failed";
+    public const string LoadStepStarted = "load.step_started";
+    /// <summary>One request of a load test, summed up (a load test emits no event per token).</summary>
+    public const string LoadRequest = "load.request";
+    /// <summary>A second of a load test's step: what finished in it.</summary>
+    public const string LoadSecond = "load.second";
+    public const string LoadStepCompleted = "load.step";
+    public const string LoadVerdict = "load.verdict";
 
     /// <summary>An event after which the log may end: the run's end, or a judge's (a judge may follow a finished run).</summary>
     public static bool IsTerminal(string type) => type is RunCompleted or RunFailed or RunCancelled or JudgeCompleted or JudgeFailed;

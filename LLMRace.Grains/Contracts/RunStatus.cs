@@ -31,3 +31,10 @@ public sealed record RunProgress(
     [property: Id(2)] int ItemsTotal,
     [property: Id(3)] int ItemsDone,
     [property: Id(4)] long LastSeq);
+
+/// <summary>What a run is. Both kinds share the runs table, the event log, its streams and Run History.</summary>
+public static class RunKinds
+{
+    public const string Race = "race";
+    public const string Load = "load";
+}

@@ -10,7 +10,7 @@ namespace LLMRace.Grains.Engine;
 /// cancel calls while its items stream. Items start in the run's order (by test, then car, then
 /// repeat), at most <see cref="RunSettings.Concurrency"/> at a time.
 /// </summary>
-public sealed class RunExecutor
+public sealed class RunExecutor : IRunWork
 {
     private readonly RaceEngine _engine;
     private readonly RunRow _run;

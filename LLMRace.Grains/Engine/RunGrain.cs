@@ -16,7 +16,7 @@ public sealed class RunGrain(RaceEngine engine, ILogger<RunGrain> logger) : Grai
 {
     private const string TakeoverReminder = "takeover";
 
-    private RunExecutor? _executor;
+    private IRunWork? _executor;
     private Task? _judging;
     private IGrainTimer? _keepAlive;
 
@@ -35,11 +35,27 @@ public sealed class RunGrain(RaceEngine engine, ILogger<RunGrain> logger) : Grai
         return RunCommandResult.Accepted(StartExecutor(plan.Run));
     }
 
+    public async Task<RunCommandResult> CreateLoadTest(LoadTestRequest request)
+    {
+        if (await engine.Runs.GetAsync(RunId) is not null) return RunCommandResult.Conflict($"run '{RunId}' exists already");
+        var errors = new Dictionary<string, List<string>>();
+        if (await engine.Planner.PlanLoadTestAsync(RunId, request, errors) is not { } run)
+            return RunCommandResult.Invalid(errors.ToDictionary(e => e.Key, e => e.Value.ToArray()));
+        await engine.Runs.CreateAsync(run, []);
+        return RunCommandResult.Accepted(StartExecutor(run));
+    }
+
     public async Task<RunCommandResult> RerunOf(string originalRunId)
     {
         if (await engine.Runs.GetAsync(RunId) is not null) return RunCommandResult.Conflict($"run '{RunId}' exists already");
         if (await engine.Runs.GetAsync(originalRunId) is not { } original) return RunCommandResult.NotFound($"run '{originalRunId}' does " +
             $"not exist");
+        if (original.Kind == RunKinds.Load)
+        {
+            var again = engine.Planner.Replan(RunId, original).Run;
+            await engine.Runs.CreateAsync(again, []);
+            return RunCommandResult.Accepted(StartExecutor(again));
+        }
         var (run, items) = engine.Planner.Replan(RunId, original);
         await engine.Runs.CreateAsync(run, items);
         await KeepTakeoverReminderAsync();
@@ -49,6 +65,8 @@ public sealed class RunGrain(RaceEngine engine, ILogger<RunGrain> logger) : Grai
     public async Task<RunCommandResult> Resume()
     {
         if (await engine.Runs.GetAsync(RunId) is not { } run) return RunCommandResult.NotFound($"run '{RunId}' does not exist");
+        if (run.Kind == RunKinds.Load)
+            return RunCommandResult.Conflict($"run '{RunId}' is a load test: its figures hold for one unbroken test; re-run it instead");
         await SettleAsync(run);
         if (Racing) return RunCommandResult.Conflict($"run '{RunId}' is racing: only an interrupted, cancelled or failed run can be " +
             $"resumed");
@@ -77,6 +95,7 @@ public sealed class RunGrain(RaceEngine engine, ILogger<RunGrain> logger) : Grai
     public async Task<RunCommandResult> Judge(string judgeCarId, string? rubric)
     {
         if (await engine.Runs.GetAsync(RunId) is not { } run) return RunCommandResult.NotFound($"run '{RunId}' does not exist");
+        if (run.Kind == RunKinds.Load) return RunCommandResult.Conflict($"run '{RunId}' is a load test: it keeps no answers to judge");
         if (await engine.Planner.SnapshotOfCarAsync(judgeCarId) is not { } judge)
             return RunCommandResult.Invalid(new() { ["judge_car_id"] = [$"car '{judgeCarId}' does not exist"] });
         await SettleAsync(run);
@@ -175,10 +194,10 @@ public sealed class RunGrain(RaceEngine engine, ILogger<RunGrain> logger) : Grai
 
     private RunProgress StartExecutor(RunRow run, IReadOnlySet<string>? takenOver = null)
     {
-        _executor = new RunExecutor(engine, run, takenOver);
+        _executor = run.Kind == RunKinds.Load ? new Load.LoadTestExecutor(engine, run) : new RunExecutor(engine, run, takenOver);
         _executor.Start();
         KeepAlive();
-        logger.LogInformation("Run {RunId} started: {Items} items", run.Id, run.ItemsTotal);
+        logger.LogInformation("Run {RunId} ({Kind}) started: {Items} items", run.Id, run.Kind, run.ItemsTotal);
         return _executor.Progress;
     }
 

@@ -64,13 +64,43 @@ public sealed class RunPlanner(SuiteStore suites, GarageStore garage, TimeProvid
         return (run, Items(runId, snapshot));
     }
 
+    /// <summary>A load test as a run: one car, a suite whose prompts it cycles, and its profile as the run's settings.</summary>
+    public async Task<RunRow?> PlanLoadTestAsync(string runId, LoadTestRequest request, Dictionary<string, List<string>> errors)
+    {
+        void Add(string field, string message) => (errors.TryGetValue(field, out var list) ? list : errors[field] = []).Add(message);
+        var profile = Load.LoadProfile.From(request, errors);
+        SuiteRow? suite = null;
+        IReadOnlyList<TestRow> tests = [];
+        if (string.IsNullOrWhiteSpace(request.SuiteId)) Add("suite_id", "required");
+        else if ((suite = await suites.GetAsync(request.SuiteId)) is null) Add("suite_id", $"suite '{request.SuiteId}' does not exist");
+        else if ((tests = await suites.GetTestsAsync(suite.Id)).Count == 0) Add("suite_id",
+            $"suite '{suite.Name}' has no tests: add a test before load-testing with it");
+        CarSnapshot? car = null;
+        if (string.IsNullOrWhiteSpace(request.CarId)) Add("car_id", "required");
+        else if (await garage.GetCarAsync(request.CarId) is null) Add("car_id", $"car '{request.CarId}' does not exist");
+        else if ((car = await SnapshotOfCarAsync(request.CarId)) is null) Add("car_id", $"car '{request.CarId}' has no connection");
+        if (errors.Count > 0) return null;
+
+        var snapshot = new RunSnapshot(
+            new SuiteSnapshot(suite!.Id, suite.Name, suite.Category, suite.Description,
+                [.. tests.Select(t => new TestSnapshot(t.Id, t.OrderIndex, t.Name, t.SystemPrompt, t.UserPrompt, t.ExpectedConstraints,
+                    t.ToolsSchemaJson, t.MaxToolTurns))]),
+            [car!], new RunSettings());
+        return new RunRow
+        {
+            Id = runId, Kind = RunKinds.Load, SuiteId = suite.Id, SuiteName = suite.Name, Status = RunStatus.Queued,
+            SettingsJson = RaceJson.Serialize(profile), SnapshotJson = RaceJson.Serialize(snapshot), CarIds = car!.Id, ItemsTotal = 0,
+            CreatedAt = time.NowText(),
+        };
+    }
+
     /// <summary>A new run of an earlier run's snapshot, raced exactly as it was.</summary>
     public (RunRow Run, List<RunItemRow> Items) Replan(string runId, RunRow original)
     {
         var snapshot = RaceJson.Deserialize<RunSnapshot>(original.SnapshotJson)!;
         var run = new RunRow
         {
-            Id = runId, SuiteId = original.SuiteId, SuiteName = original.SuiteName, Status = RunStatus.Queued,
+            Id = runId, Kind = original.Kind, SuiteId = original.SuiteId, SuiteName = original.SuiteName, Status = RunStatus.Queued,
             SettingsJson = original.SettingsJson, SnapshotJson = original.SnapshotJson, CarIds = original.CarIds,
             ItemsTotal = original.ItemsTotal, CreatedAt = time.NowText(),
         };

@@ -81,18 +81,9 @@ public static class RunExports
                 i.Checks.Count(c => c.Verdict != Checks.Verdicts.Pass).ToString(CultureInfo.InvariantCulture),
                 N(i.Judge?.Score), N(i.Manual?.Score), i.Manual?.Verdict ?? "", i.Row.Output ?? "",
             };
-            csv.AppendJoin(',', cells.Select(Cell)).Append("\r\n");
+            csv.AppendJoin(',', cells.Select(CsvCell.Of)).Append("\r\n");
         }
         return csv.ToString();
-    }
-
-    /// <summary>RFC 4180 quoting; a text cell that a spreadsheet would run as a formula is prefixed with an apostrophe.</summary>
-    private static string Cell(string value)
-    {
-        if (value.Length > 0 && value[0] is '=' or '+' or '-' or '@' or '\t' or '\r' && !double.TryParse(value, NumberStyles.Float,
-            CultureInfo.InvariantCulture, out _))
-            value = "'" + value;
-        return value.IndexOfAny([',', '"', '\r', '\n']) >= 0 ? "\"" + value.Replace("\"", "\"\"") + "\"" : value;
     }
 
     /// <summary>JUnit XML: a test suite per car, a test case per item; failed checks are failures, request errors are errors.</summary>

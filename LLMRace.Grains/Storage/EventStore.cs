@@ -40,6 +40,16 @@ public sealed class EventStore(Database db)
         }
     }
 
+    /// <summary>A run's events of the given types, in seq order.</summary>
+    public async Task<IReadOnlyList<RunEvent>> ReadOfTypesAsync(string runId, IReadOnlyList<string> types)
+    {
+        await using var c = await db.OpenAsync();
+        var rows = await c.QueryAsync<(string RunId, long Seq, string Ts, string Type, string? ItemId, string Payload)>(
+            "SELECT run_id, seq, ts, type, item_id, payload FROM run_events WHERE run_id = @runId AND type IN @types ORDER BY seq;",
+            new { runId, types });
+        return [.. rows.Select(r => new RunEvent(r.RunId, r.Seq, Clock.Parse(r.Ts), r.Type, r.ItemId, r.Payload))];
+    }
+
     public async Task<IReadOnlyList<RunEvent>> ReadItemAsync(string runId, string itemId)
     {
         await using var c = await db.OpenAsync();

@@ -133,6 +133,9 @@ public static class PostgresMigrations
         (7, $"""
             ALTER TABLE runs ADD COLUMN heartbeat_at {Text} NULL;
             """),
+        (8, $"""
+            ALTER TABLE runs ADD COLUMN kind {Text} NOT NULL DEFAULT 'race';
+            """),
     ];
 
     public static int Latest => Steps[^1].Version;

@@ -65,6 +65,8 @@ public sealed class TestRow
 public sealed class RunRow
 {
     public string Id { get; set; } = "";
+    /// <summary>What the run is: a race (<see cref="Contracts.RunKinds.Race"/>) or a load test.</summary>
+    public string Kind { get; set; } = Contracts.RunKinds.Race;
     public string SuiteId { get; set; } = "";
     public string SuiteName { get; set; } = "";
     public string Status { get; set; } = "";

@@ -140,6 +140,9 @@ public static class SqliteMigrations
         (7, """
             ALTER TABLE runs ADD COLUMN heartbeat_at TEXT NULL;
             """),
+        (8, """
+            ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'race';
+            """),
     ];
 
     public static int Latest => Steps[^1].Version;

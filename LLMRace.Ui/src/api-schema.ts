@@ -793,7 +793,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Run history, newest first: filter by suite_id, car_id, status, from and to (ISO dates); X-Total-Count gives the total. */
+        /** Run history, newest first: filter by suite_id, car_id, status, kind (race or load), from and to (ISO dates); X-Total-Count gives the total. */
         get: {
             parameters: {
                 query?: {
@@ -802,6 +802,7 @@ export interface paths {
                     suite_id?: string;
                     car_id?: string;
                     status?: string;
+                    kind?: string;
                     from?: string;
                     to?: string;
                 };
@@ -1191,6 +1192,133 @@ export interface paths {
             parameters: {
                 query?: {
                     after?: number;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/load-tests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Starts a load test of one car with a suite's prompts: profile synchronous, concurrent, constant, poisson, sweep or slo; follow it at /api/runs/{id}/stream. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["LoadTestInput"];
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["LoadTestCreated"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/load-tests/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A load test's profile, car, each finished step's figures and, for the slo profile, the verdict. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["LoadTestView"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/load-tests/{id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A load test's export: json (llmrace.load.v1, every request), csv (a row per request) or steps_csv (a row per step). */
+        get: {
+            parameters: {
+                query?: {
+                    format?: string;
                 };
                 header?: never;
                 path: {
@@ -1824,6 +1952,155 @@ export interface components {
             judge_car_id: string;
             status: string;
         };
+        LatencyStats: {
+            /** Format: double */
+            mean: number;
+            /** Format: double */
+            p50: number;
+            /** Format: double */
+            p90: number;
+            /** Format: double */
+            p95: number;
+            /** Format: double */
+            p99: number;
+            /** Format: double */
+            max: number;
+        };
+        LoadCar: {
+            id: string;
+            name: string;
+            model: string;
+            connection_type: string;
+        };
+        LoadProfile: {
+            profile: string;
+            /** Format: double */
+            rate: null | number;
+            /** Format: int32 */
+            concurrency: number;
+            /** Format: double */
+            burstiness: number;
+            /** Format: int32 */
+            steps: number;
+            /** Format: double */
+            duration_s: null | number;
+            /** Format: int32 */
+            max_requests: null | number;
+            /** Format: double */
+            warmup_s: number;
+            /** Format: double */
+            cooldown_s: number;
+            /** Format: int32 */
+            seed: number;
+            /** Format: int32 */
+            max_concurrency: number;
+            slo: null | components["schemas"]["LoadSlo"];
+        };
+        LoadSlo: {
+            /** Format: double */
+            ttft_ms?: null | number;
+            /** Format: double */
+            itl_ms?: null | number;
+            /** Format: double */
+            tpot_ms?: null | number;
+            /** Format: double */
+            e2e_ms?: null | number;
+            /** Format: double */
+            check_pass_rate?: null | number;
+            /** Format: double */
+            percentile?: null | number;
+            /** Format: double */
+            at?: number;
+            any?: boolean;
+        };
+        LoadStepFigures: {
+            /** Format: int32 */
+            step: number;
+            kind: string;
+            /** Format: double */
+            target_rate: null | number;
+            /** Format: int32 */
+            concurrency: number;
+            purpose: null | string;
+            /** Format: int32 */
+            requests: number;
+            /** Format: int32 */
+            measured: number;
+            /** Format: int32 */
+            completed: number;
+            /** Format: double */
+            window_s: number;
+            /** Format: double */
+            requests_per_s: number;
+            /** Format: double */
+            output_tokens_per_s: number;
+            /** Format: double */
+            mean_concurrency: number;
+            /** Format: int64 */
+            peak_concurrency: number;
+            ttft_ms: null | components["schemas"]["LatencyStats"];
+            itl_ms: null | components["schemas"]["LatencyStats"];
+            tpot_ms: null | components["schemas"]["LatencyStats"];
+            e2e_ms: null | components["schemas"]["LatencyStats"];
+            schedule_error_ms: null | components["schemas"]["LatencyStats"];
+            /** Format: double */
+            error_rate: number;
+            errors_by_kind: {
+                [key: string]: number;
+            };
+            /** Format: double */
+            check_pass_rate: null | number;
+            /** Format: double */
+            goodput_per_s: null | number;
+            slo_met: null | boolean;
+            slo_misses: string[];
+        };
+        LoadTestCreated: {
+            id: string;
+            status: string;
+        };
+        LoadTestInput: {
+            suite_id: null | string;
+            car_id: null | string;
+            profile: null | string;
+            /** Format: double */
+            rate: null | number;
+            /** Format: int32 */
+            concurrency: null | number;
+            /** Format: double */
+            burstiness: null | number;
+            /** Format: int32 */
+            steps: null | number;
+            /** Format: double */
+            duration_s: null | number;
+            /** Format: int32 */
+            max_requests: null | number;
+            /** Format: double */
+            warmup_s: null | number;
+            /** Format: double */
+            cooldown_s: null | number;
+            /** Format: int32 */
+            seed: null | number;
+            /** Format: int32 */
+            max_concurrency: null | number;
+            slo: null | components["schemas"]["LoadSlo"];
+        };
+        LoadTestView: {
+            run: components["schemas"]["RunView"];
+            profile: components["schemas"]["LoadProfile"];
+            car: components["schemas"]["LoadCar"];
+            steps: components["schemas"]["LoadStepFigures"][];
+            verdict: null | components["schemas"]["LoadVerdict"];
+        };
+        LoadVerdict: {
+            /** Format: double */
+            rate: null | number;
+            met: boolean;
+            confirmed: boolean;
+            /** Format: int32 */
+            steps_tried: number;
+            summary: string;
+        };
         ManualGrade: {
             /** Format: double */
             score: number;
@@ -1996,6 +2273,7 @@ export interface components {
             duration_s: null | number;
             /** Format: double */
             ttft_p50_ms: null | number;
+            kind: string;
         };
         SuiteSummary: {
             id: string;

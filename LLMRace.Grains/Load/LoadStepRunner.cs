@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using LLMRace.Grains.Engine;
+
+namespace LLMRace.Grains.Load;
+
+/// <summary>
+/// Runs one step. Open-loop steps send each request at its scheduled time whether or not earlier ones have finished (as
+/// vLLM and GuideLLM do), at most the step's concurrency in flight; a request that has to wait for a slot goes out late,
+/// and its schedule error (sent − scheduled) says so. Closed-loop steps (synchronous, concurrent, throughput) keep their
+/// streams busy. Every request is measured and checked; those sent in the warm-up or cool-down are marked unmeasured.
+/// </summary>
+public sealed class LoadStepRunner(Func<long, PreparedTest> testFor, Func<PreparedTest, LoadRequest> requestFor)
+{
+    private long _inFlight;
+    private long _peak;
+
+    /// <summary>The most requests in flight at once during the step.</summary>
+    public long PeakConcurrency => Interlocked.Read(ref _peak);
+
+    public long InFlight => Interlocked.Read(ref _inFlight);
+
+    /// <param name="onResult">Called as each request ends (from any thread).</param>
+    public async Task<List<LoadRequestResult>> RunAsync(LoadStep step, Action<LoadRequestResult> onResult, CancellationToken ct)
+    {
+        var results = new List<LoadRequestResult>();
+        var start = Stopwatch.GetTimestamp();
+        var end = step.DurationS is { } d ? start + (long)(d * Stopwatch.Frequency) : long.MaxValue;
+        var measureFrom = start + (long)(step.WarmupS * Stopwatch.Frequency);
+        var measureTo = step.DurationS is { } dd ? start + (long)((dd - step.CooldownS) * Stopwatch.Frequency) : long.MaxValue;
+        long next = -1;
+
+        async Task SendAsync(long index, long scheduled)
+        {
+            var test = testFor(index);
+            var request = requestFor(test);
+            var now = Interlocked.Increment(ref _inFlight);
+            long peak;
+            while (now > (peak = Interlocked.Read(ref _peak)) && Interlocked.CompareExchange(ref _peak, now, peak) != peak) { }
+            try
+            {
+                var (status, kind, error, metrics, passed, total) = await request.SendAsync(ct);
+                var sentAt = request.SentAt != 0 ? request.SentAt : Stopwatch.GetTimestamp();
+                var result = new LoadRequestResult(step.Index, index, test.Snapshot.Id, Ms(scheduled - start), Ms(sentAt - start),
+                    sentAt >= measureFrom && sentAt < measureTo, status, kind, error, metrics, passed, total);
+                lock (results) results.Add(result);
+                onResult(result);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _inFlight);
+            }
+        }
+
+        bool More(long index) => (step.MaxRequests is not { } max || index < max) && !ct.IsCancellationRequested;
+
+        if (StepKinds.IsOpenLoop(step.Kind))
+        {
+            var schedule = step.Kind == StepKinds.Constant
+                ? ArrivalSchedule.Constant(step.Rate!.Value)
+                : ArrivalSchedule.Gamma(step.Rate!.Value, step.Burstiness, step.Seed + step.Index);
+            using var slots = new SemaphoreSlim(step.Concurrency, step.Concurrency);
+            var running = new List<Task>();
+            long index = 0;
+            foreach (var offset in schedule)
+            {
+                if (!More(index)) break;
+                var due = start + (long)(offset * Stopwatch.Frequency);
+                if (due >= end) break;
+                try
+                {
+                    await WaitUntilAsync(due, ct);
+                    await slots.WaitAsync(ct);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+                var i = index++;
+                running.Add(Task.Run(async () =>
+                {
+                    try { await SendAsync(i, due); }
+                    finally { slots.Release(); }
+                }, CancellationToken.None));
+            }
+            await Task.WhenAll(running);
+        }
+        else
+        {
+            var streams = step.Kind == StepKinds.Synchronous ? 1 : step.Concurrency;
+            await Task.WhenAll(Enumerable.Range(0, streams).Select(_ => Task.Run(async () =>
+            {
+                while (true)
+                {
+                    var ready = Stopwatch.GetTimestamp();
+                    var i = Interlocked.Increment(ref next);
+                    if (!More(i) || ready >= end) return;
+                    await SendAsync(i, ready);
+                }
+            }, CancellationToken.None)));
+        }
+        results.Sort((a, b) => a.Index.CompareTo(b.Index));
+        return results;
+    }
+
+    /// <summary>
+    /// Waits for a stopwatch timestamp: the timer for all but the last millisecond or so (its resolution), then a
+    /// yielding spin, so a request goes out within a fraction of a millisecond of its time when a core is free.
+    /// </summary>
+    private static async Task WaitUntilAsync(long due, CancellationToken ct)
+    {
+        while (true)
+        {
+            var left = due - Stopwatch.GetTimestamp();
+            if (left <= 0) return;
+            var ms = left * 1000.0 / Stopwatch.Frequency;
+            if (ms > 2) await Task.Delay(TimeSpan.FromMilliseconds(ms - 1.5), ct);
+            else
+            {
+                ct.ThrowIfCancellationRequested();
+                Thread.Yield();
+            }
+        }
+    }
+
+    private static double Ms(long ticks) => Math.Round(ticks * 1000.0 / Stopwatch.Frequency, 3);
+}
