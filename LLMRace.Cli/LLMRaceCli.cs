@@ -8,9 +8,12 @@ public static class LLMRaceCli
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, HttpMessageHandler? handler = null,
         CancellationToken ct = default)
     {
-        var root = new RootCommand("LLMRace from a terminal or CI: race a suite on a running LLMRace and act on the result")
+        var root = new RootCommand("LLMRace from a terminal or CI: race suites, load-test servers, compare runs with baselines")
         {
             RaceCommand.Create(() => handler),
+            LoadCommand.Create(() => handler),
+            CompareCommand.Create(() => handler),
+            ExportCommand.Create(() => handler),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -13,59 +13,46 @@ public static class RaceCommand
 {
     public static Command Create(Func<HttpMessageHandler?> handler)
     {
-        var server = new Option<string?>("--server")
-        {
-            Description = "The running LLMRace to race on (e.g. http://127.0.0.1:8000); or LLMRACE_SERVER",
-            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("LLMRACE_SERVER"),
-        };
-        var token = new Option<string?>("--token")
-        {
-            Description = "Its access token (LLMRACE_ACCESS_TOKEN on the server); or LLMRACE_TOKEN",
-            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("LLMRACE_TOKEN"),
-        };
-        var suite = new Option<string>("--suite") { Description = "A suite's name or id, or a suite file (JSON, as exported) to import", Required = true };
-        var cars = new Option<string[]>("--car") { Description = "A car's name or id; repeat for several", Required = true, AllowMultipleArgumentsPerToken = true };
+        var where = new ServerOptions();
+        var suite = new Option<string>("--suite") { Description = "A suite's name or id, or a suite file (JSON, as exported) to import",
+            Required = true };
+        var cars = new Option<string[]>("--car") { Description = "A car's name or id, or TYPE@BASE_URL/MODEL; repeat for several",
+            Required = true, AllowMultipleArgumentsPerToken = true };
         var concurrency = new Option<int>("--concurrency") { Description = "Items raced at once (1-256)", DefaultValueFactory = _ => 1 };
         var repeats = new Option<int>("--repeats") { Description = "Times each test is raced per car (1-100)", DefaultValueFactory = _ => 1 };
+        var keyEnv = new Option<string?>("--key-env") { Description = "For a TYPE@BASE_URL/MODEL car: the environment variable holding its " +
+            "API key (read by the engine, never sent anywhere but that server)" };
+        var baseline = new Option<string?>("--baseline") { Description = "Compare with this run id, or 'suite' for the suite's marked " +
+            "baseline: exit 2 on a regression beyond the tolerances" };
+        var tolerances = new ToleranceOptions();
         var junit = new Option<FileInfo?>("--junit") { Description = "Write the result as JUnit XML to this file" };
         var json = new Option<FileInfo?>("--json") { Description = "Write the scorecard and every item as JSON to this file" };
+        var csv = new Option<FileInfo?>("--csv") { Description = "Write a row per item as CSV to this file" };
 
         var command = new Command("race", "Race a suite with one or more cars and report the result")
         {
-            server, token, suite, cars, concurrency, repeats, junit, json,
+            suite, cars, concurrency, repeats, keyEnv, baseline, junit, json, csv,
         };
-        command.SetAction(async (parse, ct) =>
+        where.AddTo(command);
+        tolerances.AddTo(command);
+        CliAction.Set(command, async (parse, output, ct) =>
         {
-            var output = parse.InvocationConfiguration.Output;
-            var error = parse.InvocationConfiguration.Error;
-            try
-            {
-                if (!Uri.TryCreate(parse.GetValue(server), UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
-                    throw new CliException(ExitCodes.BadInput, "--server needs the http(s) URL of a running LLMRace (or set LLMRACE_SERVER)");
-                using var api = new RaceServer(url, parse.GetValue(token), handler());
-                return await RunAsync(api, new RaceRequest(parse.GetValue(suite)!, parse.GetValue(cars)!, parse.GetValue(concurrency),
-                    parse.GetValue(repeats), parse.GetValue(junit), parse.GetValue(json)), output, ct);
-            }
-            catch (CliException e)
-            {
-                await error.WriteLineAsync($"llmrace: {e.Message}");
-                return e.ExitCode;
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                await error.WriteLineAsync($"llmrace: cannot write a report: {e.Message}");
-                return ExitCodes.BadInput;
-            }
+            await using var connected = await where.ConnectAsync(parse, handler());
+            return await RunAsync(connected.Api, new RaceRequest(parse.GetValue(suite)!, parse.GetValue(cars)!, parse.GetValue(concurrency),
+                parse.GetValue(repeats), parse.GetValue(junit), parse.GetValue(json), parse.GetValue(csv), parse.GetValue(keyEnv),
+                parse.GetValue(baseline), tolerances.Query(parse)), output, ct);
         });
         return command;
     }
 
-    public sealed record RaceRequest(string Suite, string[] Cars, int Concurrency, int Repeats, FileInfo? JUnit, FileInfo? Json);
+    public sealed record RaceRequest(string Suite, string[] Cars, int Concurrency, int Repeats, FileInfo? JUnit, FileInfo? Json,
+        FileInfo? Csv, string? KeyEnv, string? Baseline, string ToleranceQuery);
 
     private static async Task<int> RunAsync(RaceServer api, RaceRequest request, TextWriter output, CancellationToken ct)
     {
-        var suiteId = await ResolveSuiteAsync(api, request.Suite, ct);
-        var carIds = await ResolveCarsAsync(api, request.Cars, ct);
+        var garage = new Garage(api, request.KeyEnv);
+        var suiteId = await garage.SuiteAsync(request.Suite, ct);
+        var carIds = await garage.CarsAsync(request.Cars, ct);
         var run = await api.PostJsonAsync("/api/runs", new Dictionary<string, object>
         {
             ["suite_id"] = suiteId,
@@ -98,11 +85,21 @@ public static class RaceCommand
             await File.WriteAllTextAsync(jsonFile.FullName, JsonSerializer.Serialize(new { run_id = runId, scorecard, items },
                 new JsonSerializerOptions { WriteIndented = true }), ct);
 
+        if (request.Csv is { } csvFile)
+            await File.WriteAllBytesAsync(csvFile.FullName, await api.GetBytesAsync($"/api/runs/{runId}/export?format=csv", ct), ct);
+
         var code = ExitCodeOf(end, items);
+        if (request.Baseline is { } baseline && code is ExitCodes.Passed or ExitCodes.ChecksFailed)
+        {
+            var against = baseline == "suite" ? "" : $"baseline={Uri.EscapeDataString(baseline)}&";
+            var comparison = await api.GetAsync($"/api/runs/{runId}/compare?{against}{request.ToleranceQuery}", ct);
+            if (CompareCommand.Write(output, comparison)) code = ExitCodes.Regressed;
+        }
         await output.WriteLineAsync(code switch
         {
             ExitCodes.Passed => "All items passed.",
             ExitCodes.ChecksFailed => "Some items failed their checks.",
+            ExitCodes.Regressed => "Regressed against the baseline beyond the tolerances.",
             _ => end == "run.completed" ? "Some items erred." : $"The run did not complete ({(end == "" ? "its stream ended" : end)}).",
         });
         return code;
@@ -153,15 +150,7 @@ public static class RaceCommand
 
     private static void WriteSummary(TextWriter output, JsonElement scorecard)
     {
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(output),
-            Ansi = output == Console.Out ? AnsiSupport.Detect : AnsiSupport.No,
-            ColorSystem = output == Console.Out ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
-            Interactive = InteractionSupport.No,
-        });
-        // A CI log is not a terminal: give the table room instead of wrapping it at 80 columns.
-        if (output != Console.Out || Console.IsOutputRedirected) console.Profile.Width = 140;
+        var console = CliAction.Console(output);
         var table = new Table().Title($"{scorecard.GetProperty("suite_name").GetString()}: {scorecard.GetProperty("status").GetString()}");
         foreach (var column in new[] { "Car", "Items", "Passed", "Failed", "Errors", "Unfinished", "TTFT p50 ms", "E2E p50 ms", "tok/s p50" })
             table.AddColumn(new TableColumn(column));
@@ -179,37 +168,4 @@ public static class RaceCommand
     private static string P50(JsonElement car, string field) =>
         car.GetProperty(field).GetProperty("p50") is { ValueKind: JsonValueKind.Number } p50
             ? p50.GetDouble().ToString("0.0", CultureInfo.InvariantCulture) : "–";
-
-    private static async Task<string> ResolveSuiteAsync(RaceServer api, string suite, CancellationToken ct)
-    {
-        if (File.Exists(suite))
-        {
-            var content = new StringContent(await File.ReadAllTextAsync(suite, ct), System.Text.Encoding.UTF8, "application/json");
-            return (await api.PostAsync("/api/suites/import", content, ct)).GetProperty("id").GetString()!;
-        }
-        var matches = (await api.GetAsync("/api/suites", ct)).EnumerateArray()
-            .Where(s => s.GetProperty("id").GetString() == suite || s.GetProperty("name").GetString() == suite).ToList();
-        return matches.Count switch
-        {
-            1 => matches[0].GetProperty("id").GetString()!,
-            0 => throw new CliException(ExitCodes.BadInput, $"no suite is named '{suite}' (nor has that id), and no such file exists"),
-            _ => throw new CliException(ExitCodes.BadInput, $"{matches.Count} suites are named '{suite}': give its id instead"),
-        };
-    }
-
-    private static async Task<List<string>> ResolveCarsAsync(RaceServer api, string[] cars, CancellationToken ct)
-    {
-        var known = (await api.GetAsync("/api/cars", ct)).EnumerateArray().ToList();
-        var ids = new List<string>();
-        foreach (var car in cars)
-        {
-            var matches = known.Where(c => c.GetProperty("id").GetString() == car || c.GetProperty("name").GetString() == car).ToList();
-            if (matches.Count != 1)
-                throw new CliException(ExitCodes.BadInput, matches.Count == 0
-                    ? $"no car is named '{car}' (nor has that id); the garage has: {string.Join(", ", known.Select(c => c.GetProperty("name").GetString()))}"
-                    : $"{matches.Count} cars are named '{car}': give its id instead");
-            ids.Add(matches[0].GetProperty("id").GetString()!);
-        }
-        return ids;
-    }
 }

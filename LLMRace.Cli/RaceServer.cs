@@ -32,6 +32,14 @@ public sealed class RaceServer : IDisposable
         return await ReadAsync(response, path, ct);
     }
 
+    /// <summary>A file the server makes (an export), as its bytes.</summary>
+    public async Task<byte[]> GetBytesAsync(string path, CancellationToken ct)
+    {
+        using var response = await SendAsync(() => _http.GetAsync(path, ct), path);
+        if (!response.IsSuccessStatusCode) await ReadAsync(response, path, ct);
+        return await response.Content.ReadAsByteArrayAsync(ct);
+    }
+
     public Task<JsonElement> PostJsonAsync(string path, object body, CancellationToken ct) => PostAsync(path, JsonContent.Create(body), ct);
 
     /// <summary>The run's events as they come (Server-Sent Events), ending with its terminal event.</summary>

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Text.Json;
 using System.Xml.Linq;
 using LLMRace.Cli;
@@ -19,13 +20,19 @@ public sealed class CliTests(ApiFixture fixture) : IClassFixture<ApiFixture>, ID
         try { Directory.Delete(_folder, recursive: true); } catch (IOException) { }
     }
 
-    private async Task<(int Code, string Output, string Error)> RunAsync(params string[] args)
+    private Task<(int Code, string Output, string Error)> RunAsync(params string[] args) => CommandAsync("race", args);
+
+    /// <summary>A command against the fixture's Api (with --server) or, when <paramref name="args"/> has --data, embedded.</summary>
+    private static async Task<(int Code, string Output, string Error)> CliAsync(params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        var code = await LLMRaceCli.RunAsync(["race", "--server", fixture.App.ApiBase.ToString(), .. args], output, error);
+        var code = await LLMRaceCli.RunAsync(args, output, error);
         return (code, output.ToString(), error.ToString());
     }
+
+    private Task<(int Code, string Output, string Error)> CommandAsync(string command, params string[] args) =>
+        CliAsync([command, "--server", fixture.App.ApiBase.ToString(), .. args]);
 
     [Fact]
     public async Task A_race_every_item_passes_exits_0_with_a_progress_line_per_item_a_summary_and_reports_that_parse()
@@ -167,5 +174,117 @@ public sealed class CliTests(ApiFixture fixture) : IClassFixture<ApiFixture>, ID
 
         Assert.Equal(ExitCodes.Errors, code);
         Assert.Contains("LLMRace at http://127.0.0.1:9/ is unreachable", error.ToString());
+    }
+
+    [Fact]
+    public async Task Load_runs_a_profile_prints_each_step_writes_its_exports_and_exits_on_its_objectives()
+    {
+        await _client.SuiteAsync("CLI load", ("Echo", "red green blue", "contains:blue"));
+        await _client.CarAsync("CLI loaded", "echo?ttft_ms=3&itl_ms=1");
+        var csv = Path.Combine(_folder, "load.csv");
+        var steps = Path.Combine(_folder, "steps.csv");
+        var json = Path.Combine(_folder, "load.json");
+
+        var (code, output, error) = await CommandAsync("load", "--suite", "CLI load", "--car", "CLI loaded", "--profile", "sweep",
+            "--steps", "3", "--max-requests", "6", "--duration", "30", "--slo", "ttft_ms=60000", "--slo", "check_pass_rate=0.9",
+            "--csv", csv, "--steps-csv", steps, "--json", json);
+
+        Assert.True(code == ExitCodes.Passed, $"exit {code}\n{output}\n{error}");
+        Assert.Contains("[step 1] synchronous · 6 requests", output);
+        Assert.Contains("[step 2] throughput ×64 · 6 requests", output);
+        Assert.Contains("[step 3] constant ", output);
+        Assert.Contains("objectives met", output);
+        Assert.Contains("The objectives held.", output);
+        Assert.Equal(19, (await File.ReadAllLinesAsync(csv)).Length);
+        Assert.Equal(4, (await File.ReadAllLinesAsync(steps)).Length);
+        Assert.Equal(18, JsonDocument.Parse(await File.ReadAllTextAsync(json)).RootElement.GetProperty("requests").GetArrayLength());
+
+        var (missed, missedOutput, _) = await CommandAsync("load", "--suite", "CLI load", "--car", "CLI loaded", "--profile", "concurrent",
+            "--concurrency", "2", "--max-requests", "4", "--slo", "ttft_ms=0.001");
+        Assert.Equal(ExitCodes.ChecksFailed, missed);
+        Assert.Contains("objectives missed: TTFT p95", missedOutput);
+        Assert.Contains("The objectives were missed.", missedOutput);
+    }
+
+    [Theory]
+    [InlineData("--slo", "speed=fast", "--slo 'speed=fast'")]
+    [InlineData("--rate", "-3", "rate")]
+    [InlineData("--profile", "warp", "warp")]
+    public async Task Load_input_that_is_wrong_exits_4_saying_what(string option, string value, string expected)
+    {
+        string[] args = ["--suite", "Arcade Warm-up", "--car", "Sprinter", "--profile", "constant", "--rate", "5", "--max-requests", "1"];
+        var i = Array.IndexOf(args, option);
+        args = i >= 0 ? [.. args[..(i + 1)], value, .. args[(i + 2)..]] : [.. args, option, value];
+
+        var (code, _, error) = await CommandAsync("load", args);
+
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Contains(expected, error);
+    }
+
+    [Fact]
+    public async Task Compare_and_race_with_a_baseline_exit_2_on_a_regression_beyond_the_tolerances_and_0_within_them()
+    {
+        await _client.SuiteAsync("CLI baseline", ("Echo", "one two three four", "contains:four"));
+        var car = await _client.CarAsync("CLI steady", "echo?ttft_ms=20&itl_ms=1");
+        var (first, firstOutput, _) = await RunAsync("--suite", "CLI baseline", "--car", car, "--repeats", "3");
+        Assert.Equal(ExitCodes.Passed, first);
+        var baseline = System.Text.RegularExpressions.Regex.Match(firstOutput, "Run (run_[0-9a-f]+)").Groups[1].Value;
+
+        var (same, sameOutput, sameError) = await RunAsync("--suite", "CLI baseline", "--car", car, "--repeats", "3", "--baseline", baseline,
+            "--ttft-tolerance", "400");
+        Assert.True(same == ExitCodes.Passed, $"exit {same}\n{sameOutput}\n{sameError}");
+
+        // The same car, now ten times slower to its first token.
+        var row = await _client.GetAsync($"/api/cars/{car}");
+        using (var put = await fixture.App.Api.PutAsJsonAsync($"/api/cars/{car}", new { name = row.GetProperty("name").GetString(),
+            connection_id = row.GetProperty("connection_id").GetString(), model = "echo?ttft_ms=400&itl_ms=1" }))
+            put.EnsureSuccessStatusCode();
+        var (slower, slowerOutput, _) = await RunAsync("--suite", "CLI baseline", "--car", car, "--repeats", "3", "--baseline", baseline);
+        Assert.Equal(ExitCodes.Regressed, slower);
+        Assert.Contains("TTFT p50 worse by", slowerOutput);
+        var slowRun = System.Text.RegularExpressions.Regex.Match(slowerOutput, "Run (run_[0-9a-f]+)").Groups[1].Value;
+
+        var (compared, comparedOutput, _) = await CommandAsync("compare", slowRun, "--baseline", baseline);
+        Assert.Equal(ExitCodes.Regressed, compared);
+        Assert.Contains("Regressed against the baseline", comparedOutput);
+        var (tolerated, _, _) = await CommandAsync("compare", slowRun, "--baseline", baseline, "--ttft-tolerance", "10000",
+            "--e2e-tolerance", "10000");
+        Assert.Equal(ExitCodes.Passed, tolerated);
+
+        var export = Path.Combine(_folder, "slow.csv");
+        var (exported, _, _) = await CommandAsync("export", slowRun, "--format", "csv", "-o", export);
+        Assert.Equal(ExitCodes.Passed, exported);
+        Assert.Equal(4, (await File.ReadAllLinesAsync(export)).Length);
+    }
+
+    [Fact]
+    public async Task Embedded_the_cli_races_and_load_tests_a_server_given_as_type_at_url_on_its_own_database_with_nothing_else_running()
+    {
+        var data = Path.Combine(_folder, "embedded");
+        var car = $"OPENAI_COMPAT@{fixture.App.SimBase.ToString().TrimEnd('/')}/v1/echo?ttft_ms=2&itl_ms=1";
+        var suite = Path.Combine(_folder, "embedded-suite.json");
+        await File.WriteAllTextAsync(suite, """
+            {"name": "Embedded", "tests": [{"order_index": 1, "name": "Echo", "user_prompt": "north south", "expected_constraints": "contains:south"}]}
+            """);
+
+        var (code, output, error) = await CliAsync("race", "--data", data, "--suite", suite, "--car", car);
+        Assert.True(code == ExitCodes.Passed, $"exit {code}\n{output}\n{error}");
+        Assert.Contains("Embedded: completed", output);
+        Assert.True(File.Exists(Path.Combine(data, "llmrace.db")));
+
+        var (load, loadOutput, loadError) = await CliAsync("load", "--data", data, "--suite", "Embedded", "--car", car, "--profile",
+            "constant", "--rate", "20", "--max-requests", "5");
+        Assert.True(load == ExitCodes.Passed, $"exit {load}\n{loadOutput}\n{loadError}");
+        Assert.Contains("[step 1] constant 20/s · 5 requests", loadOutput);
+        // The second command found the car the first one made: one connection, one car for that server and model.
+        await using var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(data, "llmrace.db")};Pooling=false");
+        await db.OpenAsync();
+        await using var count = db.CreateCommand();
+        count.CommandText = "SELECT (SELECT COUNT(*) FROM connections WHERE type = 'OPENAI_COMPAT'), (SELECT COUNT(*) FROM cars WHERE model = $m)";
+        count.Parameters.AddWithValue("$m", "echo?ttft_ms=2&itl_ms=1");
+        await using var reader = await count.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        Assert.Equal((1L, 1L), (reader.GetInt64(0), reader.GetInt64(1)));
     }
 }
