@@ -197,7 +197,7 @@ public sealed class RunGrain(RaceEngine engine, ILogger<RunGrain> logger) : Grai
         _executor = run.Kind == RunKinds.Load ? new Load.LoadTestExecutor(engine, run) : new RunExecutor(engine, run, takenOver);
         _executor.Start();
         KeepAlive();
-        logger.LogInformation("Run {RunId} ({Kind}) started: {Items} items", run.Id, run.Kind, run.ItemsTotal);
+        logger.LogInformation("Run {RunId} started: {Items} items ({Kind})", run.Id, run.ItemsTotal, run.Kind);
         return _executor.Progress;
     }
 

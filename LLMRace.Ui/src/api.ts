@@ -27,6 +27,9 @@ export type MetricDelta = Schemas["MetricDelta"];
 export type Comparison = Schemas["Comparison"];
 export type CompareSeries = Schemas["CompareSeries"];
 export type Meta = Schemas["MetaView"];
+export type LoadTest = Schemas["LoadTestView"];
+export type LoadStep = Schemas["LoadStepFigures"];
+export type LoadTestInput = Schemas["LoadTestInput"];
 
 // Every field of an item's metrics is always sent (null when it has no value), though the document marks them optional.
 export type Metrics = Required<Schemas["ItemMetrics"]>;
@@ -114,5 +117,7 @@ export const api = {
   gradeByHand: (id: string, itemId: string, grade: { score: number; verdict: string; note?: string }) =>
     put<RunItem>(`/api/runs/${id}/items/${itemId}/grade`, grade),
   judge: (id: string, judgeCarId: string, rubric?: string) => post<unknown>(`/api/runs/${id}/judge`, { judge_car_id: judgeCarId, rubric }),
+  startLoadTest: (input: LoadTestInput) => post<Schemas["LoadTestCreated"]>("/api/load-tests", input),
+  loadTest: (id: string) => request<LoadTest>(`/api/load-tests/${id}`),
   compare: (runIds: string[]) => request<Schemas["RunsCompared"]>(`/api/compare?run_ids=${runIds.join(",")}`),
 };

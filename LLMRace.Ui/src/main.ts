@@ -4,12 +4,13 @@ import { h, status } from "./dom";
 import { comparePage } from "./pages/compare";
 import { garagePage } from "./pages/garage";
 import { historyPage } from "./pages/history";
+import { loadPage } from "./pages/load";
 import { racePage, stopWatching } from "./pages/race";
 import { suitesPage } from "./pages/suites";
 
 const main = document.querySelector<HTMLElement>("#main")!;
 
-// Hash routes: #/garage, #/suites[/id], #/race[/run id], #/history[/run id][?filters], #/compare[/ids].
+// Hash routes: #/garage, #/suites[/id], #/race[/run id], #/load[/run id], #/history[/run id][?filters], #/compare[/ids].
 // A run in the address (#/race/<id>) is rebuilt from its first event, so a reload resumes the race.
 async function route(): Promise<void> {
   const [path] = location.hash.replace(/^#/, "").split("?");
@@ -24,6 +25,7 @@ async function route(): Promise<void> {
       case "suites": await suitesPage(main, arg); break;
       case "history": await historyPage(main, arg); break;
       case "compare": await comparePage(main, arg); break;
+      case "load": await loadPage(main, arg); break;
       case "runs": location.hash = `#/race/${arg}`; break;
       default: await racePage(main, arg);
     }

@@ -3,6 +3,7 @@ import "uplot/dist/uPlot.min.css";
 import { api, type CompareSeries } from "../api";
 import { empty, h } from "../dom";
 import { ms, num, pct } from "../format";
+import { drawCurves } from "../loadcurve";
 
 const palette = ["#22f3ff", "#ff2bd6", "#b6ff3b", "#ffb43b", "#a78bfa", "#ff4d6d", "#4ade80", "#f472b6"];
 
@@ -18,6 +19,8 @@ export async function comparePage(root: HTMLElement, idList?: string): Promise<v
         : empty("No finished races yet.", h("a", { class: "neon-button", href: "#/race" }, "Start a race"))));
     return;
   }
+  const runs = await Promise.all(ids.map((id) => api.run(id)));
+  if (runs.every((r) => r.kind === "load")) return compareLoadTests(root, ids);
   const data = await api.compare(ids);
   const series = data.series;
   const charts = h("div", { class: "charts" });
@@ -35,6 +38,27 @@ export async function comparePage(root: HTMLElement, idList?: string): Promise<v
   charts.append(cdf("TTFT distribution", series, (s) => s.ttft_ms), cdf("E2E latency distribution", series, (s) => s.e2e_ms));
   const trends = overTime(data.runs, series);
   if (trends) root.querySelector("[data-testid=comparison-page]")!.append(trends);
+}
+
+/** Load tests side by side: their throughput–latency curves on the same axes, TTFT and E2E. */
+async function compareLoadTests(root: HTMLElement, ids: string[]): Promise<void> {
+  const tests = await Promise.all(ids.map((id) => api.loadTest(id)));
+  const curves = tests.map((t) => ({ label: `${t.car.name} · ${t.profile.profile} · ${t.run.created_at.slice(0, 16).replace("T", " ")}`,
+    steps: t.steps }));
+  const ttft = h("figure", { class: "chart load-curve", "data-testid": "load-compare-ttft" });
+  const e2e = h("figure", { class: "chart load-curve" });
+  root.replaceChildren(h("section", { class: "panel", "data-testid": "comparison-page" }, h("h2", {}, "Comparison of load tests"),
+    h("div", { class: "charts" }, ttft, e2e),
+    h("table", { class: "grid" },
+      h("thead", {}, h("tr", {}, ["Load test", "Steps", "Best req/s", "Best goodput/s", "Verdict"].map((t) => h("th", { scope: "col" }, t)))),
+      h("tbody", {}, tests.map((t, i) => h("tr", {},
+        h("th", { scope: "row" }, h("a", { href: `#/load/${t.run.id}` }, curves[i].label)),
+        h("td", {}, String(t.steps.length)),
+        h("td", {}, num(Math.max(0, ...t.steps.map((s) => s.requests_per_s)), 2)),
+        h("td", {}, num(Math.max(0, ...t.steps.map((s) => s.goodput_per_s ?? 0)), 2)),
+        h("td", {}, t.verdict?.summary ?? "—")))))));
+  drawCurves(ttft, curves, "ttft_ms", "p95");
+  drawCurves(e2e, curves, "e2e_ms", "p95");
 }
 
 /** Each car that raced in several of these runs, run after run (oldest first): its line over time. */

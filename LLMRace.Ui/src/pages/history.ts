@@ -50,19 +50,23 @@ export async function historyPage(root: HTMLElement, runId?: string): Promise<vo
           h("tbody", {}, runs.map((r) => h("tr", { "data-run": r.id },
             h("td", {}, h("input", { type: "checkbox", name: "compare", value: r.id,
                 "aria-label": `select ${r.suite_name} ${when(r.created_at)}` })),
-            h("td", {}, r.suite_name, r.is_baseline ? h("span", { class: "tag" }, "baseline") : null),
+            h("td", {}, r.suite_name, r.is_baseline ? h("span", { class: "tag" }, "baseline") : null,
+                r.kind === "load" ? h("span", { class: "tag", "data-testid": "load-tag" }, "load test") : null),
             h("td", { "data-col": "cars" }, r.car_names.join(", ")),
             h("td", {}, h("span", { class: `pill ${r.status}` }, r.status)),
-            h("td", {}, h("progress", { max: r.items_total, value: r.items_done }), ` ${r.items_done}/${r.items_total}`),
+            h("td", {}, r.kind === "load" ? `${r.items_done} requests`
+                : [h("progress", { max: r.items_total, value: r.items_done }), ` ${r.items_done}/${r.items_total}`]),
             h("td", { "data-col": "pass-rate" }, r.pass_rate === null || r.pass_rate === undefined ? "—" : pct(r.pass_rate)),
             h("td", { "data-col": "duration" }, seconds(r.duration_s)),
             h("td", { "data-col": "ttft" }, ms(r.ttft_p50_ms)),
             h("td", {}, when(r.created_at)),
-            h("td", {}, h("a", { href: `#/history/${r.id}` }, "Inspect"))))))
+            h("td", {}, r.kind === "load" ? h("a", { href: `#/load/${r.id}` }, "Open")
+                : h("a", { href: `#/history/${r.id}` }, "Inspect"))))))
       : empty("No races yet.", h("a", { class: "neon-button", href: "#/race" }, "Start a race"))));
 }
 
 async function runPage(root: HTMLElement, runId: string): Promise<void> {
+  if ((await api.run(runId)).kind === "load") { location.hash = `#/load/${runId}`; return; }
   const [run, score, cars] = await Promise.all([api.run(runId), api.scorecard(runId), api.cars()]);
   const message = h("div", { "aria-live": "polite" });
   const comparison = h("div", {});

@@ -29,6 +29,27 @@ function raceHub(): HubConnection {
   return hub;
 }
 
+/**
+ * Follows a run's events from after <c>afterSeq</c> on the tab's hub (a load test's page uses it too); stopWatching ends it.
+ * After a dropped connection the hub reconnects and the run is joined again from the last seq seen.
+ */
+export async function followRun(runId: string, afterSeq: number, next: (e: RaceEvent) => void): Promise<void> {
+  const hub = raceHub();
+  if (hub.state === "Disconnected") await hub.start();
+  let last = afterSeq;
+  const join = () => {
+    subscription?.dispose();
+    subscription = hub.stream<RaceEvent>("Join", runId, last).subscribe({
+      next: (e) => { if (e.run_id === runId && e.seq > last) { last = e.seq; next(e); } },
+      error: () => { /* the hub reconnects; onReconnected joins again */ },
+      complete: () => { /* the run's log has ended */ },
+    });
+  };
+  onReconnected = join;
+  onReconnecting = null;
+  join();
+}
+
 /** Race: pick a suite, cars and settings; then watch the lanes live. A reload rebuilds the race from its log. */
 export async function racePage(root: HTMLElement, runId?: string): Promise<void> {
   stopWatching();

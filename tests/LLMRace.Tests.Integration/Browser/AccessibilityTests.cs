@@ -15,6 +15,9 @@ public sealed class AccessibilityTests(BrowserApp fixture)
         var suite = await client.SuiteAsync("Accessible laps", ("Lap", "one two three", "contains:two"), ("Sprint", "go", null));
         var car = await client.CarAsync("Accessible car", "echo?ttft_ms=1&itl_ms=1");
         var runId = await client.RaceToEndAsync(suite, car);
+        var loadId = (await client.PostAsync("/api/load-tests", new { suite_id = suite, car_id = car, profile = "sweep", steps = 3,
+            max_requests = 3, slo = new { ttft_ms = 60_000 } })).GetProperty("id").GetString()!;
+        await client.ReadStreamAsync(loadId);
 
         var context = await fixture.Browser.NewContextAsync(new() { BaseURL = fixture.App.UiBase!.ToString() });
         context.SetDefaultTimeout(60_000);
@@ -30,6 +33,9 @@ public sealed class AccessibilityTests(BrowserApp fixture)
             ($"/#/history/{runId}", "[data-testid=scorecard]"),
             ("/#/compare", "main h2"),
             ($"/#/compare/{runId}", "[data-testid=comparison-page]"),
+            ("/#/load", "select[name=profile]"),
+            ($"/#/load/{loadId}", "[data-testid=load-steps] tbody tr"),
+            ($"/#/compare/{loadId}", "[data-testid=load-compare-ttft] canvas"),
         };
         var found = new List<string>();
         foreach (var (route, ready) in pages)
