@@ -43,14 +43,16 @@ public static class RaceApp
         {
             o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
             o.SerializerOptions.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
-            // A number is a JSON number: "5" for 5 is a 400, and the OpenAPI document (and the UI's types made from it) says number, not number |
+            // A number is a JSON number: "5" for 5 is a 400, and the OpenAPI document (and the UI's types made from it) says
+            // number, not number |
             // string.
             o.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict;
             o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
         });
         builder.Services.AddProblemDetails();
         builder.Services.AddAuthentication(AccessTokenHandler.SchemeName)
-            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, AccessTokenHandler>(AccessTokenHandler.SchemeName, null);
+            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, AccessTokenHandler>(AccessTokenHandler.SchemeName,
+                null);
         builder.Services.AddAuthorization();
         // A body that cannot be bound throws (as in development) so BadRequestExceptionHandler can name what is wrong; by
         // default production answers a bare 400.
@@ -68,7 +70,8 @@ public static class RaceApp
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 10 * 1024 * 1024);
 
         var app = builder.Build();
-        const string ExposedMessage = "LLMRace will not start: it would listen beyond this machine ({Bindings}) with no LLMRACE_ACCESS_TOKEN; " +
+        const string ExposedMessage = "LLMRace will not start: it would listen beyond this machine ({Bindings}) with no " +
+            "LLMRACE_ACCESS_TOKEN; " +
             "set a token, or LLMRACE_ALLOW_ANONYMOUS=true to allow it knowingly";
         if (settings.MustStayLocal && ListeningGuard.NonLoopbackConfigured(app.Configuration) is { Count: > 0 } configured)
         {

@@ -7,12 +7,20 @@ public sealed class Garage(RaceServer api, string? keyEnvVar = null)
 {
     public async Task<string> SuiteAsync(string suite, CancellationToken ct)
     {
+        var all = (await api.GetAsync("/api/suites", ct)).EnumerateArray().ToList();
         if (File.Exists(suite))
         {
-            var content = new StringContent(await File.ReadAllTextAsync(suite, ct), System.Text.Encoding.UTF8, "application/json");
-            return (await api.PostAsync("/api/suites/import", content, ct)).GetProperty("id").GetString()!;
+            var text = await File.ReadAllTextAsync(suite, ct);
+            var content = new StringContent(text, System.Text.Encoding.UTF8, "application/json");
+            // The suite of that name, brought up to the file (its tests keep their ids, so its runs and baseline stay
+            // comparable); a suite of a new name is imported.
+            var named = NameIn(text) is { } name ? all.Where(s => s.GetProperty("name").GetString() == name).ToList() : [];
+            return named.Count == 1
+                ? (await api.PutAsync($"/api/suites/{Uri.EscapeDataString(named[0].GetProperty("id").GetString()!)}", content, ct))
+                    .GetProperty("id").GetString()!
+                : (await api.PostAsync("/api/suites/import", content, ct)).GetProperty("id").GetString()!;
         }
-        var matches = (await api.GetAsync("/api/suites", ct)).EnumerateArray()
+        var matches = all
             .Where(s => s.GetProperty("id").GetString() == suite || s.GetProperty("name").GetString() == suite).ToList();
         return matches.Count switch
         {
@@ -20,6 +28,20 @@ public sealed class Garage(RaceServer api, string? keyEnvVar = null)
             0 => throw new CliException(ExitCodes.BadInput, $"no suite is named '{suite}' (nor has that id), and no such file exists"),
             _ => throw new CliException(ExitCodes.BadInput, $"{matches.Count} suites are named '{suite}': give its id instead"),
         };
+    }
+
+    private static string? NameIn(string json)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(json);
+            return document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("name", out var name)
+                && name.ValueKind == JsonValueKind.String ? name.GetString() : null;
+        }
+        catch (JsonException)
+        {
+            return null; // the server says what is wrong with it
+        }
     }
 
     public async Task<List<string>> CarsAsync(IEnumerable<string> cars, CancellationToken ct)

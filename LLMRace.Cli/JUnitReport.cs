@@ -33,7 +33,8 @@ public static class JUnitReport
         if (item.GetProperty("repeat_index").GetInt32() is var repeat and > 0) name += $" (repeat {repeat + 1})";
         var testCase = new XElement("testcase", new XAttribute("name", name),
             new XAttribute("classname", item.GetProperty("car_name").GetString() ?? "?"));
-        if (Seconds(item) is { } seconds) testCase.Add(new XAttribute("time", seconds.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture)));
+        if (Seconds(item) is { } seconds)
+            testCase.Add(new XAttribute("time", seconds.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture)));
         switch (item.GetProperty("status").GetString())
         {
             case "failed":
@@ -42,11 +43,12 @@ public static class JUnitReport
                     ? "failed: " + string.Join("; ", failed) : "failed"), item.TryGetProperty("output", out var o) ? o.GetString() : null));
                 break;
             case "error":
-                testCase.Add(new XElement("error", new XAttribute("message", item.TryGetProperty("error", out var e) && e.GetString() is { } m
-                    ? m : "error")));
+                var message = item.TryGetProperty("error", out var e) && e.GetString() is { } m ? m : "error";
+                testCase.Add(new XElement("error", new XAttribute("message", message)));
                 break;
             case "cancelled" or "pending" or "running":
-                testCase.Add(new XElement("skipped", new XAttribute("message", $"not finished ({item.GetProperty("status").GetString()})")));
+                testCase.Add(new XElement("skipped",
+                    new XAttribute("message", $"not finished ({item.GetProperty("status").GetString()})")));
                 break;
         }
         return testCase;

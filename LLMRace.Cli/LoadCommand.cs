@@ -17,7 +17,8 @@ public static class LoadCommand
     public static Command Create(Func<HttpMessageHandler?> handler)
     {
         var where = new ServerOptions();
-        var suite = new Option<string>("--suite") { Description = "The suite whose prompts are sent (name, id or file), cycled", Required = true };
+        var suite = new Option<string>("--suite") { Description = "The suite whose prompts are sent (name, id or file), cycled",
+            Required = true };
         var car = new Option<string>("--car") { Description = "The car to load (name, id or TYPE@BASE_URL/MODEL)", Required = true };
         var profile = new Option<string>("--profile")
         {
@@ -26,7 +27,10 @@ public static class LoadCommand
         profile.AcceptOnlyFromAmong("synchronous", "concurrent", "constant", "poisson", "sweep", "slo");
         var rate = new Option<double?>("--rate") { Description = "constant, poisson: requests per second" };
         var concurrency = new Option<int?>("--concurrency") { Description = "concurrent: streams held busy" };
-        var burstiness = new Option<double?>("--burstiness") { Description = "poisson: gamma shape of the gaps (1 = Poisson, < 1 burstier)" };
+        var burstiness = new Option<double?>("--burstiness")
+        {
+            Description = "poisson: gamma shape of the gaps (1 = Poisson, < 1 burstier)",
+        };
         var steps = new Option<int?>("--steps") { Description = "sweep: steps in all (3-20, default 5); slo: search steps (default 5)" };
         var duration = new Option<double?>("--duration") { Description = "Seconds per step (default 10 unless --max-requests is given)" };
         var maxRequests = new Option<int?>("--max-requests") { Description = "Requests per step at most" };
@@ -40,7 +44,10 @@ public static class LoadCommand
                 "check_pass_rate (0-1), percentile (default 95)",
             AllowMultipleArgumentsPerToken = true,
         };
-        var keyEnv = new Option<string?>("--key-env") { Description = "For a TYPE@BASE_URL/MODEL car: the environment variable of its key" };
+        var keyEnv = new Option<string?>("--key-env")
+        {
+            Description = "For a TYPE@BASE_URL/MODEL car: the environment variable of its key",
+        };
         var json = new Option<FileInfo?>("--json") { Description = "Write the load test (every request) as JSON to this file" };
         var csv = new Option<FileInfo?>("--csv") { Description = "Write a row per request as CSV to this file" };
         var stepsCsv = new Option<FileInfo?>("--steps-csv") { Description = "Write a row per step as CSV to this file" };
@@ -93,7 +100,8 @@ public static class LoadCommand
             async Task Save(FileInfo? file, string format)
             {
                 if (file is not null)
-                    await File.WriteAllBytesAsync(file.FullName, await api.GetBytesAsync($"/api/load-tests/{id}/export?format={format}", ct), ct);
+                    await File.WriteAllBytesAsync(file.FullName,
+                        await api.GetBytesAsync($"/api/load-tests/{id}/export?format={format}", ct), ct);
             }
             await Save(parse.GetValue(json), "json");
             await Save(parse.GetValue(csv), "csv");
@@ -114,7 +122,8 @@ public static class LoadCommand
         {
             var eq = pair.IndexOf('=');
             var key = eq > 0 ? pair[..eq].Trim() : pair;
-            if (!SloKeys.Contains(key) || !double.TryParse(pair[(eq + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+            if (!SloKeys.Contains(key)
+                || !double.TryParse(pair[(eq + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
                 throw new CliException(ExitCodes.BadInput, $"--slo '{pair}': use KEY=VALUE with KEY one of {string.Join(", ", SloKeys)}");
             objectives[key] = value;
         }
@@ -133,8 +142,9 @@ public static class LoadCommand
             switch (type)
             {
                 case "load.second" when live:
-                    await output.WriteAsync($"\r  step {data.GetProperty("step").GetInt32() + 1} · {data.GetProperty("second").GetInt32()} s · " +
-                        $"{data.GetProperty("in_flight").GetInt64()} in flight · {data.GetProperty("completed").GetInt32()} done this second   ");
+                    await output.WriteAsync($"\r  step {data.GetProperty("step").GetInt32() + 1} · " +
+                        $"{data.GetProperty("second").GetInt32()} s · {data.GetProperty("in_flight").GetInt64()} in flight · " +
+                        $"{data.GetProperty("completed").GetInt32()} done this second   ");
                     break;
                 case "load.step":
                     if (live) await output.WriteAsync("\r");
@@ -188,7 +198,8 @@ public static class LoadCommand
 
     public static (int Code, string Why) ExitCodeOf(string end, JsonElement view, bool withObjectives)
     {
-        if (end != "run.completed") return (ExitCodes.Errors, $"The load test did not complete ({(end == "" ? "its stream ended" : end)}).");
+        if (end != "run.completed")
+            return (ExitCodes.Errors, $"The load test did not complete ({(end == "" ? "its stream ended" : end)}).");
         var steps = view.GetProperty("steps").EnumerateArray().ToList();
         if (steps.Count == 0 || steps.All(s => s.GetProperty("completed").GetInt32() == 0))
             return (ExitCodes.Errors, "No request succeeded.");
@@ -210,7 +221,8 @@ public static class LoadCommand
         var console = CliAction.Console(output);
         var car = view.GetProperty("car");
         var table = new Table().Title($"{Markup.Escape(car.GetProperty("name").GetString() ?? "?")}: " +
-            $"{view.GetProperty("profile").GetProperty("profile").GetString()}, {view.GetProperty("run").GetProperty("status").GetString()}");
+            $"{view.GetProperty("profile").GetProperty("profile").GetString()}, " +
+            $"{view.GetProperty("run").GetProperty("status").GetString()}");
         foreach (var column in new[] { "Step", "Requests", "req/s", "out tok/s", "Conc. peak", "TTFT p50", "TTFT p99", "ITL p50", "ITL p99",
             "E2E p50", "Sched. err p99", "Errors", "Pass", "Goodput/s", "SLO" })
             table.AddColumn(new TableColumn(column));

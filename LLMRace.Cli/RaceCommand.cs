@@ -19,11 +19,15 @@ public static class RaceCommand
         var cars = new Option<string[]>("--car") { Description = "A car's name or id, or TYPE@BASE_URL/MODEL; repeat for several",
             Required = true, AllowMultipleArgumentsPerToken = true };
         var concurrency = new Option<int>("--concurrency") { Description = "Items raced at once (1-256)", DefaultValueFactory = _ => 1 };
-        var repeats = new Option<int>("--repeats") { Description = "Times each test is raced per car (1-100)", DefaultValueFactory = _ => 1 };
-        var keyEnv = new Option<string?>("--key-env") { Description = "For a TYPE@BASE_URL/MODEL car: the environment variable holding its " +
+        var repeats = new Option<int>("--repeats") { Description = "Times each test is raced per car (1-100)",
+            DefaultValueFactory = _ => 1 };
+        var keyEnv = new Option<string?>("--key-env") { Description = "For a TYPE@BASE_URL/MODEL car: the environment variable holding " +
+            "its " +
             "API key (read by the engine, never sent anywhere but that server)" };
         var baseline = new Option<string?>("--baseline") { Description = "Compare with this run id, or 'suite' for the suite's marked " +
-            "baseline: exit 2 on a regression beyond the tolerances" };
+            "baseline (none yet: nothing to compare): exit 2 on a regression beyond the tolerances" };
+        var markBaseline = new Option<bool>("--mark-baseline") { Description = "Mark this run as the suite's baseline when it completes " +
+            "without a regression" };
         var tolerances = new ToleranceOptions();
         var junit = new Option<FileInfo?>("--junit") { Description = "Write the result as JUnit XML to this file" };
         var json = new Option<FileInfo?>("--json") { Description = "Write the scorecard and every item as JSON to this file" };
@@ -31,7 +35,7 @@ public static class RaceCommand
 
         var command = new Command("race", "Race a suite with one or more cars and report the result")
         {
-            suite, cars, concurrency, repeats, keyEnv, baseline, junit, json, csv,
+            suite, cars, concurrency, repeats, keyEnv, baseline, markBaseline, junit, json, csv,
         };
         where.AddTo(command);
         tolerances.AddTo(command);
@@ -40,13 +44,13 @@ public static class RaceCommand
             await using var connected = await where.ConnectAsync(parse, handler());
             return await RunAsync(connected.Api, new RaceRequest(parse.GetValue(suite)!, parse.GetValue(cars)!, parse.GetValue(concurrency),
                 parse.GetValue(repeats), parse.GetValue(junit), parse.GetValue(json), parse.GetValue(csv), parse.GetValue(keyEnv),
-                parse.GetValue(baseline), tolerances.Query(parse)), output, ct);
+                parse.GetValue(baseline), tolerances.Query(parse), parse.GetValue(markBaseline)), output, ct);
         });
         return command;
     }
 
     public sealed record RaceRequest(string Suite, string[] Cars, int Concurrency, int Repeats, FileInfo? JUnit, FileInfo? Json,
-        FileInfo? Csv, string? KeyEnv, string? Baseline, string ToleranceQuery);
+        FileInfo? Csv, string? KeyEnv, string? Baseline, string ToleranceQuery, bool MarkBaseline);
 
     private static async Task<int> RunAsync(RaceServer api, RaceRequest request, TextWriter output, CancellationToken ct)
     {
@@ -91,9 +95,21 @@ public static class RaceCommand
         var code = ExitCodeOf(end, items);
         if (request.Baseline is { } baseline && code is ExitCodes.Passed or ExitCodes.ChecksFailed)
         {
-            var against = baseline == "suite" ? "" : $"baseline={Uri.EscapeDataString(baseline)}&";
-            var comparison = await api.GetAsync($"/api/runs/{runId}/compare?{against}{request.ToleranceQuery}", ct);
-            if (CompareCommand.Write(output, comparison)) code = ExitCodes.Regressed;
+            var hasBaseline = baseline != "suite"
+                || (await api.GetAsync($"/api/runs?suite_id={Uri.EscapeDataString(suiteId)}&limit=500", ct))
+                    .EnumerateArray().Any(r => r.GetProperty("is_baseline").GetBoolean());
+            if (!hasBaseline) await output.WriteLineAsync("The suite has no baseline run yet: nothing to compare with.");
+            else
+            {
+                var against = baseline == "suite" ? "" : $"baseline={Uri.EscapeDataString(baseline)}&";
+                var comparison = await api.GetAsync($"/api/runs/{runId}/compare?{against}{request.ToleranceQuery}", ct);
+                if (CompareCommand.Write(output, comparison)) code = ExitCodes.Regressed;
+            }
+        }
+        if (request.MarkBaseline && code is ExitCodes.Passed or ExitCodes.ChecksFailed)
+        {
+            await api.PostJsonAsync($"/api/runs/{runId}/baseline", new { }, ct);
+            await output.WriteLineAsync($"Run {runId} is now the suite's baseline.");
         }
         await output.WriteLineAsync(code switch
         {
@@ -152,7 +168,8 @@ public static class RaceCommand
     {
         var console = CliAction.Console(output);
         var table = new Table().Title($"{scorecard.GetProperty("suite_name").GetString()}: {scorecard.GetProperty("status").GetString()}");
-        foreach (var column in new[] { "Car", "Items", "Passed", "Failed", "Errors", "Unfinished", "TTFT p50 ms", "E2E p50 ms", "tok/s p50" })
+        string[] columns = ["Car", "Items", "Passed", "Failed", "Errors", "Unfinished", "TTFT p50 ms", "E2E p50 ms", "tok/s p50"];
+        foreach (var column in columns)
             table.AddColumn(new TableColumn(column));
         foreach (var car in scorecard.GetProperty("cars").EnumerateArray())
             table.AddRow(Markup.Escape(car.GetProperty("car_name").GetString() ?? "?"), Int(car, "items"), Int(car, "passed"),

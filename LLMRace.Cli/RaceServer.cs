@@ -40,6 +40,12 @@ public sealed class RaceServer : IDisposable
         return await response.Content.ReadAsByteArrayAsync(ct);
     }
 
+    public async Task<JsonElement> PutAsync(string path, HttpContent content, CancellationToken ct)
+    {
+        using var response = await SendAsync(() => _http.PutAsync(path, content, ct), path);
+        return await ReadAsync(response, path, ct);
+    }
+
     public Task<JsonElement> PostJsonAsync(string path, object body, CancellationToken ct) => PostAsync(path, JsonContent.Create(body), ct);
 
     /// <summary>The run's events as they come (Server-Sent Events), ending with its terminal event.</summary>
@@ -79,7 +85,8 @@ public sealed class RaceServer : IDisposable
         var detail = Problem(text) ?? (text.Length > 400 ? text[..400] + "…" : text);
         var code = response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.NotFound or HttpStatusCode.Conflict
             ? ExitCodes.BadInput : ExitCodes.Errors;
-        if (response.StatusCode is HttpStatusCode.Unauthorized) detail = "the server wants an access token: pass --token (or LLMRACE_TOKEN)";
+        if (response.StatusCode is HttpStatusCode.Unauthorized)
+            detail = "the server wants an access token: pass --token (or LLMRACE_TOKEN)";
         throw new CliException(code, $"{path}: {(int)response.StatusCode} {response.ReasonPhrase}: {detail}");
     }
 
@@ -94,7 +101,8 @@ public sealed class RaceServer : IDisposable
             if (problem.TryGetProperty("detail", out var detail) && detail.GetString() is { Length: > 0 } d) parts.Add(d);
             else if (problem.TryGetProperty("title", out var title) && title.GetString() is { Length: > 0 } t) parts.Add(t);
             if (problem.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Object)
-                parts.AddRange(errors.EnumerateObject().Select(e => $"{e.Name}: {string.Join(" ", e.Value.EnumerateArray().Select(m => m.GetString()))}"));
+                parts.AddRange(errors.EnumerateObject().Select(e =>
+                    $"{e.Name}: {string.Join(" ", e.Value.EnumerateArray().Select(m => m.GetString()))}"));
             return parts.Count == 0 ? null : string.Join("; ", parts);
         }
         catch (JsonException)

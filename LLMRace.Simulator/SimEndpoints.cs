@@ -49,8 +49,8 @@ public static class SimEndpoints
         await write(http, SimBehaviour.Presets.Keys);
     };
 
-    private static async Task ChatAsync(HttpContext http, TruthLog truth, SimGates gates, Func<JsonObject, SimRequest> read, Func<SimRequest,
-        IProtocolWriter> writerFor)
+    private static async Task ChatAsync(HttpContext http, TruthLog truth, SimGates gates, Func<JsonObject, SimRequest> read,
+        Func<SimRequest, IProtocolWriter> writerFor)
     {
         var arrived = SimStreamer.Now();
         JsonObject? body;

@@ -55,13 +55,16 @@ public static class LoadTestEndpoints
             switch ((format ?? "json").ToLowerInvariant())
             {
                 case "json":
-                    var json = await LoadTestExports.JsonAsync(run, await LoadTestReport.ReadAsync(run, events), events, time.GetUtcNow().UtcDateTime);
-                    return TypedResults.File(Encoding.UTF8.GetBytes(json.ToJsonString(RaceJson.Options)), "application/json", $"{name}.json");
+                    var json = await LoadTestExports.JsonAsync(run, await LoadTestReport.ReadAsync(run, events), events,
+                        time.GetUtcNow().UtcDateTime);
+                    return TypedResults.File(Encoding.UTF8.GetBytes(json.ToJsonString(RaceJson.Options)), "application/json",
+                        $"{name}.json");
                 case "csv":
                     return TypedResults.File(Encoding.UTF8.GetBytes(await LoadTestExports.RequestsCsvAsync(run, events)),
                         "text/csv; charset=utf-8", $"{name}-requests.csv");
                 case "steps_csv":
-                    return TypedResults.File(Encoding.UTF8.GetBytes(LoadTestExports.StepsCsv(run, await LoadTestReport.ReadAsync(run, events))),
+                    var steps = LoadTestExports.StepsCsv(run, await LoadTestReport.ReadAsync(run, events));
+                    return TypedResults.File(Encoding.UTF8.GetBytes(steps),
                         "text/csv; charset=utf-8", $"{name}-steps.csv");
                 default:
                     return Problems.Invalid("format", $"'{format}' is not a load test export: use json, csv (a row per request) or " +

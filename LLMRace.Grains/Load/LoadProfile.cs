@@ -52,7 +52,8 @@ public sealed record LoadProfile(
         else if (!LoadProfiles.All.Contains(profile))
             Error("profile", $"unknown profile '{request.Profile}': use one of {string.Join(", ", LoadProfiles.All)}");
 
-        if (Bad(request.Rate) || request.Rate is <= 0 or > MaxRate) Error("rate", $"rate is requests per second, above 0 and at most {MaxRate:N0}");
+        if (Bad(request.Rate) || request.Rate is <= 0 or > MaxRate)
+            Error("rate", $"rate is requests per second, above 0 and at most {MaxRate:N0}");
         else if (request.Rate is null && profile is LoadProfiles.Constant or LoadProfiles.Poisson)
             Error("rate", $"the {profile} profile needs a rate (requests per second)");
         if (request.Concurrency is < 1 or > MaxConcurrencyLimit) Error("concurrency", $"concurrency is 1 to {MaxConcurrencyLimit}");
@@ -67,7 +68,8 @@ public sealed record LoadProfile(
             Error("steps", $"steps is {minSteps} to {MaxSteps}");
         if (Bad(request.DurationS) || request.DurationS is <= 0 or > MaxDurationS)
             Error("duration_s", $"duration_s is above 0 and at most {MaxDurationS:N0} (per step)");
-        if (request.MaxRequests is < 1 or > MaxRequestsLimit) Error("max_requests", $"max_requests is 1 to {MaxRequestsLimit:N0} (per step)");
+        if (request.MaxRequests is < 1 or > MaxRequestsLimit)
+            Error("max_requests", $"max_requests is 1 to {MaxRequestsLimit:N0} (per step)");
         if (Bad(request.WarmupS) || request.WarmupS is < 0) Error("warmup_s", "warmup_s is 0 or more seconds");
         if (Bad(request.CooldownS) || request.CooldownS is < 0) Error("cooldown_s", "cooldown_s is 0 or more seconds");
         var duration = request.DurationS ?? (request.MaxRequests is null ? DefaultDurationS : null);
@@ -80,7 +82,8 @@ public sealed record LoadProfile(
                 ("slo.e2e_ms", slo.E2eMs) })
                 if (Bad(value) || value is <= 0 or > 3_600_000) Error(field, $"{field} is a time in ms, above 0");
             if (Bad(slo.CheckPassRate) || slo.CheckPassRate is < 0 or > 1) Error("slo.check_pass_rate", "slo.check_pass_rate is 0 to 1");
-            if (Bad(slo.Percentile) || slo.Percentile is <= 0 or > 100) Error("slo.percentile", "slo.percentile is above 0 and at most 100");
+            if (Bad(slo.Percentile) || slo.Percentile is <= 0 or > 100)
+                Error("slo.percentile", "slo.percentile is above 0 and at most 100");
         }
         if (profile == LoadProfiles.Slo && request.Slo is not { Any: true })
             Error("slo", "the slo profile needs at least one objective (ttft_ms, itl_ms, tpot_ms, e2e_ms or check_pass_rate)");

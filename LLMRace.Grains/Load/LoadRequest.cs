@@ -55,7 +55,8 @@ public sealed class LoadRequest(LoadTarget target, PreparedTest test) : IStreamO
         catch (Exception e)
         {
             kind = KindOf(e);
-            error = e is ProviderHttpException or ProviderStreamException or TimeoutException ? e.Message : $"{e.GetType().Name}: {e.Message}";
+            error = e is ProviderHttpException or ProviderStreamException or TimeoutException ? e.Message
+                : $"{e.GetType().Name}: {e.Message}";
         }
         var metrics = Metrics();
         if (error is not null) return (LoadStatus.Error, kind, error, metrics, 0, 0);

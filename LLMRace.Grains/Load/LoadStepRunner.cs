@@ -60,29 +60,39 @@ public sealed class LoadStepRunner(Func<long, PreparedTest> testFor, Func<Prepar
                 : ArrivalSchedule.Gamma(step.Rate!.Value, step.Burstiness, step.Seed + step.Index);
             using var slots = new SemaphoreSlim(step.Concurrency, step.Concurrency);
             var running = new List<Task>();
-            long index = 0;
-            foreach (var offset in schedule)
+            var dispatched = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            // The schedule is kept by a thread of its own, not the thread pool, whose queue the requests' own work fills:
+            // it waits for each time, takes a slot and starts the request, whose send (and t0) happens on this thread.
+            var dispatcher = new Thread(() =>
             {
-                if (!More(index)) break;
-                var due = start + (long)(offset * Stopwatch.Frequency);
-                if (due >= end) break;
                 try
                 {
-                    await WaitUntilAsync(due, ct);
-                    await slots.WaitAsync(ct);
+                    long index = 0;
+                    foreach (var offset in schedule)
+                    {
+                        if (!More(index)) break;
+                        var due = start + (long)(offset * Stopwatch.Frequency);
+                        if (due >= end) break;
+                        WaitUntil(due, ct);
+                        slots.Wait(ct);
+                        var send = SendAsync(index++, due);
+                        lock (running) running.Add(send.ContinueWith(_ => slots.Release(), TaskScheduler.Default));
+                    }
                 }
                 catch (OperationCanceledException)
                 {
-                    break;
+                    // Cancelled: what was sent finishes (cancelled too), nothing more goes out.
                 }
-                var i = index++;
-                running.Add(Task.Run(async () =>
+                finally
                 {
-                    try { await SendAsync(i, due); }
-                    finally { slots.Release(); }
-                }, CancellationToken.None));
-            }
-            await Task.WhenAll(running);
+                    dispatched.SetResult();
+                }
+            }) { IsBackground = true, Name = "llmrace load schedule" };
+            dispatcher.Start();
+            await dispatched.Task;
+            Task[] all;
+            lock (running) all = [.. running];
+            await Task.WhenAll(all);
         }
         else
         {
@@ -103,22 +113,21 @@ public sealed class LoadStepRunner(Func<long, PreparedTest> testFor, Func<Prepar
     }
 
     /// <summary>
-    /// Waits for a stopwatch timestamp: the timer for all but the last millisecond or so (its resolution), then a
-    /// yielding spin, so a request goes out within a fraction of a millisecond of its time when a core is free.
+    /// Blocks the schedule's thread until a stopwatch timestamp: sleeps while more than the timer's resolution is left,
+    /// then yields its core to others until the time, so a request goes out within a fraction of a millisecond of it
+    /// when a core is free.
     /// </summary>
-    private static async Task WaitUntilAsync(long due, CancellationToken ct)
+    private static void WaitUntil(long due, CancellationToken ct)
     {
         while (true)
         {
+            ct.ThrowIfCancellationRequested();
             var left = due - Stopwatch.GetTimestamp();
             if (left <= 0) return;
             var ms = left * 1000.0 / Stopwatch.Frequency;
-            if (ms > 2) await Task.Delay(TimeSpan.FromMilliseconds(ms - 1.5), ct);
-            else
-            {
-                ct.ThrowIfCancellationRequested();
-                Thread.Yield();
-            }
+            if (ms > 2.5) Thread.Sleep((int)(ms - 1.5));
+            else if (ms > 1.2) Thread.Sleep(1);
+            else Thread.Yield();
         }
     }
 

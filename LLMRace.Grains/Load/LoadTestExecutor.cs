@@ -32,8 +32,10 @@ public sealed class LoadTestExecutor : IRunWork
     {
         _engine = engine;
         _run = run;
-        _snapshot = RaceJson.Deserialize<RunSnapshot>(run.SnapshotJson) ?? throw new InvalidOperationException($"run {run.Id} has no snapshot");
-        _profile = RaceJson.Deserialize<LoadProfile>(run.SettingsJson) ?? throw new InvalidOperationException($"run {run.Id} has no profile");
+        _snapshot = RaceJson.Deserialize<RunSnapshot>(run.SnapshotJson)
+            ?? throw new InvalidOperationException($"run {run.Id} has no snapshot");
+        _profile = RaceJson.Deserialize<LoadProfile>(run.SettingsJson)
+            ?? throw new InvalidOperationException($"run {run.Id} has no profile");
         _logger = engine.CreateLogger<LoadTestExecutor>();
         _status = run.Status;
     }

@@ -34,8 +34,8 @@ export function drawCurves(box: HTMLElement, curves: Curve[], metric: CurveMetri
         points: { show: true, size: 7 } }))],
     legend: { show: false },
   }, [xs, ...ys] as uPlot.AlignedData, box);
-  box.append(h("div", { class: "legend" }, curves.map((c, i) => h("span", {}, h("i", { style: `background:${palette[i % palette.length]}` }),
-      c.label))));
+  box.append(h("div", { class: "legend" }, curves.map((c, i) => h("span", {},
+      h("i", { style: `background:${palette[i % palette.length]}` }), c.label))));
 }
 
 function label(metric: CurveMetric): string {

@@ -5,8 +5,9 @@ using System.Text.Json.Nodes;
 using LLMRace.Bench;
 using Microsoft.Data.Sqlite;
 
-// dotnet run -c Release --project bench/LLMRace.Bench [-- --scenarios fidelity,throughput,memory,queries,render,store,cluster] [--quick]
-string[] known = ["fidelity", "pipeline", "throughput", "memory", "queries", "render", "store", "cluster"];
+// dotnet run -c Release --project bench/LLMRace.Bench [-- --scenarios fidelity,throughput,memory,queries,render,store,cluster,load,cli]
+//   [--quick]
+string[] known = ["fidelity", "pipeline", "throughput", "memory", "queries", "render", "store", "cluster", "load", "cli"];
 var scenarios = (Arg("--scenarios") ?? string.Join(',', known)).Split(',',
     StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
 if (scenarios.Except(known).ToList() is { Count: > 0 } unknown || scenarios.Length == 0)
@@ -339,6 +340,61 @@ if (scenarios.Contains("cluster"))
                 $"tok/s, read on every silo: lag p50 {P(r.Lags, 50):0.0} / p99 {P(r.Lags, 99):0.0} ms, lost {r.Lost}, duplicated {r.Duplicated}"]);
     }
     results["cluster"] = cluster;
+}
+
+if (scenarios.Contains("load"))
+{
+    // The open-loop generator against the instant Simulator: is each request sent on its schedule at these rates, and what
+    // does the machine achieve? Then a paced model at a moderate rate: TTFT measured under load against the Simulator's own
+    // log of when it wrote each first chunk.
+    var load = new JsonArray();
+    var loadSuite = await PostAsync("/api/suites", new { name = "load bench", tests = new[] { new { order_index = 1, name = "t",
+        user_prompt = "bench prompt" } } });
+    foreach (var (model, rate) in new[] { ("instant?tokens=16", 500.0), ("instant?tokens=16", 1000.0), ("instant?tokens=16", 2000.0),
+        ("instant?tokens=16", 3000.0), ($"sprinter?ttft_ms=200&itl_ms=10&tokens=32&seed={Guid.NewGuid():N}", 50.0) })
+    {
+        var car = await PostAsync("/api/cars", new { name = $"load {model}", connection_id = connection, model });
+        var (apiCpu, simCpu) = (api.CpuMs(), sim.CpuMs());
+        var id = await PostAsync("/api/load-tests", new { suite_id = loadSuite, car_id = car, profile = "constant", rate,
+            duration_s = quick ? 3 : 10, warmup_s = 1, max_concurrency = 1024 });
+        using (var stream = await http.GetStreamAsync($"/api/runs/{id}/stream"))
+            await stream.CopyToAsync(Stream.Null);
+        var step = (await http.GetFromJsonAsync<JsonElement>($"/api/load-tests/{id}")).GetProperty("steps")[0];
+        double Stat(string name, string at) => step.GetProperty(name).GetProperty(at).GetDouble();
+        var row = new JsonObject
+        {
+            ["model"] = model.Split('&')[0], ["target_rate"] = rate, ["requests"] = step.GetProperty("requests").GetInt32(),
+            ["achieved_rate"] = step.GetProperty("requests_per_s").GetDouble(), ["error_rate"] = step.GetProperty("error_rate").GetDouble(),
+            ["schedule_error_ms"] = JsonNode.Parse(step.GetProperty("schedule_error_ms").GetRawText()),
+            ["ttft_ms"] = JsonNode.Parse(step.GetProperty("ttft_ms").GetRawText()),
+            ["peak_concurrency"] = step.GetProperty("peak_concurrency").GetInt64(),
+            ["api_cpu_share"] = Math.Round((api.CpuMs() - apiCpu) / 1000 / (quick ? 3 : 10), 2),
+            ["simulator_cpu_share"] = Math.Round((sim.CpuMs() - simCpu) / 1000 / (quick ? 3 : 10), 2),
+        };
+        var detail = $"{step.GetProperty("requests_per_s").GetDouble():0} req/s achieved; schedule error p50 " +
+            $"{Stat("schedule_error_ms", "p50"):0.00} / p99 {Stat("schedule_error_ms", "p99"):0.00} / max {Stat("schedule_error_ms", "max"):0.0} ms; " +
+            $"TTFT p50 {Stat("ttft_ms", "p50"):0.0} / p99 {Stat("ttft_ms", "p99"):0.0} ms; errors {step.GetProperty("error_rate").GetDouble():P1}";
+        if (model.StartsWith("sprinter", StringComparison.Ordinal))
+        {
+            var truths = await simHttp.GetFromJsonAsync<JsonElement>($"/sim/requests?model={Uri.EscapeDataString(model)}");
+            var written = truths.EnumerateArray().Select(t => t.GetProperty("chunkWrittenMs")).Where(c => c.GetArrayLength() > 0)
+                .Select(c => c[0].GetDouble()).ToList();
+            row["simulator_first_chunk_ms"] = Summary(written);
+            detail += $"; the Simulator wrote first chunks at p50 {P(written, 50):0.0} / p99 {P(written, 99):0.0} ms";
+        }
+        load.Add(row);
+        table.Add(["load generator", $"constant {rate:0} req/s, {model.Split('&')[0]}, {(quick ? 3 : 10)} s", detail]);
+    }
+    results["load"] = load;
+}
+
+if (scenarios.Contains("cli"))
+{
+    var (walls, code) = await CliScenario.RunAsync(configuration, sim.Address, 500, 32, quick ? 1 : 3);
+    results["cli"] = new JsonObject { ["tests"] = 500, ["concurrency"] = 32, ["wall_ms"] = Summary(walls), ["exit_code"] = code,
+        ["runs"] = new JsonArray([.. walls.Select(w => (JsonNode)Math.Round(w))]) };
+    table.Add(["cli, embedded", "llmrace race: 500 tests, c=32, instant Simulator, a fresh database each time",
+        $"process wall time (start to exit) {string.Join(" / ", walls.Select(w => $"{w / 1000:0.00} s"))}; exit {code}"]);
 }
 
 // Cost growth: each scenario's larger size against its smaller one. Linear growth keeps the cost per unit of work

@@ -270,9 +270,19 @@ public sealed class CliTests(ApiFixture fixture) : IClassFixture<ApiFixture>, ID
             {"name": "Embedded", "tests": [{"order_index": 1, "name": "Echo", "user_prompt": "north south", "expected_constraints": "contains:south"}]}
             """);
 
-        var (code, output, error) = await CliAsync("race", "--data", data, "--suite", suite, "--car", car);
+        var (code, output, error) = await CliAsync("race", "--data", data, "--suite", suite, "--car", car, "--baseline", "suite",
+            "--mark-baseline");
         Assert.True(code == ExitCodes.Passed, $"exit {code}\n{output}\n{error}");
         Assert.Contains("Embedded: completed", output);
+        Assert.Contains("The suite has no baseline run yet", output);
+        Assert.Contains("is now the suite's baseline", output);
+
+        // The same file again: the same suite, compared with the run just marked.
+        var (again, againOutput, againError) = await CliAsync("race", "--data", data, "--suite", suite, "--car", car, "--baseline", "suite",
+            "--ttft-tolerance", "10000", "--e2e-tolerance", "10000", "--tpot-tolerance", "10000");
+        Assert.True(again == ExitCodes.Passed, $"exit {again}\n{againOutput}\n{againError}");
+        var first = System.Text.RegularExpressions.Regex.Match(output, "Run (run_[0-9a-f]+)").Groups[1].Value;
+        Assert.Contains($"against {first}", againOutput);
         Assert.True(File.Exists(Path.Combine(data, "llmrace.db")));
 
         var (load, loadOutput, loadError) = await CliAsync("load", "--data", data, "--suite", "Embedded", "--car", car, "--profile",

@@ -50,7 +50,8 @@ async function compareLoadTests(root: HTMLElement, ids: string[]): Promise<void>
   root.replaceChildren(h("section", { class: "panel", "data-testid": "comparison-page" }, h("h2", {}, "Comparison of load tests"),
     h("div", { class: "charts" }, ttft, e2e),
     h("table", { class: "grid" },
-      h("thead", {}, h("tr", {}, ["Load test", "Steps", "Best req/s", "Best goodput/s", "Verdict"].map((t) => h("th", { scope: "col" }, t)))),
+      h("thead", {}, h("tr", {}, ["Load test", "Steps", "Best req/s", "Best goodput/s", "Verdict"]
+        .map((t) => h("th", { scope: "col" }, t)))),
       h("tbody", {}, tests.map((t, i) => h("tr", {},
         h("th", { scope: "row" }, h("a", { href: `#/load/${t.run.id}` }, curves[i].label)),
         h("td", {}, String(t.steps.length)),

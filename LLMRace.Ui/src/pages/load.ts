@@ -95,7 +95,8 @@ async function watch(root: HTMLElement, runId: string): Promise<void> {
   const earlier = h("div", { "data-testid": "load-earlier" });
   const overlays: Curve[] = [];
   const exports = h("div", { class: "actions" }, ([["json", "JSON"], ["csv", "CSV (requests)"], ["steps_csv", "CSV (steps)"]] as const)
-    .map(([format, text]) => h("a", { class: "neon-button small", href: withToken(apiUrl(`/api/load-tests/${runId}/export?format=${format}`)),
+    .map(([format, text]) => h("a", { class: "neon-button small",
+      href: withToken(apiUrl(`/api/load-tests/${runId}/export?format=${format}`)),
       download: `llmrace-load-${runId}${format === "json" ? ".json" : format === "csv" ? "-requests.csv" : "-steps.csv"}` }, text)));
   const render = () => {
     state.textContent = test.run.status;
@@ -127,7 +128,8 @@ async function watch(root: HTMLElement, runId: string): Promise<void> {
   };
   await followRun(runId, 0, (e: RaceEvent) => {
     if (e.type === "load.second") {
-      const d = e.data as { step: number; second: number; in_flight: number; completed: number; errors: number; ttft_p50_ms: number | null };
+      const d = e.data as { step: number; second: number; in_flight: number; completed: number; errors: number;
+        ttft_p50_ms: number | null };
       live.textContent = `Step ${d.step + 1}, second ${d.second}: ${d.completed} done, ${d.errors} errors, ${d.in_flight} in flight, ` +
         `TTFT p50 ${ms(d.ttft_p50_ms)}`;
     } else if (e.type === "load.step" || e.type === "load.verdict" || e.type.startsWith("run.")) {
