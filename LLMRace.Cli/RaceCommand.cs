@@ -121,28 +121,29 @@ public static class RaceCommand
         return code;
     }
 
-    /// <summary>Prints a line per finished item as the run's events come; returns the run's terminal event ("" if none came).</summary>
+    /// <summary>
+    /// Follows the run's events to its end: in a terminal a live table per car (items, passes, TTFT, tokens/s), elsewhere a
+    /// line per finished item. Returns the run's terminal event ("" if none came).
+    /// </summary>
     private static async Task<string> FollowAsync(RaceServer api, string runId, int total, TextWriter output, CancellationToken ct)
     {
-        var started = new Dictionary<string, (string Car, string Test)>();
-        var done = 0;
-        var end = "";
-        await foreach (var e in api.StreamAsync(runId, ct))
+        var progress = new RaceProgress(total);
+        if (!CliAction.IsTerminal(output))
         {
-            var type = e.GetProperty("type").GetString();
-            var itemId = e.TryGetProperty("item_id", out var i) ? i.GetString() : null;
-            var data = e.GetProperty("data");
-            if (type == "item.started" && itemId is not null)
-                started[itemId] = (data.GetProperty("car_name").GetString()!, data.GetProperty("test_name").GetString()!);
-            else if (type == "item.completed" && itemId is not null)
-            {
-                done++;
-                var (car, test) = started.GetValueOrDefault(itemId, ("?", "?"));
-                await output.WriteLineAsync($"[{done}/{total}] {car} · {test} · {data.GetProperty("status").GetString()}{Timing(data)}");
-            }
-            else if (type!.StartsWith("run.", StringComparison.Ordinal) && type != "run.started") end = type;
+            await foreach (var e in api.StreamAsync(runId, ct))
+                if (progress.Apply(e) is { } line) await output.WriteLineAsync(line);
+            return progress.End;
         }
-        return end;
+        await CliAction.Console(output).Live(progress.Table()).StartAsync(async live =>
+        {
+            await foreach (var e in api.StreamAsync(runId, ct))
+            {
+                if (progress.Apply(e) is null) continue;
+                live.UpdateTarget(progress.Table());
+                live.Refresh();
+            }
+        });
+        return progress.End;
     }
 
     public static int ExitCodeOf(string end, IReadOnlyList<JsonElement> items)
@@ -151,17 +152,6 @@ public static class RaceCommand
         var statuses = items.Select(i => i.GetProperty("status").GetString()).ToList();
         if (statuses.Any(s => s != "passed" && s != "failed")) return ExitCodes.Errors;
         return statuses.Contains("failed") ? ExitCodes.ChecksFailed : ExitCodes.Passed;
-    }
-
-    private static string Timing(JsonElement data)
-    {
-        if (!data.TryGetProperty("metrics", out var m) || m.ValueKind != JsonValueKind.Object) return "";
-        var parts = new List<string>();
-        if (m.TryGetProperty("ttft_ms", out var ttft) && ttft.ValueKind == JsonValueKind.Number)
-            parts.Add($"TTFT {ttft.GetDouble().ToString("0", CultureInfo.InvariantCulture)} ms");
-        if (m.TryGetProperty("decode_tokens_per_s", out var tps) && tps.ValueKind == JsonValueKind.Number)
-            parts.Add($"{tps.GetDouble().ToString("0.0", CultureInfo.InvariantCulture)} tok/s");
-        return parts.Count == 0 ? "" : " · " + string.Join(" · ", parts);
     }
 
     private static void WriteSummary(TextWriter output, JsonElement scorecard)

@@ -118,6 +118,9 @@ public static class ResultEndpoints
             RunStore store) =>
         {
             if (await store.GetAsync(id) is not { } run) return Problems.NotFound("run", id);
+            if (run.Kind == RunKinds.Load || (baseline is not null && (await store.GetAsync(baseline))?.Kind == RunKinds.Load))
+                return Problems.Conflict("a load test is compared by its curve, not item by item: pick the load tests in Run History " +
+                    "and press Compare, or read their steps at /api/load-tests/{id}");
             var errors = new Errors();
             var tolerances = new Tolerances(
                 errors.Range("ttft_tolerance_pct", ttftTolerancePct, 20, 0, 10_000),

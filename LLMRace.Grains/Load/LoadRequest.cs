@@ -11,9 +11,11 @@ namespace LLMRace.Grains.Load;
 /// What came of one request of a load test. Times are ms; <see cref="ScheduledMs"/> and <see cref="SentMs"/> count from
 /// the step's start, the rest from the request's t0 as in BRIEF section 4.
 /// </summary>
+/// <param name="ServerTimings">The numbers of the server's own timings of the request, as it named them (llama.cpp's
+/// <c>prompt_ms</c>, <c>predicted_per_second</c>…; Ollama's durations in ns), when it reports any.</param>
 public sealed record LoadRequestResult(
     int Step, long Index, string TestId, double ScheduledMs, double SentMs, bool Measured, string Status, string? ErrorKind,
-    string? Error, ItemMetrics Metrics, int ChecksPassed, int ChecksTotal)
+    string? Error, ItemMetrics Metrics, int ChecksPassed, int ChecksTotal, IReadOnlyDictionary<string, double>? ServerTimings = null)
 {
     public double ScheduleErrorMs => Math.Round(SentMs - ScheduledMs, 3);
 
@@ -29,12 +31,15 @@ public sealed class LoadRequest(LoadTarget target, PreparedTest test) : IStreamO
     private readonly StreamMeter _meter = new();
     private readonly StringBuilder _text = new();
     private readonly ToolCallAssembler _calls = new();
+    private Dictionary<string, double>? _serverTimings;
     private int? _outputTokens;
     private int? _inputTokens;
     private long _outputChars;
 
     /// <summary>When the request went out (the stopwatch's timestamp), or 0 before.</summary>
     public long SentAt => _meter.T0;
+
+    public IReadOnlyDictionary<string, double>? ServerTimings => _serverTimings;
 
     public async Task<(string Status, string? ErrorKind, string? Error, ItemMetrics Metrics, int ChecksPassed, int ChecksTotal)>
         SendAsync(CancellationToken ct)
@@ -106,10 +111,20 @@ public sealed class LoadRequest(LoadTarget target, PreparedTest test) : IStreamO
                 _inputTokens = usage.InputTokens ?? _inputTokens;
                 _outputTokens = usage.OutputTokens ?? _outputTokens;
                 return;
+            case ServerTimingsPart timings when timings.Timings.ValueKind == System.Text.Json.JsonValueKind.Object:
+                _serverTimings = [];
+                foreach (var field in timings.Timings.EnumerateObject().Take(MaxServerTimings))
+                    if (field.Value.ValueKind == System.Text.Json.JsonValueKind.Number && field.Name.Length <= 64
+                        && field.Value.TryGetDouble(out var value) && double.IsFinite(value))
+                        _serverTimings[field.Name] = value;
+                return;
         }
     }
 
     void IStreamObserver.Retrying(int attempt, TimeSpan delay, Exception? reason) { }
+
+    /// <summary>A hostile server's timings object could be of any size: the first this many fields are kept.</summary>
+    private const int MaxServerTimings = 16;
 
     private void Count(int chars)
     {

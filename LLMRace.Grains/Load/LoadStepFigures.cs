@@ -13,12 +13,6 @@ public sealed record LatencyStats(double Mean, double P50, double P90, double P9
         double P(double p) => Math.Round(Percentiles.Of(sorted, p)!.Value, 3);
         return new LatencyStats(Math.Round(sorted.Average(), 3), P(50), P(90), P(95), P(99), sorted[^1]);
     }
-
-    public double At(double percentile) => percentile switch
-    {
-        50 => P50, 90 => P90, 95 => P95, 99 => P99, 100 => Max,
-        _ => throw new ArgumentOutOfRangeException(nameof(percentile), "figures keep p50, p90, p95, p99 and max"),
-    };
 }
 
 /// <summary>
@@ -32,7 +26,7 @@ public sealed record LoadStepFigures(
     double RequestsPerS, double OutputTokensPerS, double MeanConcurrency, long PeakConcurrency,
     LatencyStats? TtftMs, LatencyStats? ItlMs, LatencyStats? TpotMs, LatencyStats? E2eMs, LatencyStats? ScheduleErrorMs,
     double ErrorRate, IReadOnlyDictionary<string, int> ErrorsByKind, double? CheckPassRate, double? GoodputPerS,
-    bool? SloMet, IReadOnlyList<string> SloMisses)
+    bool? SloMet, IReadOnlyList<string> SloMisses, IReadOnlyDictionary<string, LatencyStats>? ServerTimings = null)
 {
     public static LoadStepFigures Of(LoadStep step, IReadOnlyList<LoadRequestResult> results, long peakConcurrency, LoadSlo? slo)
     {
@@ -54,16 +48,17 @@ public sealed record LoadStepFigures(
         bool? met = null;
         if (slo is { Any: true })
         {
-            void Check(string name, double? limit, LatencyStats? stats)
+            void Check(string name, double? limit, IEnumerable<double> values)
             {
                 if (limit is not { } l) return;
-                if (stats is null) misses.Add($"{name}: no measured request");
-                else if (stats.At(slo.At) > l) misses.Add($"{name} p{slo.At:0.#} {stats.At(slo.At):0.###} ms > {l:0.###} ms");
+                var sorted = values.Order().ToArray();
+                if (Percentiles.Of(sorted, slo.At) is not { } at) misses.Add($"{name}: no measured request");
+                else if (at > l) misses.Add($"{name} p{slo.At:0.#} {at:0.###} ms > {l:0.###} ms");
             }
-            Check("TTFT", slo.TtftMs, ttft);
-            Check("ITL", slo.ItlMs, itl);
-            Check("TPOT", slo.TpotMs, tpot);
-            Check("E2E", slo.E2eMs, e2e);
+            Check("TTFT", slo.TtftMs, completed.Select(r => r.Metrics.TtftMs).OfType<double>());
+            Check("ITL", slo.ItlMs, completed.SelectMany(r => r.Metrics.ItlMs));
+            Check("TPOT", slo.TpotMs, completed.Select(r => r.Metrics.TpotMs).OfType<double>());
+            Check("E2E", slo.E2eMs, completed.Select(r => r.Metrics.E2eMs).OfType<double>());
             if (slo.CheckPassRate is { } rate && (passRate ?? 0) < rate)
                 misses.Add($"check pass rate {(passRate ?? 0) * 100:0.##}% < {rate * 100:0.##}%");
             met = misses.Count == 0 && measured.Count > 0;
@@ -77,7 +72,15 @@ public sealed record LoadStepFigures(
             Math.Round(measured.Sum(r => r.Metrics.E2eMs ?? 0) / 1000 * perS, 3), peakConcurrency,
             ttft, itl, tpot, e2e, LatencyStats.Of(measured.Select(r => r.ScheduleErrorMs)),
             measured.Count > 0 ? Math.Round((double)(measured.Count - completed.Count) / measured.Count, 4) : 0, errors, passRate,
-            Math.Round(good * perS, 3), met, misses);
+            Math.Round(good * perS, 3), met, misses, ServerTimingsOf(completed));
+    }
+
+    /// <summary>Each of the server's own timings that its completed requests reported, summed up as the client's are.</summary>
+    private static IReadOnlyDictionary<string, LatencyStats>? ServerTimingsOf(IReadOnlyList<LoadRequestResult> completed)
+    {
+        var byName = completed.Where(r => r.ServerTimings is not null).SelectMany(r => r.ServerTimings!)
+            .GroupBy(t => t.Key, t => t.Value).ToDictionary(g => g.Key, g => LatencyStats.Of(g)!);
+        return byName.Count > 0 ? byName : null;
     }
 
     /// <summary>vLLM's goodput test of one request, with ITL at the objectives' percentile of the request's own gaps.</summary>

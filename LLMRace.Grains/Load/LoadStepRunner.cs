@@ -41,7 +41,7 @@ public sealed class LoadStepRunner(Func<long, PreparedTest> testFor, Func<Prepar
                 var (status, kind, error, metrics, passed, total) = await request.SendAsync(ct);
                 var sentAt = request.SentAt != 0 ? request.SentAt : Stopwatch.GetTimestamp();
                 var result = new LoadRequestResult(step.Index, index, test.Snapshot.Id, Ms(scheduled - start), Ms(sentAt - start),
-                    sentAt >= measureFrom && sentAt < measureTo, status, kind, error, metrics, passed, total);
+                    sentAt >= measureFrom && sentAt < measureTo, status, kind, error, metrics, passed, total, request.ServerTimings);
                 lock (results) results.Add(result);
                 onResult(result);
             }

@@ -234,5 +234,6 @@ public sealed class LoadTestExecutor : IRunWork
         input_tokens = r.Metrics.InputTokens,
         checks_passed = r.ChecksPassed,
         checks_total = r.ChecksTotal,
+        server_timings = r.ServerTimings,
     };
 }

@@ -2054,6 +2054,9 @@ export interface components {
             goodput_per_s: null | number;
             slo_met: null | boolean;
             slo_misses: string[];
+            server_timings?: null | {
+                [key: string]: components["schemas"]["LatencyStats"];
+            };
         };
         LoadTestCreated: {
             id: string;

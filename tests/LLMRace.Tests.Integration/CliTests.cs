@@ -207,6 +207,23 @@ public sealed class CliTests(ApiFixture fixture) : IClassFixture<ApiFixture>, ID
     }
 
     [Theory]
+    [InlineData("synchronous")]
+    [InlineData("poisson", "--rate", "30", "--burstiness", "0.5")]
+    [InlineData("slo", "--steps", "2", "--slo", "ttft_ms=60000")]
+    public async Task Load_runs_every_other_profile_to_a_step_table_and_exit_0(string profile, params string[] options)
+    {
+        await _client.SuiteAsync($"CLI {profile}", ("Echo", "a b c", "contains:c"));
+        await _client.CarAsync($"CLI {profile} car", "echo?ttft_ms=2&itl_ms=1");
+
+        var (code, output, error) = await CommandAsync("load", ["--suite", $"CLI {profile}", "--car", $"CLI {profile} car", "--profile",
+            profile, "--max-requests", "3", .. options]);
+
+        Assert.True(code == ExitCodes.Passed, $"exit {code}\n{output}\n{error}");
+        Assert.Contains($": {profile}, completed", output);
+        if (profile == "slo") Assert.Contains("Verdict: the objectives hold up to", output);
+    }
+
+    [Theory]
     [InlineData("--slo", "speed=fast", "--slo 'speed=fast'")]
     [InlineData("--rate", "-3", "rate")]
     [InlineData("--profile", "warp", "warp")]

@@ -58,6 +58,8 @@ public sealed class LoadTestTests(ApiFixture fixture) : IClassFixture<ApiFixture
             Assert.True(f.GetProperty("requests_per_s").GetDouble() > 0);
             Assert.True(f.GetProperty("output_tokens_per_s").GetDouble() > 0);
             Assert.Equal(1.0, f.GetProperty("check_pass_rate").GetDouble());
+            // The Simulator reports llama.cpp's timings: the server's own view of each request, beside the client's.
+            Assert.Equal(5.0, f.GetProperty("server_timings").GetProperty("prompt_ms").GetProperty("p50").GetDouble());
             foreach (var latency in new[] { "ttft_ms", "itl_ms", "tpot_ms", "e2e_ms" })
             {
                 var stats = f.GetProperty(latency);
@@ -134,7 +136,7 @@ public sealed class LoadTestTests(ApiFixture fixture) : IClassFixture<ApiFixture
         Assert.True(step.GetProperty("goodput_per_s").GetDouble() < step.GetProperty("requests_per_s").GetDouble());
 
         var (_, events, slo) = await LoadAsync(new { suite_id = suite, car_id = car, profile = "slo", steps = 2, max_requests = 6,
-            duration_s = 30, slo = new { ttft_ms = 60_000, check_pass_rate = 0.4 } });
+            duration_s = 30, slo = new { ttft_ms = 60_000, check_pass_rate = 0.4, percentile = 80 } });
         var verdict = slo.GetProperty("verdict");
         Assert.True(verdict.GetProperty("met").GetBoolean(), verdict.ToString());
         Assert.True(verdict.GetProperty("confirmed").GetBoolean(), verdict.ToString());
@@ -176,6 +178,8 @@ public sealed class LoadTestTests(ApiFixture fixture) : IClassFixture<ApiFixture
         Assert.Equal(HttpStatusCode.Conflict, resume.StatusCode);
         using var judge = await fixture.App.Api.PostAsJsonAsync($"/api/runs/{id}/judge", new { judge_car_id = car });
         Assert.Equal(HttpStatusCode.Conflict, judge.StatusCode);
+        using var compare = await fixture.App.Api.GetAsync($"/api/runs/{id}/compare");
+        Assert.Equal(HttpStatusCode.Conflict, compare.StatusCode);
         using var rerun = await fixture.App.Api.PostAsync($"/api/runs/{id}/rerun", null);
         Assert.Equal(HttpStatusCode.Created, rerun.StatusCode);
         var again = (await rerun.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
