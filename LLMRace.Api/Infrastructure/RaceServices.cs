@@ -59,6 +59,9 @@ public static class RaceServices
         services.AddHttpClient(RaceEngine.ProviderHttpClient, client => client.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
             {
+                // Sockets of its own, with the kernel's receive stamps on: every chunk timed when it arrived, not when a
+                // busy thread got to it (docs/PERFORMANCE.md). Elsewhere than Linux the callback connects plainly.
+                ConnectCallback = settings.KernelStamps ? Grains.Timing.StampedSocketStream.ConnectAsync : null,
                 // A redirect would carry the connection's key (custom headers such as x-api-key survive one) to another
                 // address: a 3xx is the answer, and the error tells the user where the server points.
                 AllowAutoRedirect = false,

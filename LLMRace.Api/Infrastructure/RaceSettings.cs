@@ -54,6 +54,10 @@ public sealed class RaceSettings
     [ConfigurationKeyName("LLMRACE_SIMULATOR_URL")]
     public string? SimulatorUrl { get; set; }
 
+    /// <summary>Time provider streams by the kernel's receive stamps where the platform gives them (Linux); false: user space.</summary>
+    [ConfigurationKeyName("LLMRACE_KERNEL_STAMPS")]
+    public bool KernelStamps { get; set; } = true;
+
     [ConfigurationKeyName("LLMRACE_SILO_PORT"), Range(1, 65535, ErrorMessage = "LLMRACE_SILO_PORT must be from {1} to {2}")]
     public int SiloPort { get; set; } = 11111;
 

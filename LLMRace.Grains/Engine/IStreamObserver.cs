@@ -14,8 +14,8 @@ public interface IStreamObserver
     /// <summary>The response headers arrived (TTFB), whatever the status.</summary>
     void Headers(long timestamp, HttpResponseMessage response);
 
-    /// <summary>A part of the stream, in wire order; throwing here ends the stream with that error.</summary>
-    void Part(StreamPart part, long timestamp);
+    /// <summary>A part of the stream, in wire order, with when it arrived; throwing here ends the stream with that error.</summary>
+    void Part(StreamPart part, Timing.ChunkTime time);
 
     /// <summary>A failure before the first content is retried after <paramref name="delay"/>.</summary>
     void Retrying(int attempt, TimeSpan delay, Exception? reason);

@@ -114,25 +114,26 @@ public sealed class ItemRunner(
         Current.ServerRequestId = ProviderStreamClient.RequestId(response);
     }
 
-    void IStreamObserver.Part(StreamPart part, long timestamp) => Consume(part, timestamp);
+    void IStreamObserver.Part(StreamPart part, Timing.ChunkTime time) => Consume(part, time);
 
     void IStreamObserver.Retrying(int attempt, TimeSpan delay, Exception? reason) => OnRetry(attempt, delay, reason);
 
-    private void Consume(StreamPart part, long timestamp)
+    private void Consume(StreamPart part, Timing.ChunkTime time)
     {
+        var timestamp = time.Timestamp;
         var turn = Current;
         switch (part)
         {
             case ContentPart content:
                 CountOutput(content.Text.Length);
-                var first = turn.Meter.Content(timestamp, content.Kind == ContentKind.Text);
+                var first = turn.Meter.Content(time, content.Kind == ContentKind.Text);
                 if (first) EmitFirstToken(timestamp, content.Kind == ContentKind.Text ? "text" : "reasoning");
                 (content.Kind == ContentKind.Text ? turn.Text : turn.Reasoning).Append(content.Text);
                 sink.EmitDelta(item.Id, content.Kind == ContentKind.Text ? "text" : "reasoning", content.Text, SinceItemStart(timestamp));
                 return;
             case ToolCallDeltaPart call:
                 CountOutput((call.ArgumentsFragment?.Length ?? 0) + (call.Name?.Length ?? 0));
-                if (turn.Meter.Content(timestamp, false)) EmitFirstToken(timestamp, "tool_call");
+                if (turn.Meter.Content(time, false)) EmitFirstToken(timestamp, "tool_call");
                 turn.ToolCalls.Add(call);
                 return;
             case UsagePart usage:

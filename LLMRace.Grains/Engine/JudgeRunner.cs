@@ -109,7 +109,7 @@ public sealed class JudgeRunner(RaceEngine engine, RunRow run, CarSnapshot judge
         public void Headers(long timestamp, HttpResponseMessage response) { }
         public void Retrying(int attempt, TimeSpan delay, Exception? reason) { }
 
-        public void Part(StreamPart part, long timestamp)
+        public void Part(StreamPart part, Timing.ChunkTime time)
         {
             if (part is not ContentPart { Kind: ContentKind.Text } content) return;
             if (_text.Length + content.Text.Length > maxChars)

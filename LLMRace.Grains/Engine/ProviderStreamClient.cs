@@ -2,6 +2,7 @@ using System.Diagnostics;
 using LLMRace.Grains.Contracts;
 using LLMRace.Grains.Limits;
 using LLMRace.Grains.Providers;
+using LLMRace.Grains.Timing;
 
 namespace LLMRace.Grains.Engine;
 
@@ -30,13 +31,16 @@ public sealed class ProviderStreamClient(HttpClient http, RaceLimits limits, Tim
             CancellationToken ct)
     {
         var idleTimeout = connection.FirstTokenTimeout;
+        // The stamps of this response's socket reads (when the connection stamps them), seen by every read below.
+        var stamps = ReadStamps.Current = new ReadStamps();
+        var clock = new PartClock(stamps);
         var pipeline = ProviderPipeline.Build(connection, idleTimeout, observer.Retrying);
         await using var stream = await pipeline.ExecuteAsync(
-            async attempt => await OpenAsync(provider, target, request, connection, observer, ct, attempt), ct);
+            async attempt => await OpenAsync(provider, target, request, connection, observer, clock, ct, attempt), ct);
 
         var reading = stream.Reading;
         reading.CancelAfter(idleTimeout);
-        if (stream.First is { } first) observer.Part(first, stream.FirstTimestamp);
+        if (stream.First is { } first) observer.Part(first, stream.FirstTime);
         while (true)
         {
             bool more;
@@ -50,14 +54,14 @@ public sealed class ProviderStreamClient(HttpClient http, RaceLimits limits, Tim
             }
             if (!more) break;
             reading.CancelAfter(idleTimeout);
-            observer.Part(stream.Parts.Current, Stopwatch.GetTimestamp());
+            observer.Part(stream.Parts.Current, clock.Now(stream.Parts.Current));
         }
     }
 
     /// <summary>Sends the request and reads up to the first content part: the span Polly may retry.</summary>
     private async Task<OpenStream> OpenAsync(IChatProvider provider, ProviderTarget target, ChatRequest request,
         ConnectionSnapshot connection,
-        IStreamObserver observer, CancellationToken ct, CancellationToken attempt)
+        IStreamObserver observer, PartClock clock, CancellationToken ct, CancellationToken attempt)
     {
         using var message = provider.BuildStreamingRequest(target, request);
         observer.Sending(Stopwatch.GetTimestamp());
@@ -80,19 +84,19 @@ public sealed class ProviderStreamClient(HttpClient http, RaceLimits limits, Tim
         IAsyncEnumerator<StreamPart>? parts = null;
         try
         {
-            observer.Headers(Stopwatch.GetTimestamp(), response);
+            observer.Headers(clock.Headers(), response);
             if (!response.IsSuccessStatusCode) throw await FailureAsync(response, attempt);
             var body = new LineLimitedStream(await response.Content.ReadAsStreamAsync(attempt), limits.MaxStreamLineBytes);
             using var attemptTimeout = attempt.Register(reading.Cancel);
             parts = provider.ParseStreamAsync(body, reading.Token).GetAsyncEnumerator(reading.Token);
             while (await parts.MoveNextAsync())
             {
-                var now = Stopwatch.GetTimestamp();
+                var now = clock.Now(parts.Current);
                 if (parts.Current.IsContent) return new OpenStream(response, reading, parts, parts.Current, now);
                 observer.Part(parts.Current, now);
             }
             // A stream that ends without content is a complete (empty) answer, not a failure to retry.
-            return new OpenStream(response, reading, parts, null, 0);
+            return new OpenStream(response, reading, parts, null, default);
         }
         catch
         {
@@ -119,15 +123,40 @@ public sealed class ProviderStreamClient(HttpClient http, RaceLimits limits, Tim
         return null;
     }
 
+    /// <summary>
+    /// Times the parts of one response: the kernel's stamp of the socket read that completed a part when the connection
+    /// gives stamps (reading is pull-based, so that read is the last one when the part is parsed), else the moment the
+    /// reader has it. Content in the same stamped read as the content before it is marked coalesced.
+    /// </summary>
+    private sealed class PartClock(ReadStamps stamps)
+    {
+        private long _lastContentRead = -1;
+
+        /// <summary>When the response headers arrived: the stamp of the read that completed them, when stamped.</summary>
+        public long Headers() => stamps.Reads == 0 || stamps.Unstamped > 0 ? Stopwatch.GetTimestamp() : stamps.LastStamp;
+
+        public ChunkTime Now(StreamPart part)
+        {
+            if (stamps.Reads == 0 || stamps.Unstamped > 0) return ChunkTime.User(Stopwatch.GetTimestamp());
+            var coalesced = false;
+            if (part.IsContent)
+            {
+                coalesced = stamps.Reads == _lastContentRead;
+                _lastContentRead = stamps.Reads;
+            }
+            return new ChunkTime(stamps.LastStamp, true, coalesced);
+        }
+    }
+
     private sealed class OpenStream(
         HttpResponseMessage response, CancellationTokenSource reading, IAsyncEnumerator<StreamPart> parts, StreamPart? first,
-            long firstTimestamp)
+            ChunkTime firstTime)
         : IAsyncDisposable
     {
         public CancellationTokenSource Reading => reading;
         public IAsyncEnumerator<StreamPart> Parts => parts;
         public StreamPart? First => first;
-        public long FirstTimestamp => firstTimestamp;
+        public ChunkTime FirstTime => firstTime;
 
         public async ValueTask DisposeAsync()
         {

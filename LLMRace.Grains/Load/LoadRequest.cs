@@ -93,18 +93,18 @@ public sealed class LoadRequest(LoadTarget target, PreparedTest test) : IStreamO
 
     void IStreamObserver.Headers(long timestamp, HttpResponseMessage response) => _meter.Headers(timestamp);
 
-    void IStreamObserver.Part(StreamPart part, long timestamp)
+    void IStreamObserver.Part(StreamPart part, Timing.ChunkTime time)
     {
         switch (part)
         {
             case ContentPart content:
                 Count(content.Text.Length);
-                _meter.Content(timestamp, content.Kind == ContentKind.Text);
+                _meter.Content(time, content.Kind == ContentKind.Text);
                 if (content.Kind == ContentKind.Text) _text.Append(content.Text);
                 return;
             case ToolCallDeltaPart call:
                 Count((call.ArgumentsFragment?.Length ?? 0) + (call.Name?.Length ?? 0));
-                _meter.Content(timestamp, false);
+                _meter.Content(time, false);
                 _calls.Add(call);
                 return;
             case UsagePart usage:

@@ -27,4 +27,10 @@ public sealed record ItemMetrics
     /// <summary>The server's id of the (first) request, from x-request-id, request-id or x-sim-request-id: to match provider
     /// logs.</summary>
     public string? ServerRequestId { get; init; }
+    /// <summary>The clock the content's times come from: <c>kernel</c> (the kernel's receive stamps) or <c>user</c> (when the
+    /// reader had each chunk); null for an item with no content.</summary>
+    public string? TimingSource { get; init; }
+    /// <summary>Content chunks that arrived in one read with the chunk before them: their gap was not observed and is left out of
+    /// ITL.</summary>
+    public int CoalescedChunks { get; init; }
 }

@@ -10,6 +10,8 @@ namespace LLMRace.Grains.Measurement;
 public sealed class StreamMeter
 {
     private readonly List<long> _contentTimestamps = [];
+    private readonly List<bool> _coalesced = [];
+    private int _kernelStamped;
     private long _t0;
     private long? _headers;
     private long? _firstText;
@@ -25,13 +27,21 @@ public sealed class StreamMeter
         _headers = null;
         _firstText = null;
         _contentTimestamps.Clear();
+        _coalesced.Clear();
+        _kernelStamped = 0;
     }
 
     public void Headers(long timestamp) => _headers = timestamp;
 
-    /// <summary>Records a chunk carrying generated content; returns true for the first (the TTFT).</summary>
-    public bool Content(long timestamp, bool isVisibleText)
+    /// <summary>Records a chunk carrying generated content, timed in user space; returns true for the first (the TTFT).</summary>
+    public bool Content(long timestamp, bool isVisibleText) => Content(Timing.ChunkTime.User(timestamp), isVisibleText);
+
+    /// <summary>Records a chunk carrying generated content with its time and clock; returns true for the first (the TTFT).</summary>
+    public bool Content(Timing.ChunkTime time, bool isVisibleText)
     {
+        var timestamp = time.Timestamp;
+        _coalesced.Add(time.Coalesced);
+        if (time.Kernel) _kernelStamped++;
         _contentTimestamps.Add(timestamp);
         if (isVisibleText) _firstText ??= timestamp;
         return _contentTimestamps.Count == 1;
@@ -49,11 +59,22 @@ public sealed class StreamMeter
 
     public long QueueWaitTicks => _queueWait ?? 0;
 
-    /// <summary>Gaps between consecutive content chunks, in milliseconds.</summary>
+    /// <summary>
+    /// Gaps between consecutive content chunks, in milliseconds, but for a chunk that came in the same read as the one
+    /// before it: that gap was not observed (the two share a stamp), so it is counted in <see cref="Coalesced"/> instead.
+    /// </summary>
     public IEnumerable<double> Gaps()
     {
-        for (var i = 1; i < _contentTimestamps.Count; i++) yield return ToMs(_contentTimestamps[i] - _contentTimestamps[i - 1]);
+        for (var i = 1; i < _contentTimestamps.Count; i++)
+            if (!_coalesced[i]) yield return ToMs(_contentTimestamps[i] - _contentTimestamps[i - 1]);
     }
+
+    /// <summary>Content chunks that came in the same stamped read as the chunk before them.</summary>
+    public int Coalesced => _coalesced.Count(c => c);
+
+    /// <summary>The clock of the content's times: kernel when every content chunk had the kernel's stamp; null without content.</summary>
+    public string? TimingSource => _contentTimestamps.Count == 0 ? null
+        : _kernelStamped == _contentTimestamps.Count ? Timing.TimingSources.Kernel : Timing.TimingSources.User;
 
     public int ContentChunks => _contentTimestamps.Count;
 

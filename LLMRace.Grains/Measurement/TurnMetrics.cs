@@ -45,6 +45,13 @@ public static class TurnMetrics
             ContentChunks = turns.Sum(t => t.Meter.ContentChunks),
             Retries = retries,
             Turns = turns.Count,
+            TimingSource = turns.Select(t => t.Meter.TimingSource).Where(s => s is not null).Distinct().ToList() switch
+            {
+                [] => null,
+                [var one] => one,
+                _ => Timing.TimingSources.User,
+            },
+            CoalescedChunks = turns.Sum(t => t.Meter.Coalesced),
         };
     }
 }

@@ -1,0 +1,35 @@
+namespace LLMRace.Grains.Timing;
+
+/// <summary>
+/// The kernel's receive stamp of the socket read that last gave bytes to the code reading a response. A reader puts a
+/// scope in <see cref="Current"/> before it reads; the <see cref="StampedSocketStream"/> under the HTTP connection (and
+/// under TLS, whose decrypted record is completed by that read) writes into it, since its reads run within the reader's
+/// own async flow. Reading is pull-based, so when the reader has a chunk the last read is the one that completed it.
+/// </summary>
+public sealed class ReadStamps
+{
+    private static readonly AsyncLocal<ReadStamps?> Scope = new();
+
+    public static ReadStamps? Current
+    {
+        get => Scope.Value;
+        set => Scope.Value = value;
+    }
+
+    /// <summary>The stopwatch timestamp of the last read's kernel stamp; 0 before the first stamped read.</summary>
+    public long LastStamp { get; private set; }
+
+    /// <summary>How many stamped reads there were; a chunk with the same count as the one before it came in the same read.</summary>
+    public long Reads { get; private set; }
+
+    /// <summary>Reads that returned no stamp (the socket did not give one): the response is then timed in user space.</summary>
+    public long Unstamped { get; private set; }
+
+    public void Stamped(long stopwatchTimestamp)
+    {
+        LastStamp = stopwatchTimestamp;
+        Reads++;
+    }
+
+    public void Missed() => Unstamped++;
+}
