@@ -59,7 +59,8 @@ public static class RunExports
     [
         "run_id", "item_id", "ordinal", "test_name", "car_name", "repeat_index", "status", "error",
         "ttfb_ms", "ttft_ms", "e2e_ms", "tpot_ms", "decode_tokens_per_s", "itl_p50_ms", "output_tokens", "output_tokens_estimated",
-        "input_tokens", "retries", "checks_passed", "checks_failed", "judge_score", "manual_score", "manual_verdict", "output",
+        "input_tokens", "retries", "checks_passed", "checks_failed", "judge_score", "manual_score", "manual_verdict", "timing_source",
+        "coalesced_chunks", "output",
     ];
 
     public static string Csv(RunRow run, IReadOnlyList<ItemResult> items)
@@ -79,7 +80,8 @@ public static class RunExports
                 m?.InputTokens?.ToString(CultureInfo.InvariantCulture) ?? "", i.Row.Retries.ToString(CultureInfo.InvariantCulture),
                 i.Checks.Count(c => c.Verdict == Checks.Verdicts.Pass).ToString(CultureInfo.InvariantCulture),
                 i.Checks.Count(c => c.Verdict != Checks.Verdicts.Pass).ToString(CultureInfo.InvariantCulture),
-                N(i.Judge?.Score), N(i.Manual?.Score), i.Manual?.Verdict ?? "", i.Row.Output ?? "",
+                N(i.Judge?.Score), N(i.Manual?.Score), i.Manual?.Verdict ?? "", m?.TimingSource ?? "",
+                m?.CoalescedChunks.ToString(CultureInfo.InvariantCulture) ?? "", i.Row.Output ?? "",
             };
             csv.AppendJoin(',', cells.Select(CsvCell.Of)).Append("\r\n");
         }

@@ -1931,6 +1931,9 @@ export interface components {
             /** Format: int32 */
             turns?: number;
             server_request_id?: null | string;
+            timing_source?: null | string;
+            /** Format: int32 */
+            coalesced_chunks?: number;
         };
         JsonNode: unknown;
         JsonObject: Record<string, never>;

@@ -289,7 +289,10 @@ function inspectView(item: RunItem, prompt: Record<string, string | null>, event
               ["Queue wait", ms(m.queue_wait_ms)],
           ["Output tokens", `${m.output_tokens}${m.output_tokens_estimated ? " (estimated)" : ""}`], ["Input tokens",
               String(m.input_tokens ?? "—")],
-          ["Retries", String(item.retries)], ["Turns", String(m.turns ?? 1)], ["Events", String(eventCount)]] as [string, string][])
+          ["Retries", String(item.retries)], ["Turns", String(m.turns ?? 1)], ["Events", String(eventCount)],
+          ["Clock", m.timing_source === "kernel" ? `kernel receive stamps${m.coalesced_chunks ? `, ${m.coalesced_chunks} chunk(s) ` +
+              "in one read with the one before (left out of ITL)" : ""}` : m.timing_source === "user" ? "user space" : "—"]] as
+            [string, string][])
           .flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])) : null,
       item.server_timings ? [h("h4", {}, "Server timings"), h("pre", { class: "raw" }, JSON.stringify(item.server_timings, null,
           2))] : null));
