@@ -26,12 +26,7 @@ public sealed class RunPlanner(SuiteStore suites, GarageStore garage, TimeProvid
             Range("settings.concurrency", request.Concurrency, RunSettings.MaxConcurrency),
             Range("settings.repeats", request.Repeats, RunSettings.MaxRepeats));
 
-        SuiteRow? suite = null;
-        IReadOnlyList<TestRow> tests = [];
-        if (string.IsNullOrWhiteSpace(request.SuiteId)) Add("suite_id", "required");
-        else if ((suite = await suites.GetAsync(request.SuiteId)) is null) Add("suite_id", $"suite '{request.SuiteId}' does not exist");
-        else if ((tests = await suites.GetTestsAsync(suite.Id)).Count == 0) Add("suite_id",
-            $"suite '{suite.Name}' has no tests: add a test before racing it");
+        var suite = await SnapshotOfSuiteAsync(request.SuiteId, Add, "racing it");
 
         var cars = new List<CarSnapshot>();
         if (request.CarIds is null || request.CarIds.Length == 0) Add("car_ids", "pick at least one car");
@@ -46,18 +41,14 @@ public sealed class RunPlanner(SuiteStore suites, GarageStore garage, TimeProvid
                 else Add("car_ids", $"car '{row.Name}' has no connection");
             }
         }
-        var itemCount = (long)tests.Count * cars.Count * settings.Repeats;
+        var itemCount = (long)(suite?.Tests.Count ?? 0) * cars.Count * settings.Repeats;
         if (itemCount > MaxItems) Add("settings.repeats", $"this run would have {itemCount} items; the limit is {MaxItems}");
         if (errors.Count > 0) return null;
 
-        var snapshot = new RunSnapshot(
-            new SuiteSnapshot(suite!.Id, suite.Name, suite.Category, suite.Description,
-                [.. tests.Select(t => new TestSnapshot(t.Id, t.OrderIndex, t.Name, t.SystemPrompt, t.UserPrompt, t.ExpectedConstraints,
-                    t.ToolsSchemaJson, t.MaxToolTurns))]),
-            cars, settings);
+        var snapshot = new RunSnapshot(suite!, cars, settings);
         var run = new RunRow
         {
-            Id = runId, SuiteId = suite.Id, SuiteName = suite.Name, Status = RunStatus.Queued,
+            Id = runId, SuiteId = snapshot.Suite.Id, SuiteName = snapshot.Suite.Name, Status = RunStatus.Queued,
             SettingsJson = RaceJson.Serialize(settings), SnapshotJson = RaceJson.Serialize(snapshot),
             CarIds = string.Join(',', cars.Select(c => c.Id)), ItemsTotal = (int)itemCount, CreatedAt = time.NowText(),
         };
@@ -69,26 +60,18 @@ public sealed class RunPlanner(SuiteStore suites, GarageStore garage, TimeProvid
     {
         void Add(string field, string message) => (errors.TryGetValue(field, out var list) ? list : errors[field] = []).Add(message);
         var profile = Load.LoadProfile.From(request, errors);
-        SuiteRow? suite = null;
-        IReadOnlyList<TestRow> tests = [];
-        if (string.IsNullOrWhiteSpace(request.SuiteId)) Add("suite_id", "required");
-        else if ((suite = await suites.GetAsync(request.SuiteId)) is null) Add("suite_id", $"suite '{request.SuiteId}' does not exist");
-        else if ((tests = await suites.GetTestsAsync(suite.Id)).Count == 0) Add("suite_id",
-            $"suite '{suite.Name}' has no tests: add a test before load-testing with it");
+        var suite = await SnapshotOfSuiteAsync(request.SuiteId, Add, "load-testing with it");
         CarSnapshot? car = null;
         if (string.IsNullOrWhiteSpace(request.CarId)) Add("car_id", "required");
         else if (await garage.GetCarAsync(request.CarId) is null) Add("car_id", $"car '{request.CarId}' does not exist");
         else if ((car = await SnapshotOfCarAsync(request.CarId)) is null) Add("car_id", $"car '{request.CarId}' has no connection");
         if (errors.Count > 0) return null;
 
-        var snapshot = new RunSnapshot(
-            new SuiteSnapshot(suite!.Id, suite.Name, suite.Category, suite.Description,
-                [.. tests.Select(t => new TestSnapshot(t.Id, t.OrderIndex, t.Name, t.SystemPrompt, t.UserPrompt, t.ExpectedConstraints,
-                    t.ToolsSchemaJson, t.MaxToolTurns))]),
-            [car!], new RunSettings());
+        var snapshot = new RunSnapshot(suite!, [car!], new RunSettings());
         return new RunRow
         {
-            Id = runId, Kind = RunKinds.Load, SuiteId = suite.Id, SuiteName = suite.Name, Status = RunStatus.Queued,
+            Id = runId, Kind = RunKinds.Load, SuiteId = snapshot.Suite.Id, SuiteName = snapshot.Suite.Name,
+            Status = RunStatus.Queued,
             SettingsJson = RaceJson.Serialize(profile), SnapshotJson = RaceJson.Serialize(snapshot), CarIds = car!.Id, ItemsTotal = 0,
             CreatedAt = time.NowText(),
         };
@@ -105,6 +88,30 @@ public sealed class RunPlanner(SuiteStore suites, GarageStore garage, TimeProvid
             ItemsTotal = original.ItemsTotal, CreatedAt = time.NowText(),
         };
         return (run, Items(runId, snapshot));
+    }
+
+    /// <summary>A suite and its tests as they are now; null (with the reason added) when it is not named, missing or empty.</summary>
+    private async Task<SuiteSnapshot?> SnapshotOfSuiteAsync(string? suiteId, Action<string, string> add, string purpose)
+    {
+        if (string.IsNullOrWhiteSpace(suiteId))
+        {
+            add("suite_id", "required");
+            return null;
+        }
+        if (await suites.GetAsync(suiteId) is not { } suite)
+        {
+            add("suite_id", $"suite '{suiteId}' does not exist");
+            return null;
+        }
+        var tests = await suites.GetTestsAsync(suite.Id);
+        if (tests.Count == 0)
+        {
+            add("suite_id", $"suite '{suite.Name}' has no tests: add a test before {purpose}");
+            return null;
+        }
+        return new SuiteSnapshot(suite.Id, suite.Name, suite.Category, suite.Description,
+            [.. tests.Select(t => new TestSnapshot(t.Id, t.OrderIndex, t.Name, t.SystemPrompt, t.UserPrompt, t.ExpectedConstraints,
+                t.ToolsSchemaJson, t.MaxToolTurns))]);
     }
 
     /// <summary>A car and its connection as they are now; null when either is gone. Never holds a secret.</summary>

@@ -21,7 +21,9 @@ public static class TurnMetrics
         var gaps = turns.SelectMany(t => t.Meter.Gaps()).Select(g => Math.Round(g, 3)).ToArray();
         var sorted = gaps.Order().ToArray();
         var outputTokens = turns.Sum(t => t.ReportedOutputTokens ?? t.Meter.ContentChunks);
-        var streamingTurns = turns.Where(t => t.Meter.FirstContentAt is not null).ToList();
+        // A turn whose chunks after the first all came in one read with it has no observed decode time: it has no TPOT.
+        var streamingTurns = turns.Where(t => t.Meter.FirstContentAt is not null
+            && !(t.Meter.ContentChunks > 1 && t.Meter.Coalesced == t.Meter.ContentChunks - 1)).ToList();
         var decodeMs = streamingTurns.Sum(t => StreamMeter.ToMs(t.Meter.LastContentAt!.Value - t.Meter.FirstContentAt!.Value));
         var decodeTokens = streamingTurns.Sum(t => (t.ReportedOutputTokens ?? t.Meter.ContentChunks) - 1);
         double? tpot = decodeTokens > 0 ? decodeMs / decodeTokens : null;

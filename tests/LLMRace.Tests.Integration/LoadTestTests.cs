@@ -63,6 +63,8 @@ public sealed class LoadTestTests(ApiFixture fixture) : IClassFixture<ApiFixture
             foreach (var latency in new[] { "ttft_ms", "itl_ms", "tpot_ms", "e2e_ms" })
             {
                 var stats = f.GetProperty(latency);
+                // ITL and TPOT have no sample when every request's chunks came in one read (a busy machine): then null.
+                if (latency is "itl_ms" or "tpot_ms" && stats.ValueKind == JsonValueKind.Null) continue;
                 Assert.True(stats.GetProperty("p50").GetDouble() <= stats.GetProperty("p99").GetDouble(), latency);
             }
         });
