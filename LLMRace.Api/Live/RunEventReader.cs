@@ -34,6 +34,7 @@ public sealed class RunEventReader(RunFeed feed, EventStore events, RunStore run
             if (page.Count < Page) break;
         }
 
+        long? quietSince = null;
         while (true)
         {
             // A timed wait only when nothing is ready: at full speed events are taken without a timer per event.
@@ -74,9 +75,18 @@ public sealed class RunEventReader(RunFeed feed, EventStore events, RunStore run
                 }
             }
             while (caughtUp.Count == Page);
-            if (next is null && read == 0 && !await MoreToComeAsync(runId, last)) yield break;
+            if (next is not null || read > 0) quietSince = null;
+            else if (await runs.GetAsync(runId) is not { } run) yield break;
+            // A finished run's terminal event is written after its status (the executor's last act): a quiet log then means it is
+            // on its way, unless it has been missing for long (its writer failed; a restart's recovery closes the log).
+            else if (RunStatus.IsFinished(run.Status) && !run.Judging
+                && (quietSince ??= System.Diagnostics.Stopwatch.GetTimestamp()) is var since
+                && System.Diagnostics.Stopwatch.GetElapsedTime(since) > TerminalGrace) yield break;
         }
     }
+
+    /// <summary>How long a finished run's log may stay quiet without its terminal event before a reader gives up on it.</summary>
+    private static readonly TimeSpan TerminalGrace = TimeSpan.FromSeconds(30);
 
     /// <summary>Whether the log goes on past <paramref name="seq"/>: it already does, or the run is racing or being judged.</summary>
     private async Task<bool> MoreToComeAsync(string runId, long seq)

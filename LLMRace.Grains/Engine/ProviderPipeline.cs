@@ -13,9 +13,15 @@ namespace LLMRace.Grains.Engine;
 /// </summary>
 public static class ProviderPipeline
 {
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<TimeSpan, ResiliencePipeline> TimeoutOnly = new();
+
     public static ResiliencePipeline Build(ConnectionSnapshot connection, TimeSpan firstTokenTimeout, Action<int, TimeSpan,
         Exception?> onRetry)
     {
+        // Without retries the pipeline is the timeout alone, the same for every request: built once (a load test sends
+        // thousands a second, and each pipeline built is garbage the collector pauses for).
+        if (connection.MaxRetries <= 0)
+            return TimeoutOnly.GetOrAdd(firstTokenTimeout, timeout => new ResiliencePipelineBuilder().AddTimeout(timeout).Build());
         var builder = new ResiliencePipelineBuilder();
         if (connection.MaxRetries > 0)
         {

@@ -9,39 +9,33 @@ namespace LLMRace.Grains.Timing;
 /// </summary>
 public static class KernelClock
 {
-    private static readonly Lock Gate = new();
-    private static long _offsetNs;
-    private static long _calibratedAt;
-    private static bool _calibrated;
+    private sealed record Calibration(long OffsetNs, long At);
+
+    private static Calibration? _current;
 
     /// <summary>A kernel stamp (ns since the epoch) as a stopwatch timestamp.</summary>
     public static long ToStopwatch(long realtimeNs)
     {
-        var offset = OffsetNs();
-        return (long)((realtimeNs - offset) * (Stopwatch.Frequency / 1e9));
+        var now = Stopwatch.GetTimestamp();
+        var calibration = Volatile.Read(ref _current);
+        if (calibration is null || now - calibration.At >= Stopwatch.Frequency * 60)
+            Volatile.Write(ref _current, calibration = new Calibration(OffsetNs(), now));
+        return (long)((realtimeNs - calibration.OffsetNs) * (Stopwatch.Frequency / 1e9));
     }
 
     /// <summary>Realtime minus monotonic, in ns: the wall clock read between two stopwatch reads, the narrowest pair of three.</summary>
     private static long OffsetNs()
     {
-        var now = Stopwatch.GetTimestamp();
-        lock (Gate)
+        long best = long.MaxValue, offset = 0;
+        for (var i = 0; i < 3; i++)
         {
-            if (_calibrated && now - _calibratedAt < Stopwatch.Frequency * 60) return _offsetNs;
-            long best = long.MaxValue, offset = 0;
-            for (var i = 0; i < 3; i++)
-            {
-                var before = Stopwatch.GetTimestamp();
-                var wall = (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
-                var after = Stopwatch.GetTimestamp();
-                if (after - before >= best) continue;
-                best = after - before;
-                offset = wall - (long)((before + after) / 2 * (1e9 / Stopwatch.Frequency));
-            }
-            _offsetNs = offset;
-            _calibratedAt = now;
-            _calibrated = true;
-            return offset;
+            var before = Stopwatch.GetTimestamp();
+            var wall = (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
+            var after = Stopwatch.GetTimestamp();
+            if (after - before >= best) continue;
+            best = after - before;
+            offset = wall - (long)((before + after) / 2 * (1e9 / Stopwatch.Frequency));
         }
+        return offset;
     }
 }
