@@ -56,11 +56,13 @@ if (scenarios.Contains("fidelity"))
     {
         var items = quick ? Math.Max(concurrency, 16) : concurrency == 1 ? 50 : Math.Max(4 * concurrency, 256);
         var (apiCpu, simCpu) = (api.CpuMs(), sim.CpuMs());
+        await using var capture = await PacketCapture.StartAsync(sim.Address.Port);
         var (runItems, wall) = await RaceAsync("sprinter?ttft_ms=200&itl_ms=10&tokens=100", items, concurrency);
+        var captured = capture is null ? null : await capture.StopAsync();
         var apiBusy = (api.CpuMs() - apiCpu) / wall.TotalMilliseconds;
         var simBusy = (sim.CpuMs() - simCpu) / wall.TotalMilliseconds;
         var ttftErr = new List<double>(); var itlErr = new List<double>(); var e2eErr = new List<double>();
-        var coalesced = 0; var chunks = 0;
+        var coalesced = 0; var chunks = 0; var capturedErr = new List<double>();
         foreach (var item in runItems)
         {
             var m = item.GetProperty("metrics");
@@ -76,23 +78,29 @@ if (scenarios.Contains("fidelity"))
                 .SelectMany(e => e.GetProperty("data").GetProperty("t_ms").EnumerateArray().Select(t => t.GetDouble())).ToArray();
             var kernel = m.TryGetProperty("timing_source", out var source) && source.GetString() == "kernel";
             chunks += Math.Max(0, times.Length - 1);
+            var onWire = captured?.GetValueOrDefault(m.GetProperty("server_request_id").GetString()!);
             for (var i = 1; i < Math.Min(times.Length, written.Length); i++)
             {
                 if (kernel && times[i] == times[i - 1]) { coalesced++; continue; }
                 itlErr.Add(Math.Abs(times[i] - times[i - 1] - (written[i] - written[i - 1])));
+                // Against the kernel's own stamps of the segments the Simulator sent (tcpdump), when every chunk was seen.
+                if (onWire?.Count == times.Length)
+                    capturedErr.Add(Math.Abs(times[i] - times[i - 1] - (onWire[i] - onWire[i - 1]) / 1e6));
             }
         }
         var row = new JsonObject
         {
             ["concurrency"] = concurrency, ["items"] = runItems.Count,
             ["ttft_abs_error_ms"] = Summary(ttftErr), ["itl_abs_error_ms"] = Summary(itlErr), ["e2e_abs_error_ms"] = Summary(e2eErr),
-            ["coalesced_gaps"] = coalesced, ["gaps"] = chunks,
+            ["coalesced_gaps"] = coalesced, ["gaps"] = chunks, ["itl_abs_error_vs_capture_ms"] = Summary(capturedErr),
             ["api_cores_busy"] = Math.Round(apiBusy, 2), ["simulator_cores_busy"] = Math.Round(simBusy, 2),
         };
         fidelity.Add(row);
         table.Add(["timing fidelity", $"c={concurrency}, {runItems.Count} items × 100 tokens",
             $"TTFT err p50 {P(ttftErr, 50):0.00} / p99 {P(ttftErr, 99):0.00} ms; ITL err p50 {P(itlErr, 50):0.00} / p99 " +
-                $"{P(itlErr, 99):0.00} ms; E2E err p99 {P(e2eErr, 99):0.00} ms; coalesced gaps {coalesced} of {chunks}; cores busy: Api " +
+                $"{P(itlErr, 99):0.00} ms; E2E err p99 {P(e2eErr, 99):0.00} ms; coalesced gaps {coalesced} of {chunks}; " +
+                (capturedErr.Count > 0 ? $"ITL err against the capture p50 {P(capturedErr, 50):0.00} / p99 {P(capturedErr, 99):0.00} ms " +
+                    $"({capturedErr.Count} gaps); " : "no capture; ") + "cores busy: Api " +
                 $"{apiBusy:0.00}, Simulator {simBusy:0.00}"]);
     }
     results["fidelity"] = fidelity;
