@@ -10,14 +10,12 @@ namespace LLMRace.Grains.Engine;
 /// cancel calls while its items stream. Items start in the run's order (by test, then car, then
 /// repeat), at most <see cref="RunSettings.Concurrency"/> at a time.
 /// </summary>
-public sealed class RunExecutor : IRunWork
+public sealed class RunExecutor : RunWork
 {
     private readonly RaceEngine _engine;
     private readonly RunRow _run;
     private readonly RunSnapshot _snapshot;
     private readonly ILogger _logger;
-    private readonly CancellationTokenSource _cancel = new();
-    private Task? _work;
     private RunEventSink? _sink;
     private int _itemsDone;
     private string _status;
@@ -37,32 +35,14 @@ public sealed class RunExecutor : IRunWork
         _itemsDone = run.ItemsDone;
     }
 
-    public Task Completion => _work ?? Task.CompletedTask;
-
-    public RunProgress Progress => new(_run.Id, Volatile.Read(ref _status), _run.ItemsTotal, Volatile.Read(ref _itemsDone),
+    public override RunProgress Progress => new(_run.Id, Volatile.Read(ref _status), _run.ItemsTotal, Volatile.Read(ref _itemsDone),
         _sink?.LastSeq ?? 0);
-
-    public void Start() => _work ??= Task.Run(RunAsync);
-
-    public void Cancel()
-    {
-        if (!_cancel.IsCancellationRequested) _cancel.Cancel();
-    }
-
-    /// <summary>Ends the run because the process is stopping: as cancel, but the run ends interrupted.</summary>
-    public void Interrupt()
-    {
-        Volatile.Write(ref _interrupted, true);
-        Cancel();
-    }
-
-    private bool _interrupted;
 
     /// <summary>
     /// Stops racing here because this silo is leaving a cluster: the run is not finished and its log not closed; the items
     /// in flight end cancelled, and the silo that takes the run over races them again.
     /// </summary>
-    public void HandOver()
+    public override void HandOver()
     {
         Volatile.Write(ref _handingOver, true);
         Cancel();
@@ -72,7 +52,7 @@ public sealed class RunExecutor : IRunWork
 
     public const string RunRecoveryReason = "the Api stopped while this run was in progress";
 
-    private async Task RunAsync()
+    protected override async Task RunAsync()
     {
         var lastSeq = await _engine.Events.LastSeqAsync(_run.Id);
         _sink = new RunEventSink(_run.Id, lastSeq, _engine.Events, _engine.Publisher, _engine.Time, _logger);
@@ -98,9 +78,9 @@ public sealed class RunExecutor : IRunWork
 
             var items = await _engine.Runs.GetItemsAsync(_run.Id);
             await RaceItemsAsync(items.Where(i => i.Status == ItemStatus.Pending).ToList());
-            if (_cancel.IsCancellationRequested) outcome = RunStatus.Cancelled;
+            if (CancelRequested) outcome = RunStatus.Cancelled;
         }
-        catch (OperationCanceledException) when (_cancel.IsCancellationRequested)
+        catch (OperationCanceledException) when (CancelRequested)
         {
             outcome = RunStatus.Cancelled;
         }
@@ -119,7 +99,7 @@ public sealed class RunExecutor : IRunWork
             await _engine.Runs.HeartbeatAsync(_run.Id, null);
             return;
         }
-        if (outcome == RunStatus.Cancelled && Volatile.Read(ref _interrupted))
+        if (outcome == RunStatus.Cancelled && Interrupted)
         {
             outcome = RunStatus.Interrupted;
             error = RunRecoveryReason;
@@ -192,7 +172,7 @@ public sealed class RunExecutor : IRunWork
         {
             try
             {
-                await slots.WaitAsync(_cancel.Token);
+                await slots.WaitAsync(Cancellation);
             }
             catch (OperationCanceledException)
             {
@@ -209,7 +189,7 @@ public sealed class RunExecutor : IRunWork
             {
                 try
                 {
-                    await runner.RunAsync(_cancel.Token);
+                    await runner.RunAsync(Cancellation);
                     Interlocked.Increment(ref _itemsDone);
                 }
                 finally

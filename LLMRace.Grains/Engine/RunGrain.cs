@@ -16,7 +16,7 @@ public sealed class RunGrain(RaceEngine engine, ILogger<RunGrain> logger) : Grai
 {
     private const string TakeoverReminder = "takeover";
 
-    private IRunWork? _executor;
+    private RunWork? _executor;
     private Task? _judging;
     private IGrainTimer? _keepAlive;
 
@@ -31,7 +31,7 @@ public sealed class RunGrain(RaceEngine engine, ILogger<RunGrain> logger) : Grai
         if (await engine.Planner.PlanAsync(RunId, request, errors) is not { } plan)
             return RunCommandResult.Invalid(errors.ToDictionary(e => e.Key, e => e.Value.ToArray()));
         await engine.Runs.CreateAsync(plan.Run, plan.Items);
-        await KeepTakeoverReminderAsync();
+        await KeepTakeoverReminderAsync(plan.Run);
         return RunCommandResult.Accepted(StartExecutor(plan.Run));
     }
 
@@ -50,15 +50,9 @@ public sealed class RunGrain(RaceEngine engine, ILogger<RunGrain> logger) : Grai
         if (await engine.Runs.GetAsync(RunId) is not null) return RunCommandResult.Conflict($"run '{RunId}' exists already");
         if (await engine.Runs.GetAsync(originalRunId) is not { } original) return RunCommandResult.NotFound($"run '{originalRunId}' does " +
             $"not exist");
-        if (original.Kind == RunKinds.Load)
-        {
-            var again = engine.Planner.Replan(RunId, original).Run;
-            await engine.Runs.CreateAsync(again, []);
-            return RunCommandResult.Accepted(StartExecutor(again));
-        }
         var (run, items) = engine.Planner.Replan(RunId, original);
         await engine.Runs.CreateAsync(run, items);
-        await KeepTakeoverReminderAsync();
+        await KeepTakeoverReminderAsync(run);
         return RunCommandResult.Accepted(StartExecutor(run));
     }
 
@@ -75,7 +69,7 @@ public sealed class RunGrain(RaceEngine engine, ILogger<RunGrain> logger) : Grai
             return RunCommandResult.Conflict($"run '{RunId}' is {run.Status}: only an interrupted, cancelled or failed run can be resumed");
         var toRace = await engine.Runs.PrepareResumeAsync(RunId);
         run = await engine.Runs.GetAsync(RunId) ?? throw new KeyNotFoundException($"run {RunId} vanished while it was resumed");
-        await KeepTakeoverReminderAsync();
+        await KeepTakeoverReminderAsync(run);
         return RunCommandResult.Accepted(StartExecutor(run), toRace);
     }
 
@@ -201,10 +195,13 @@ public sealed class RunGrain(RaceEngine engine, ILogger<RunGrain> logger) : Grai
         return _executor.Progress;
     }
 
-    /// <summary>In a cluster, a racing run keeps a reminder: if its silo is lost, the reminder wakes its grain on another.</summary>
-    private async Task KeepTakeoverReminderAsync()
+    /// <summary>
+    /// In a cluster, a racing run keeps a reminder: if its silo is lost, the reminder wakes its grain on another. A load test
+    /// keeps none: taken over, its figures would mix two machines (it ends interrupted).
+    /// </summary>
+    private async Task KeepTakeoverReminderAsync(RunRow run)
     {
-        if (engine.Topology.Clustered)
+        if (engine.Topology.Clustered && run.Kind == RunKinds.Race)
             await this.RegisterOrUpdateReminder(TakeoverReminder, RaceTopology.TakeoverCheck, RaceTopology.TakeoverCheck);
     }
 

@@ -77,7 +77,8 @@ public sealed class RunPlanner(SuiteStore suites, GarageStore garage, TimeProvid
         };
     }
 
-    /// <summary>A new run of an earlier run's snapshot, raced exactly as it was.</summary>
+    /// <summary>A new run of an earlier run's snapshot, raced exactly as it was (a load test has no items: its profile says
+    /// what it sends).</summary>
     public (RunRow Run, List<RunItemRow> Items) Replan(string runId, RunRow original)
     {
         var snapshot = RaceJson.Deserialize<RunSnapshot>(original.SnapshotJson)!;
@@ -87,7 +88,7 @@ public sealed class RunPlanner(SuiteStore suites, GarageStore garage, TimeProvid
             SettingsJson = original.SettingsJson, SnapshotJson = original.SnapshotJson, CarIds = original.CarIds,
             ItemsTotal = original.ItemsTotal, CreatedAt = time.NowText(),
         };
-        return (run, Items(runId, snapshot));
+        return (run, original.Kind == RunKinds.Load ? [] : Items(runId, snapshot));
     }
 
     /// <summary>A suite and its tests as they are now; null (with the reason added) when it is not named, missing or empty.</summary>

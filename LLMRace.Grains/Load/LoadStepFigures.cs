@@ -6,9 +6,10 @@ namespace LLMRace.Grains.Load;
 /// <summary>A latency's mean and percentiles over a step's measured requests (ms).</summary>
 public sealed record LatencyStats(double Mean, double P50, double P90, double P95, double P99, double Max)
 {
-    public static LatencyStats? Of(IEnumerable<double> values)
+    public static LatencyStats? Of(IEnumerable<double> values) => OfSorted(values.Order().ToArray());
+
+    public static LatencyStats? OfSorted(double[] sorted)
     {
-        var sorted = values.Order().ToArray();
         if (sorted.Length == 0) return null;
         double P(double p) => Math.Round(Percentiles.Of(sorted, p)!.Value, 3);
         return new LatencyStats(Math.Round(sorted.Average(), 3), P(50), P(90), P(95), P(99), sorted[^1]);
@@ -35,10 +36,13 @@ public sealed record LoadStepFigures(
         var window = measured.Count == 0 ? 0 : (measured.Max(r => r.EndMs ?? r.SentMs) - measured.Min(r => r.SentMs)) / 1000;
         // A window of one instant (a single request with no stream) would make rates infinite.
         var perS = window > 0.0005 ? 1 / window : 0;
-        var ttft = LatencyStats.Of(completed.Select(r => r.Metrics.TtftMs).OfType<double>());
-        var itl = LatencyStats.Of(completed.SelectMany(r => r.Metrics.ItlMs));
-        var tpot = LatencyStats.Of(completed.Select(r => r.Metrics.TpotMs).OfType<double>());
-        var e2e = LatencyStats.Of(completed.Select(r => r.Metrics.E2eMs).OfType<double>());
+        // Each latency sorted once, for its figures and for its objective alike (ITL pools every gap: it can be large).
+        var ttftSorted = completed.Select(r => r.Metrics.TtftMs).OfType<double>().Order().ToArray();
+        var itlSorted = completed.SelectMany(r => r.Metrics.ItlMs).Order().ToArray();
+        var tpotSorted = completed.Select(r => r.Metrics.TpotMs).OfType<double>().Order().ToArray();
+        var e2eSorted = completed.Select(r => r.Metrics.E2eMs).OfType<double>().Order().ToArray();
+        var (ttft, itl) = (LatencyStats.OfSorted(ttftSorted), LatencyStats.OfSorted(itlSorted));
+        var (tpot, e2e) = (LatencyStats.OfSorted(tpotSorted), LatencyStats.OfSorted(e2eSorted));
         var errors = measured.Where(r => r.Status == LoadStatus.Error).GroupBy(r => r.ErrorKind ?? "other")
             .ToDictionary(g => g.Key, g => g.Count());
         double? passRate = measured.Count > 0 ? Math.Round((double)measured.Count(r => r.Status == LoadStatus.Passed) / measured.Count, 4)
@@ -48,17 +52,16 @@ public sealed record LoadStepFigures(
         bool? met = null;
         if (slo is { Any: true })
         {
-            void Check(string name, double? limit, IEnumerable<double> values)
+            void Check(string name, double? limit, double[] sorted)
             {
                 if (limit is not { } l) return;
-                var sorted = values.Order().ToArray();
                 if (Percentiles.Of(sorted, slo.At) is not { } at) misses.Add($"{name}: no measured request");
                 else if (at > l) misses.Add($"{name} p{slo.At:0.#} {at:0.###} ms > {l:0.###} ms");
             }
-            Check("TTFT", slo.TtftMs, completed.Select(r => r.Metrics.TtftMs).OfType<double>());
-            Check("ITL", slo.ItlMs, completed.SelectMany(r => r.Metrics.ItlMs));
-            Check("TPOT", slo.TpotMs, completed.Select(r => r.Metrics.TpotMs).OfType<double>());
-            Check("E2E", slo.E2eMs, completed.Select(r => r.Metrics.E2eMs).OfType<double>());
+            Check("TTFT", slo.TtftMs, ttftSorted);
+            Check("ITL", slo.ItlMs, itlSorted);
+            Check("TPOT", slo.TpotMs, tpotSorted);
+            Check("E2E", slo.E2eMs, e2eSorted);
             if (slo.CheckPassRate is { } rate && (passRate ?? 0) < rate)
                 misses.Add($"check pass rate {(passRate ?? 0) * 100:0.##}% < {rate * 100:0.##}%");
             met = misses.Count == 0 && measured.Count > 0;

@@ -14,19 +14,16 @@ namespace LLMRace.Grains.Load;
 /// request summed up in a <c>load.request</c> event, each second of a step in a <c>load.second</c>, each step's figures
 /// in a <c>load.step</c>, and for the slo profile the verdict, in the run's own event log.
 /// </summary>
-public sealed class LoadTestExecutor : IRunWork
+public sealed class LoadTestExecutor : RunWork
 {
     private readonly RaceEngine _engine;
     private readonly RunRow _run;
     private readonly RunSnapshot _snapshot;
     private readonly LoadProfile _profile;
     private readonly ILogger _logger;
-    private readonly CancellationTokenSource _cancel = new();
-    private Task? _work;
     private RunEventSink? _sink;
     private int _requestsDone;
     private string _status;
-    private bool _interrupted;
 
     public LoadTestExecutor(RaceEngine engine, RunRow run)
     {
@@ -40,28 +37,13 @@ public sealed class LoadTestExecutor : IRunWork
         _status = run.Status;
     }
 
-    public Task Completion => _work ?? Task.CompletedTask;
-
-    public RunProgress Progress => new(_run.Id, Volatile.Read(ref _status), _run.ItemsTotal, Volatile.Read(ref _requestsDone),
+    public override RunProgress Progress => new(_run.Id, Volatile.Read(ref _status), _run.ItemsTotal, Volatile.Read(ref _requestsDone),
         _sink?.LastSeq ?? 0);
 
-    public void Start() => _work ??= Task.Run(RunAsync);
-
-    public void Cancel()
-    {
-        if (!_cancel.IsCancellationRequested) _cancel.Cancel();
-    }
-
-    public void Interrupt()
-    {
-        Volatile.Write(ref _interrupted, true);
-        Cancel();
-    }
-
     /// <summary>A load test is not handed over: its figures would mix two machines. It ends interrupted.</summary>
-    public void HandOver() => Interrupt();
+    public override void HandOver() => Interrupt();
 
-    private async Task RunAsync()
+    protected override async Task RunAsync()
     {
         var lastSeq = await _engine.Events.LastSeqAsync(_run.Id);
         _sink = new RunEventSink(_run.Id, lastSeq, _engine.Events, _engine.Publisher, _engine.Time, _logger);
@@ -92,11 +74,11 @@ public sealed class LoadTestExecutor : IRunWork
                 var figures = await RunStepAsync(step, target, tests);
                 steps.Add(figures);
                 return figures;
-            }, _cancel.Token);
+            }, Cancellation);
             if (verdict is not null) _sink.Emit(EventTypes.LoadVerdict, null, verdict);
-            if (_cancel.IsCancellationRequested) outcome = RunStatus.Cancelled;
+            if (CancelRequested) outcome = RunStatus.Cancelled;
         }
-        catch (OperationCanceledException) when (_cancel.IsCancellationRequested)
+        catch (OperationCanceledException) when (CancelRequested)
         {
             outcome = RunStatus.Cancelled;
         }
@@ -106,7 +88,7 @@ public sealed class LoadTestExecutor : IRunWork
             outcome = RunStatus.Failed;
             error = e.Message;
         }
-        if (outcome == RunStatus.Cancelled && Volatile.Read(ref _interrupted))
+        if (outcome == RunStatus.Cancelled && Interrupted)
         {
             outcome = RunStatus.Interrupted;
             error = RunExecutor.RunRecoveryReason;
@@ -167,7 +149,7 @@ public sealed class LoadTestExecutor : IRunWork
                 Interlocked.Increment(ref _requestsDone);
                 finished.Enqueue(result);
                 _sink.Emit(EventTypes.LoadRequest, null, RequestEvent(result));
-            }, _cancel.Token);
+            }, Cancellation);
         }
         finally
         {
