@@ -8,8 +8,14 @@ namespace LLMRace.Grains.Engine;
 /// </summary>
 public interface IStreamObserver
 {
-    /// <summary>The request is about to go out (t0). A retried attempt starts again from here.</summary>
+    /// <summary>The request is about to go out. A retried attempt starts again from here.</summary>
     void Sending(long timestamp);
+
+    /// <summary>
+    /// The request's last byte left (t0 of the measurement): the kernel's transmit stamp where the connection gives one, else
+    /// the moment the last send call returned. Not called where the connection cannot tell (t0 then stays at <see cref="Sending"/>).
+    /// </summary>
+    void Sent(long timestamp);
 
     /// <summary>The response headers arrived (TTFB), whatever the status.</summary>
     void Headers(long timestamp, HttpResponseMessage response);

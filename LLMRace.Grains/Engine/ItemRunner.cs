@@ -108,6 +108,8 @@ public sealed class ItemRunner(
 
     void IStreamObserver.Sending(long timestamp) => Current.Meter.Start(timestamp);
 
+    void IStreamObserver.Sent(long timestamp) => Current.Meter.Sent(timestamp);
+
     void IStreamObserver.Headers(long timestamp, HttpResponseMessage response)
     {
         Current.Meter.Headers(timestamp);

@@ -106,6 +106,8 @@ public sealed class JudgeRunner(RaceEngine engine, RunRow run, CarSnapshot judge
         private readonly StringBuilder _text = new();
 
         public void Sending(long timestamp) => _text.Clear();
+
+        public void Sent(long timestamp) { }
         public void Headers(long timestamp, HttpResponseMessage response) { }
         public void Retrying(int attempt, TimeSpan delay, Exception? reason) { }
 

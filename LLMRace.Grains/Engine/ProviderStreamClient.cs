@@ -32,7 +32,7 @@ public sealed class ProviderStreamClient(HttpClient http, RaceLimits limits, Tim
     {
         var idleTimeout = connection.FirstTokenTimeout;
         // The stamps of this response's socket reads (when the connection stamps them), seen by every read below.
-        var stamps = ReadStamps.Current = new ReadStamps();
+        var stamps = SocketStamps.Current = new SocketStamps();
         var clock = new PartClock(stamps);
         var pipeline = ProviderPipeline.Build(connection, idleTimeout, observer.Retrying);
         await using var stream = await pipeline.ExecuteAsync(
@@ -65,6 +65,7 @@ public sealed class ProviderStreamClient(HttpClient http, RaceLimits limits, Tim
     {
         using var message = provider.BuildStreamingRequest(target, request);
         observer.Sending(Stopwatch.GetTimestamp());
+        var sentBefore = clock.SentAt;
         HttpResponseMessage response;
         using (var headers = CancellationTokenSource.CreateLinkedTokenSource(attempt))
         {
@@ -84,6 +85,7 @@ public sealed class ProviderStreamClient(HttpClient http, RaceLimits limits, Tim
         IAsyncEnumerator<StreamPart>? parts = null;
         try
         {
+            if (clock.SentAt is { } sent && sent != sentBefore) observer.Sent(sent);
             observer.Headers(clock.Headers(), response);
             if (!response.IsSuccessStatusCode) throw await FailureAsync(response, attempt);
             var body = new LineLimitedStream(await response.Content.ReadAsStreamAsync(attempt), limits.MaxStreamLineBytes);
@@ -124,13 +126,16 @@ public sealed class ProviderStreamClient(HttpClient http, RaceLimits limits, Tim
     }
 
     /// <summary>
-    /// Times the parts of one response: the kernel's stamp of the socket read that completed a part when the connection
+    /// Times the send and the parts of one response: the kernel's stamp of the socket read that completed a part when the connection
     /// gives stamps (reading is pull-based, so that read is the last one when the part is parsed), else the moment the
     /// reader has it. Content in the same stamped read as the content before it is marked coalesced.
     /// </summary>
-    private sealed class PartClock(ReadStamps stamps)
+    private sealed class PartClock(SocketStamps stamps)
     {
         private long _lastContentRead = -1;
+
+        /// <summary>When the request's last byte written so far left (null where the connection cannot tell).</summary>
+        public long? SentAt => stamps.SentAt;
 
         /// <summary>When the response headers arrived: the stamp of the read that completed them, when stamped.</summary>
         public long Headers() => stamps.Reads == 0 || stamps.Unstamped > 0 ? Stopwatch.GetTimestamp() : stamps.LastStamp;

@@ -91,6 +91,8 @@ public sealed class LoadRequest(LoadTarget target, PreparedTest test) : IStreamO
 
     void IStreamObserver.Sending(long timestamp) => _meter.Start(timestamp);
 
+    void IStreamObserver.Sent(long timestamp) => _meter.Sent(timestamp);
+
     void IStreamObserver.Headers(long timestamp, HttpResponseMessage response) => _meter.Headers(timestamp);
 
     void IStreamObserver.Part(StreamPart part, Timing.ChunkTime time)

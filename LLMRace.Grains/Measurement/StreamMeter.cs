@@ -4,7 +4,7 @@ namespace LLMRace.Grains.Measurement;
 
 /// <summary>
 /// Times one streamed response with the monotonic clock, as vLLM bench serve and GuideLLM define it:
-/// t0 just before the request is sent, TTFB at the response headers, TTFT at the first chunk carrying
+/// t0 when the request has been sent (its last byte left; just before it is sent where that is unknown), TTFB at the response headers, TTFT at the first chunk carrying
 /// content of any kind, ITL between consecutive content chunks, E2E at the last content chunk.
 /// </summary>
 public sealed class StreamMeter
@@ -30,6 +30,9 @@ public sealed class StreamMeter
         _coalesced.Clear();
         _kernelStamped = 0;
     }
+
+    /// <summary>Moves t0 to when the request's last byte left, so client-side time before it is not the server's.</summary>
+    public void Sent(long timestamp) => _t0 = timestamp;
 
     public void Headers(long timestamp) => _headers = timestamp;
 

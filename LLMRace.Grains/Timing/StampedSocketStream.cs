@@ -7,15 +7,22 @@ namespace LLMRace.Grains.Timing;
 /// <summary>
 /// A TCP connection read with the kernel's receive stamp of each read (Linux, <c>SO_TIMESTAMPNS</c>): a zero-byte receive
 /// waits for data the usual async way, then <c>recvmsg</c> with <c>MSG_DONTWAIT</c> takes the bytes and the stamp of the
-/// segment that brought the last of them. The stamp goes to the reader's <see cref="ReadStamps"/> scope.
+/// segment that brought the last of them. With <paramref name="transmitStamps"/> (<c>SO_TIMESTAMPING</c>, software TX) the
+/// kernel also stamps when each write's last byte left; the first read after a write takes that stamp from the socket's
+/// error queue (by then the request has surely left: the server answered it). Both go to the caller's <see cref="SocketStamps"/>.
 /// </summary>
-public sealed class StampedSocketStream(Socket socket) : Stream
+public sealed class StampedSocketStream(Socket socket, bool transmitStamps = false) : Stream
 {
     private const int MsgDontWait = 0x40;
+    private const int MsgErrQueue = 0x2000;
     private const int EAgain = 11;
     private const int EIntr = 4;
     private const int SoTimestampNs = 35;
-    private readonly byte[] _control = new byte[128];
+    private const int SoTimestamping = 37;
+    // SOF_TIMESTAMPING_TX_SOFTWARE | SOFTWARE (report it) | OPT_TSONLY (the stamp without a copy of the packet).
+    private const int TransmitStampFlags = (1 << 1) | (1 << 4) | (1 << 11);
+    private readonly byte[] _control = new byte[256];
+    private bool _written;
 
     /// <summary>Turns receive stamps on; false where the platform has no such option (the caller then reads plainly).</summary>
     public static bool TryEnable(Socket socket)
@@ -25,6 +32,20 @@ public sealed class StampedSocketStream(Socket socket) : Stream
         try
         {
             socket.SetRawSocketOption(ControlMessages.SolSocket, SoTimestampNs, BitConverter.GetBytes(1));
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Asks the kernel to stamp when written bytes leave; false where it cannot (the send is then timed in user space).</summary>
+    public static bool TryEnableTransmitStamps(Socket socket)
+    {
+        try
+        {
+            socket.SetRawSocketOption(ControlMessages.SolSocket, SoTimestamping, BitConverter.GetBytes(TransmitStampFlags));
             return true;
         }
         catch (SocketException)
@@ -43,7 +64,8 @@ public sealed class StampedSocketStream(Socket socket) : Stream
         try
         {
             await socket.ConnectAsync(context.DnsEndPoint, ct);
-            return TryEnable(socket) ? new StampedSocketStream(socket) : new NetworkStream(socket, ownsSocket: true);
+            return KernelStamping.EnsureOn() && TryEnable(socket) ? new StampedSocketStream(socket, TryEnableTransmitStamps(socket))
+                : new NetworkStream(socket, ownsSocket: true);
         }
         catch
         {
@@ -79,13 +101,14 @@ public sealed class StampedSocketStream(Socket socket) : Stream
     private int TryReceive(Span<byte> buffer)
     {
         var fd = (int)socket.SafeHandle.DangerousGetHandle();
+        if (_written && transmitStamps) TakeTransmitStamp(fd);
         while (true)
         {
-            var (received, controlLength) = Native.Receive(fd, buffer, _control);
+            var (received, controlLength) = SocketCalls.Receive(fd, buffer, _control, MsgDontWait);
             if (received >= 0)
             {
                 var stamp = ControlMessages.ReceiveStampNs(_control.AsSpan(0, Math.Min(controlLength, _control.Length)));
-                if (received > 0 && ReadStamps.Current is { } scope)
+                if (received > 0 && SocketStamps.Current is { } scope)
                 {
                     if (stamp is { } ns) scope.Stamped(KernelClock.ToStopwatch(ns));
                     else scope.Missed();
@@ -99,6 +122,28 @@ public sealed class StampedSocketStream(Socket socket) : Stream
         }
     }
 
+    /// <summary>
+    /// Empties the error queue of the writes' transmit stamps, keeping the newest: when the last byte written so far left.
+    /// Nothing else is queued there on a connected TCP socket; what is not a stamp is dropped as read.
+    /// </summary>
+    private void TakeTransmitStamp(int fd)
+    {
+        _written = false;
+        Span<byte> none = stackalloc byte[1];
+        long? newest = null;
+        while (true)
+        {
+            var (received, controlLength) = SocketCalls.Receive(fd, none, _control, MsgErrQueue | MsgDontWait);
+            if (received < 0)
+            {
+                if (Marshal.GetLastPInvokeError() == EIntr) continue;
+                break;
+            }
+            newest = ControlMessages.TransmitStampNs(_control.AsSpan(0, Math.Min(controlLength, _control.Length))) ?? newest;
+        }
+        if (newest is { } ns) SocketStamps.Current?.Sent(KernelClock.ToStopwatch(ns), byKernel: true);
+    }
+
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken ct = default)
     {
         while (buffer.Length > 0)
@@ -106,11 +151,19 @@ public sealed class StampedSocketStream(Socket socket) : Stream
             var sent = await socket.SendAsync(buffer, SocketFlags.None, ct);
             buffer = buffer[sent..];
         }
+        Written();
     }
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
         while (buffer.Length > 0) buffer = buffer[socket.Send(buffer)..];
+        Written();
+    }
+
+    private void Written()
+    {
+        _written = true;
+        SocketStamps.Current?.Sent(Stopwatch.GetTimestamp(), byKernel: false);
     }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) =>
@@ -139,42 +192,5 @@ public sealed class StampedSocketStream(Socket socket) : Stream
     {
         if (disposing) socket.Dispose();
         base.Dispose(disposing);
-    }
-
-    private static unsafe class Native
-    {
-        public static (nint Received, int ControlLength) Receive(int fd, Span<byte> buffer, byte[] controlBuffer)
-        {
-            fixed (byte* data = buffer)
-            fixed (byte* control = controlBuffer)
-            {
-                var iov = new IoVec { Base = data, Length = (nuint)buffer.Length };
-                var message = new MsgHdr { Iov = &iov, IovLength = 1, Control = control, ControlLength = (nuint)controlBuffer.Length };
-                var received = recvmsg(fd, &message, MsgDontWait);
-                return (received, (int)message.ControlLength);
-            }
-        }
-
-        [StructLayout(LayoutKind.Sequential)]
-        private struct IoVec
-        {
-            public byte* Base;
-            public nuint Length;
-        }
-
-        [StructLayout(LayoutKind.Sequential)]
-        private struct MsgHdr
-        {
-            public void* Name;
-            public uint NameLength;
-            public IoVec* Iov;
-            public nuint IovLength;
-            public byte* Control;
-            public nuint ControlLength;
-            public int Flags;
-        }
-
-        [DllImport("libc", SetLastError = true)]
-        private static extern nint recvmsg(int fd, MsgHdr* message, int flags);
     }
 }

@@ -1,11 +1,9 @@
 using System.Buffers.Binary;
-using System.Net;
-using System.Net.Sockets;
 using LLMRace.Grains.Timing;
 
 namespace LLMRace.Tests.Unit;
 
-/// <summary>The kernel's receive stamp read out of recvmsg's control messages, and a real loopback socket read with it.</summary>
+/// <summary>The kernel's receive and transmit stamps read out of recvmsg's control messages.</summary>
 public sealed class ControlMessagesTests
 {
     private static byte[] Message(int level, int type, byte[] data)
@@ -38,36 +36,20 @@ public sealed class ControlMessagesTests
         Assert.Null(ControlMessages.ReceiveStampNs([]));
         Assert.Null(ControlMessages.ReceiveStampNs(stamp.AsSpan(0, 20)));
         Assert.Null(ControlMessages.ReceiveStampNs(Message(1, 35, Timespec(1, 2_000_000_000))));
+        Assert.Null(ControlMessages.TransmitStampNs(stamp));
         var lying = (byte[])stamp.Clone();
         BinaryPrimitives.WriteInt64LittleEndian(lying, 4096);
         Assert.Null(ControlMessages.ReceiveStampNs(lying));
     }
 
     [Fact]
-    public async Task A_loopback_read_carries_the_kernels_stamp_taken_before_the_reader_had_the_bytes_and_partial_reads_keep_order()
+    public void The_transmit_stamp_is_the_software_one_of_the_three_and_is_not_taken_for_a_receive_stamp()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port);
-        using var server = await listener.AcceptSocketAsync();
-        Assert.True(StampedSocketStream.TryEnable(socket));
-        await using var stream = new StampedSocketStream(socket);
-        var stamps = ReadStamps.Current = new ReadStamps();
-
-        var reading = stream.ReadAsync(new byte[3]).AsTask();
-        await server.SendAsync("abcdef"u8.ToArray());
-        Assert.Equal(3, await reading);
-        var after = System.Diagnostics.Stopwatch.GetTimestamp();
-        Assert.Equal(1, stamps.Reads);
-        Assert.True(stamps.LastStamp <= after, $"a stamp later than the read that returned it: {(stamps.LastStamp - after) / 1e6} ms");
-        var buffer = new byte[16];
-        Assert.Equal(3, await stream.ReadAsync(buffer));
-        Assert.Equal("def"u8.ToArray(), buffer[..3]);
-        Assert.Equal(2, stamps.Reads);
-
-        server.Shutdown(SocketShutdown.Send);
-        Assert.Equal(0, await stream.ReadAsync(buffer));
-        Assert.Equal(0, stamps.Unstamped);
+        var three = Timespec(1_767_225_600, 5).Concat(Timespec(0, 0)).Concat(Timespec(0, 0)).ToArray();
+        var stamping = Message(1, 37, three);
+        var extendedError = Message(0, 11, new byte[16]);
+        Assert.Equal(1_767_225_600_000_000_005, ControlMessages.TransmitStampNs([.. extendedError, .. stamping]));
+        Assert.Null(ControlMessages.ReceiveStampNs(stamping));
+        Assert.Null(ControlMessages.TransmitStampNs(Message(1, 37, Timespec(0, 0))));
     }
 }
