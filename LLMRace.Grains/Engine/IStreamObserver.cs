@@ -13,9 +13,10 @@ public interface IStreamObserver
 
     /// <summary>
     /// The request's last byte left (t0 of the measurement): the kernel's transmit stamp where the connection gives one, else
-    /// the moment the last send call returned. Not called where the connection cannot tell (t0 then stays at <see cref="Sending"/>).
+    /// when the last send call began (<paramref name="kernel"/> false). Not called where the connection cannot tell (t0 then
+    /// stays at <see cref="Sending"/>).
     /// </summary>
-    void Sent(long timestamp);
+    void Sent(long timestamp, bool kernel);
 
     /// <summary>The response headers arrived (TTFB), whatever the status.</summary>
     void Headers(long timestamp, HttpResponseMessage response);

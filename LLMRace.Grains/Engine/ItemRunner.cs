@@ -108,7 +108,7 @@ public sealed class ItemRunner(
 
     void IStreamObserver.Sending(long timestamp) => Current.Meter.Start(timestamp);
 
-    void IStreamObserver.Sent(long timestamp) => Current.Meter.Sent(timestamp);
+    void IStreamObserver.Sent(long timestamp, bool kernel) => Current.Meter.Sent(timestamp, kernel);
 
     void IStreamObserver.Headers(long timestamp, HttpResponseMessage response)
     {

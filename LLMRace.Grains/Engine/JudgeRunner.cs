@@ -107,7 +107,7 @@ public sealed class JudgeRunner(RaceEngine engine, RunRow run, CarSnapshot judge
 
         public void Sending(long timestamp) => _text.Clear();
 
-        public void Sent(long timestamp) { }
+        public void Sent(long timestamp, bool kernel) { }
         public void Headers(long timestamp, HttpResponseMessage response) { }
         public void Retrying(int attempt, TimeSpan delay, Exception? reason) { }
 

@@ -85,7 +85,7 @@ public sealed class ProviderStreamClient(HttpClient http, RaceLimits limits, Tim
         IAsyncEnumerator<StreamPart>? parts = null;
         try
         {
-            if (clock.SentAt is { } sent && sent != sentBefore) observer.Sent(sent);
+            if (clock.SentAt is { } sent && sent != sentBefore) observer.Sent(sent, clock.SentByKernel);
             observer.Headers(clock.Headers(), response);
             if (!response.IsSuccessStatusCode) throw await FailureAsync(response, attempt);
             var body = new LineLimitedStream(await response.Content.ReadAsStreamAsync(attempt), limits.MaxStreamLineBytes);
@@ -128,14 +128,18 @@ public sealed class ProviderStreamClient(HttpClient http, RaceLimits limits, Tim
     /// <summary>
     /// Times the send and the parts of one response: the kernel's stamp of the socket read that completed a part when the connection
     /// gives stamps (reading is pull-based, so that read is the last one when the part is parsed), else the moment the
-    /// reader has it. Content in the same stamped read as the content before it is marked coalesced.
+    /// reader has it. Content stamped as one with the content before it (the same read, or the same socket buffer) is
+    /// marked coalesced.
     /// </summary>
     private sealed class PartClock(SocketStamps stamps)
     {
         private long _lastContentRead = -1;
+        private long _lastContentStamp = -1;
 
         /// <summary>When the request's last byte written so far left (null where the connection cannot tell).</summary>
         public long? SentAt => stamps.SentAt;
+
+        public bool SentByKernel => stamps.SentByKernel;
 
         /// <summary>When the response headers arrived: the stamp of the read that completed them, when stamped.</summary>
         public long Headers() => stamps.Reads == 0 || stamps.Unstamped > 0 ? Stopwatch.GetTimestamp() : stamps.LastStamp;
@@ -146,8 +150,11 @@ public sealed class ProviderStreamClient(HttpClient http, RaceLimits limits, Tim
             var coalesced = false;
             if (part.IsContent)
             {
-                coalesced = stamps.Reads == _lastContentRead;
+                // The same read, or another read of the same socket buffer (a read can stop short of its end): the kernel
+                // stamped the two chunks' bytes as one.
+                coalesced = stamps.Reads == _lastContentRead || stamps.LastStamp == _lastContentStamp;
                 _lastContentRead = stamps.Reads;
+                _lastContentStamp = stamps.LastStamp;
             }
             return new ChunkTime(stamps.LastStamp, true, coalesced);
         }

@@ -91,7 +91,7 @@ public sealed class LoadRequest(LoadTarget target, PreparedTest test) : IStreamO
 
     void IStreamObserver.Sending(long timestamp) => _meter.Start(timestamp);
 
-    void IStreamObserver.Sent(long timestamp) => _meter.Sent(timestamp);
+    void IStreamObserver.Sent(long timestamp, bool kernel) => _meter.Sent(timestamp, kernel);
 
     void IStreamObserver.Headers(long timestamp, HttpResponseMessage response) => _meter.Headers(timestamp);
 

@@ -30,7 +30,7 @@ public sealed record ItemMetrics
     /// <summary>The clock the content's times come from: <c>kernel</c> (the kernel's receive stamps) or <c>user</c> (when the
     /// reader had each chunk); null for an item with no content.</summary>
     public string? TimingSource { get; init; }
-    /// <summary>Content chunks that arrived in one read with the chunk before them: their gap was not observed and is left out of
-    /// ITL.</summary>
+    /// <summary>Content chunks (after the first) that the kernel stamped as one with a neighbour, having come in one read or one
+    /// socket buffer with it: their gap was not observed and is left out of ITL.</summary>
     public int CoalescedChunks { get; init; }
 }

@@ -13,6 +13,7 @@ public sealed class StreamMeter
     private readonly List<bool> _coalesced = [];
     private int _kernelStamped;
     private long _t0;
+    private bool _t0Kernel;
     private long? _headers;
     private long? _firstText;
     private long? _queueWait;
@@ -29,10 +30,15 @@ public sealed class StreamMeter
         _contentTimestamps.Clear();
         _coalesced.Clear();
         _kernelStamped = 0;
+        _t0Kernel = false;
     }
 
     /// <summary>Moves t0 to when the request's last byte left, so client-side time before it is not the server's.</summary>
-    public void Sent(long timestamp) => _t0 = timestamp;
+    public void Sent(long timestamp, bool kernel)
+    {
+        _t0 = timestamp;
+        _t0Kernel = kernel;
+    }
 
     public void Headers(long timestamp) => _headers = timestamp;
 
@@ -43,6 +49,8 @@ public sealed class StreamMeter
     public bool Content(Timing.ChunkTime time, bool isVisibleText)
     {
         var timestamp = time.Timestamp;
+        // The chunk before shares this one's stamp, which is of bytes after it: its own arrival was not observed either.
+        if (time.Coalesced && _coalesced.Count > 0) _coalesced[^1] = true;
         _coalesced.Add(time.Coalesced);
         if (time.Kernel) _kernelStamped++;
         _contentTimestamps.Add(timestamp);
@@ -63,8 +71,9 @@ public sealed class StreamMeter
     public long QueueWaitTicks => _queueWait ?? 0;
 
     /// <summary>
-    /// Gaps between consecutive content chunks, in milliseconds, but for a chunk that came in the same read as the one
-    /// before it: that gap was not observed (the two share a stamp), so it is counted in <see cref="Coalesced"/> instead.
+    /// Gaps between consecutive content chunks, in milliseconds, but into a chunk whose stamp it shares with a neighbour
+    /// (they came in one read or one socket buffer, stamped when the last of their bytes came): that gap was not observed,
+    /// so it is counted in <see cref="Coalesced"/> instead.
     /// </summary>
     public IEnumerable<double> Gaps()
     {
@@ -72,12 +81,15 @@ public sealed class StreamMeter
             if (!_coalesced[i]) yield return ToMs(_contentTimestamps[i] - _contentTimestamps[i - 1]);
     }
 
-    /// <summary>Content chunks that came in the same stamped read as the chunk before them.</summary>
-    public int Coalesced => _coalesced.Count(c => c);
+    /// <summary>The gaps left out of <see cref="Gaps"/>: content chunks after the first that shared a stamp with a neighbour.</summary>
+    public int Coalesced => _coalesced.Skip(1).Count(c => c);
 
-    /// <summary>The clock of the content's times: kernel when every content chunk had the kernel's stamp; null without content.</summary>
+    /// <summary>
+    /// The clock of the item's times: kernel when the send (t0) and every content chunk had the kernel's stamp; null without
+    /// content.
+    /// </summary>
     public string? TimingSource => _contentTimestamps.Count == 0 ? null
-        : _kernelStamped == _contentTimestamps.Count ? Timing.TimingSources.Kernel : Timing.TimingSources.User;
+        : _t0Kernel && _kernelStamped == _contentTimestamps.Count ? Timing.TimingSources.Kernel : Timing.TimingSources.User;
 
     public int ContentChunks => _contentTimestamps.Count;
 

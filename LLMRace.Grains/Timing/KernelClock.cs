@@ -1,36 +1,29 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 
 namespace LLMRace.Grains.Timing;
 
 /// <summary>
-/// Puts the kernel's receive stamps (CLOCK_REALTIME) on the stopwatch's monotonic clock, which every other time of an item
-/// is on. The offset between the two is read once and kept for a minute: within a run both clocks advance together
-/// (a step of the wall clock by NTP meanwhile would shift the stamps by its size; a minute bounds how long it can).
+/// Puts the kernel's packet stamps (CLOCK_REALTIME) on the stopwatch's monotonic clock, which every other time of an item
+/// is on. The offset between the two clocks is read afresh for every stamp, right when the stamp is taken off the socket:
+/// the wall clock may be stepped at any moment (NTP; some virtual machines step it every 100 ms), so an offset read
+/// earlier could be off by a whole step. A stamp is only wrong by a step that fell between its packet's arrival and its read.
 /// </summary>
-public static class KernelClock
+public static unsafe class KernelClock
 {
-    private sealed record Calibration(long OffsetNs, long At);
-
-    private static Calibration? _current;
+    private const int ClockRealtime = 0;
 
     /// <summary>A kernel stamp (ns since the epoch) as a stopwatch timestamp.</summary>
-    public static long ToStopwatch(long realtimeNs)
-    {
-        var now = Stopwatch.GetTimestamp();
-        var calibration = Volatile.Read(ref _current);
-        if (calibration is null || now - calibration.At >= Stopwatch.Frequency * 60)
-            Volatile.Write(ref _current, calibration = new Calibration(OffsetNs(), now));
-        return (long)((realtimeNs - calibration.OffsetNs) * (Stopwatch.Frequency / 1e9));
-    }
+    public static long ToStopwatch(long realtimeNs) => (long)((realtimeNs - OffsetNs()) * (Stopwatch.Frequency / 1e9));
 
-    /// <summary>Realtime minus monotonic, in ns: the wall clock read between two stopwatch reads, the narrowest pair of three.</summary>
+    /// <summary>Realtime minus monotonic, in ns: the wall clock read between two stopwatch reads, the narrower pair of two.</summary>
     private static long OffsetNs()
     {
         long best = long.MaxValue, offset = 0;
-        for (var i = 0; i < 3; i++)
+        for (var i = 0; i < 2; i++)
         {
             var before = Stopwatch.GetTimestamp();
-            var wall = (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
+            var wall = RealtimeNs();
             var after = Stopwatch.GetTimestamp();
             if (after - before >= best) continue;
             best = after - before;
@@ -38,4 +31,21 @@ public static class KernelClock
         }
         return offset;
     }
+
+    private static long RealtimeNs()
+    {
+        TimeSpec time;
+        return clock_gettime(ClockRealtime, &time) == 0 ? time.Seconds * 1_000_000_000 + time.Nanoseconds
+            : (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct TimeSpec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+
+    [DllImport("libc"), SuppressGCTransition]
+    private static extern int clock_gettime(int clock, TimeSpec* time);
 }

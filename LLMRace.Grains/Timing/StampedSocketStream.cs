@@ -8,8 +8,9 @@ namespace LLMRace.Grains.Timing;
 /// A TCP connection read with the kernel's receive stamp of each read (Linux, <c>SO_TIMESTAMPNS</c>): a zero-byte receive
 /// waits for data the usual async way, then <c>recvmsg</c> with <c>MSG_DONTWAIT</c> takes the bytes and the stamp of the
 /// segment that brought the last of them. With <paramref name="transmitStamps"/> (<c>SO_TIMESTAMPING</c>, software TX) the
-/// kernel also stamps when each write's last byte left; the first read after a write takes that stamp from the socket's
-/// error queue (by then the request has surely left: the server answered it). Both go to the caller's <see cref="SocketStamps"/>.
+/// kernel also stamps when each write's last byte left, taken from the socket's error queue as the send returns (or, when
+/// the device stamps it later, at the next read: by then the request has surely left, the server answered it). Both are kept in <see cref="Stamps"/>, which
+/// the caller's <see cref="SocketStamps"/> follows.
 /// </summary>
 public sealed class StampedSocketStream(Socket socket, bool transmitStamps = false) : Stream
 {
@@ -22,7 +23,9 @@ public sealed class StampedSocketStream(Socket socket, bool transmitStamps = fal
     // SOF_TIMESTAMPING_TX_SOFTWARE | SOFTWARE (report it) | OPT_TSONLY (the stamp without a copy of the packet).
     private const int TransmitStampFlags = (1 << 1) | (1 << 4) | (1 << 11);
     private readonly byte[] _control = new byte[256];
-    private bool _written;
+    private bool _transmitStampPending;
+
+    public ConnectionStamps Stamps { get; } = new();
 
     /// <summary>Turns receive stamps on; false where the platform has no such option (the caller then reads plainly).</summary>
     public static bool TryEnable(Socket socket)
@@ -101,17 +104,17 @@ public sealed class StampedSocketStream(Socket socket, bool transmitStamps = fal
     private int TryReceive(Span<byte> buffer)
     {
         var fd = (int)socket.SafeHandle.DangerousGetHandle();
-        if (_written && transmitStamps) TakeTransmitStamp(fd);
+        if (_transmitStampPending) TakeTransmitStamp(fd, lastTry: true);
         while (true)
         {
             var (received, controlLength) = SocketCalls.Receive(fd, buffer, _control, MsgDontWait);
             if (received >= 0)
             {
                 var stamp = ControlMessages.ReceiveStampNs(_control.AsSpan(0, Math.Min(controlLength, _control.Length)));
-                if (received > 0 && SocketStamps.Current is { } scope)
+                if (received > 0)
                 {
-                    if (stamp is { } ns) scope.Stamped(KernelClock.ToStopwatch(ns));
-                    else scope.Missed();
+                    if (stamp is { } ns) Stamps.Stamped(KernelClock.ToStopwatch(ns));
+                    else Stamps.Missed();
                 }
                 return (int)received;
             }
@@ -126,9 +129,8 @@ public sealed class StampedSocketStream(Socket socket, bool transmitStamps = fal
     /// Empties the error queue of the writes' transmit stamps, keeping the newest: when the last byte written so far left.
     /// Nothing else is queued there on a connected TCP socket; what is not a stamp is dropped as read.
     /// </summary>
-    private void TakeTransmitStamp(int fd)
+    private void TakeTransmitStamp(int fd, bool lastTry)
     {
-        _written = false;
         Span<byte> none = stackalloc byte[1];
         long? newest = null;
         while (true)
@@ -141,29 +143,49 @@ public sealed class StampedSocketStream(Socket socket, bool transmitStamps = fal
             }
             newest = ControlMessages.TransmitStampNs(_control.AsSpan(0, Math.Min(controlLength, _control.Length))) ?? newest;
         }
-        if (newest is { } ns) SocketStamps.Current?.Sent(KernelClock.ToStopwatch(ns), byKernel: true);
+        _transmitStampPending = newest is null && !lastTry;
+        if (newest is { } ns) Stamps.Sent(KernelClock.ToStopwatch(ns), byKernel: true);
     }
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken ct = default)
     {
         while (buffer.Length > 0)
         {
+            var sending = Sending();
             var sent = await socket.SendAsync(buffer, SocketFlags.None, ct);
             buffer = buffer[sent..];
+            Sent(sending);
         }
-        Written();
     }
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
-        while (buffer.Length > 0) buffer = buffer[socket.Send(buffer)..];
-        Written();
+        while (buffer.Length > 0)
+        {
+            var sending = Sending();
+            buffer = buffer[socket.Send(buffer)..];
+            Sent(sending);
+        }
     }
 
-    private void Written()
+    /// <summary>
+    /// The send call that began at <paramref name="sending"/> returned. The kernel's stamp is usually queued by then (on
+    /// loopback always): taken at once, it is converted before the wall clock can be stepped; else the next read takes it.
+    /// </summary>
+    private void Sent(long sending)
     {
-        _written = true;
-        SocketStamps.Current?.Sent(Stopwatch.GetTimestamp(), byKernel: false);
+        Stamps.Sent(sending, byKernel: false);
+        if (transmitStamps) TakeTransmitStamp((int)socket.SafeHandle.DangerousGetHandle(), lastTry: false);
+    }
+
+    /// <summary>
+    /// A write is the request's, in its own flow: the scope follows this connection from here. Its time until the kernel's
+    /// stamp comes is when the send call began (never later than the bytes left, unlike a time taken after it returns).
+    /// </summary>
+    private long Sending()
+    {
+        SocketStamps.Current?.Bind(Stamps);
+        return Stopwatch.GetTimestamp();
     }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) =>

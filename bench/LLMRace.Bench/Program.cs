@@ -51,57 +51,81 @@ for (var i = 0; i < (quick ? 1 : 4); i++)
 
 if (scenarios.Contains("fidelity"))
 {
+    // Each concurrency twice: on an idle machine, then with every core kept busy by a hog (a local model server's share).
     var fidelity = new JsonArray();
+    foreach (var busy in new[] { false, true })
     foreach (var concurrency in new[] { 1, 16, 128 })
     {
         var items = quick ? Math.Max(concurrency, 16) : concurrency == 1 ? 50 : Math.Max(4 * concurrency, 256);
         var (apiCpu, simCpu) = (api.CpuMs(), sim.CpuMs());
         await using var capture = await PacketCapture.StartAsync(sim.Address.Port);
-        var (runItems, wall) = await RaceAsync("sprinter?ttft_ms=200&itl_ms=10&tokens=100", items, concurrency);
-        var captured = capture is null ? null : await capture.StopAsync();
+        List<JsonElement> runItems;
+        TimeSpan wall;
+        using (busy ? CpuHog.Start(TimeSpan.FromMinutes(5)) : null)
+            (runItems, wall) = await RaceAsync("sprinter?ttft_ms=200&itl_ms=10&tokens=100", items, concurrency);
+        var captured = capture is null ? null : await capture.StopAsync(sim.Address.Port);
         var apiBusy = (api.CpuMs() - apiCpu) / wall.TotalMilliseconds;
         var simBusy = (sim.CpuMs() - simCpu) / wall.TotalMilliseconds;
         var ttftErr = new List<double>(); var itlErr = new List<double>(); var e2eErr = new List<double>();
         var coalesced = 0; var chunks = 0; var capturedErr = new List<double>();
+        var ttftCapturedErr = new List<double>(); var e2eCapturedErr = new List<double>(); var ttftBounded = 0; var nearStep = 0;
         foreach (var item in runItems)
         {
             var m = item.GetProperty("metrics");
-            var truth = await simHttp.GetFromJsonAsync<JsonElement>($"/sim/requests/{m.GetProperty("server_request_id").GetString()}");
+            var requestId = m.GetProperty("server_request_id").GetString()!;
+            var truth = await simHttp.GetFromJsonAsync<JsonElement>($"/sim/requests/{requestId}");
             var written = truth.GetProperty("chunkWrittenMs").EnumerateArray().Select(x => x.GetDouble()).ToArray();
             ttftErr.Add(Math.Abs(m.GetProperty("ttft_ms").GetDouble() - written[0]));
             e2eErr.Add(Math.Abs(m.GetProperty("e2e_ms").GetDouble() - written[^1]));
-            // Each chunk's time as LLMRace recorded it (its item.delta events), gap by gap against the Simulator's: a chunk
-            // with the kernel's stamp of the chunk before it came in the same read, its gap unobserved and not in ITL.
+            // Each chunk's time as LLMRace recorded it (its item.delta events), gap by gap against the Simulator's: chunks
+            // sharing a kernel stamp came in one read (or socket buffer), every gap into them unobserved and not in ITL.
             var detail = await http.GetFromJsonAsync<JsonElement>($"/api/runs/{lastRunId}/items/" +
                 item.GetProperty("id").GetString());
             var times = detail.GetProperty("events").EnumerateArray().Where(e => e.GetProperty("type").GetString() == "item.delta")
                 .SelectMany(e => e.GetProperty("data").GetProperty("t_ms").EnumerateArray().Select(t => t.GetDouble())).ToArray();
             var kernel = m.TryGetProperty("timing_source", out var source) && source.GetString() == "kernel";
             chunks += Math.Max(0, times.Length - 1);
-            var onWire = captured?.GetValueOrDefault(m.GetProperty("server_request_id").GetString()!);
+            // The kernel's stamps of the segments themselves (tcpdump), when every chunk was seen: the request's last
+            // segment to each chunk's.
+            var onWire = captured?.GetValueOrDefault(requestId);
+            var wireComplete = onWire is not null && onWire.ChunksNs.Count == times.Length && times.Length > 0;
+            bool Shared(int i) => kernel && ((i > 0 && times[i] == times[i - 1]) || (i + 1 < times.Length && times[i] == times[i + 1]));
+            // A first chunk stamped with the second has a TTFT that is only a bound (the stamp of bytes after it): counted apart.
+            if (wireComplete && Shared(0)) ttftBounded++;
+            else if (wireComplete && onWire!.RequestSentNs is { } requestSent && onWire.ChunksNs[0] is { } first && onWire.ChunksNs[^1] is { } last)
+            {
+                ttftCapturedErr.Add(Math.Abs(m.GetProperty("ttft_ms").GetDouble() - (first - requestSent) / 1e6));
+                e2eCapturedErr.Add(Math.Abs(m.GetProperty("e2e_ms").GetDouble() - (last - requestSent) / 1e6));
+            }
+            else if (wireComplete) nearStep++;
             for (var i = 1; i < Math.Min(times.Length, written.Length); i++)
             {
-                if (kernel && times[i] == times[i - 1]) { coalesced++; continue; }
+                if (Shared(i)) { coalesced++; continue; }
                 itlErr.Add(Math.Abs(times[i] - times[i - 1] - (written[i] - written[i - 1])));
-                // Against the kernel's own stamps of the segments the Simulator sent (tcpdump), when every chunk was seen.
-                if (onWire?.Count == times.Length)
-                    capturedErr.Add(Math.Abs(times[i] - times[i - 1] - (onWire[i] - onWire[i - 1]) / 1e6));
+                if (!wireComplete) continue;
+                if (onWire!.ChunksNs[i] is { } at && onWire.ChunksNs[i - 1] is { } before)
+                    capturedErr.Add(Math.Abs(times[i] - times[i - 1] - (at - before) / 1e6));
+                else nearStep++;
             }
         }
         var row = new JsonObject
         {
-            ["concurrency"] = concurrency, ["items"] = runItems.Count,
+            ["concurrency"] = concurrency, ["cores_busy_with_hog"] = busy, ["items"] = runItems.Count,
             ["ttft_abs_error_ms"] = Summary(ttftErr), ["itl_abs_error_ms"] = Summary(itlErr), ["e2e_abs_error_ms"] = Summary(e2eErr),
             ["coalesced_gaps"] = coalesced, ["gaps"] = chunks, ["itl_abs_error_vs_capture_ms"] = Summary(capturedErr),
+            ["ttft_abs_error_vs_capture_ms"] = Summary(ttftCapturedErr), ["ttft_first_chunk_coalesced"] = ttftBounded,
+            ["capture_samples_near_a_wall_clock_step"] = nearStep, ["e2e_abs_error_vs_capture_ms"] = Summary(e2eCapturedErr),
             ["api_cores_busy"] = Math.Round(apiBusy, 2), ["simulator_cores_busy"] = Math.Round(simBusy, 2),
         };
         fidelity.Add(row);
-        table.Add(["timing fidelity", $"c={concurrency}, {runItems.Count} items × 100 tokens",
+        table.Add(["timing fidelity", $"c={concurrency}{(busy ? ", cores busy (hog)" : "")}, {runItems.Count} items × 100 tokens",
             $"TTFT err p50 {P(ttftErr, 50):0.00} / p99 {P(ttftErr, 99):0.00} ms; ITL err p50 {P(itlErr, 50):0.00} / p99 " +
                 $"{P(itlErr, 99):0.00} ms; E2E err p99 {P(e2eErr, 99):0.00} ms; coalesced gaps {coalesced} of {chunks}; " +
-                (capturedErr.Count > 0 ? $"ITL err against the capture p50 {P(capturedErr, 50):0.00} / p99 {P(capturedErr, 99):0.00} ms " +
-                    $"({capturedErr.Count} gaps); " : "no capture; ") + "cores busy: Api " +
-                $"{apiBusy:0.00}, Simulator {simBusy:0.00}"]);
+                (capturedErr.Count > 0 ? $"against the capture: ITL err p50 {P(capturedErr, 50):0.00} / p99 {P(capturedErr, 99):0.00} ms " +
+                    $"({capturedErr.Count} gaps), TTFT err p50 {P(ttftCapturedErr, 50):0.00} / p99 {P(ttftCapturedErr, 99):0.00} ms, " +
+                    $"E2E err p99 {P(e2eCapturedErr, 99):0.00} ms ({ttftCapturedErr.Count} items, {ttftBounded} more with a first chunk " +
+                    $"coalesced; {nearStep} samples left out near a step of the wall clock); " : "no capture; ") +
+                $"cores busy: Api {apiBusy:0.00}, Simulator {simBusy:0.00}"]);
     }
     results["fidelity"] = fidelity;
 }

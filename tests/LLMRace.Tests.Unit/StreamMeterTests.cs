@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using LLMRace.Grains.Measurement;
+using LLMRace.Grains.Timing;
 
 namespace LLMRace.Tests.Unit;
 
@@ -89,6 +90,40 @@ public class StreamMeterTests
         Assert.Null(m.TtfbMs);
         Assert.Equal(40, m.TtftMs!.Value, 3);
         Assert.Equal(1, m.Retries);
+    }
+
+    [Fact]
+    public void T0_moves_to_when_the_request_left()
+    {
+        var meter = new StreamMeter();
+        meter.Start(Ms(1_000));
+        meter.Sent(Ms(1_003), kernel: false);
+        meter.Content(new ChunkTime(Ms(1_043), true, false), true);
+
+        var m = meter.Finish(1, null, retries: 0);
+        Assert.Equal(40, m.TtftMs!.Value, 3);
+        // Chunks on the kernel's clock but a send timed in user space: the item's times are not all the kernel's.
+        Assert.Equal("user", m.TimingSource);
+    }
+
+    [Fact]
+    public void Chunks_stamped_as_one_leave_every_gap_into_them_out_of_itl_the_first_of_them_included()
+    {
+        // Chunks 1 and 2 came in one read stamped 230 ms (chunk 1 had arrived earlier, when is unknown); chunk 3 on its own.
+        var meter = new StreamMeter();
+        meter.Start(0);
+        meter.Sent(Ms(1), kernel: true);
+        meter.Content(new ChunkTime(Ms(200), true, false), true);
+        meter.Content(new ChunkTime(Ms(230), true, false), true);
+        meter.Content(new ChunkTime(Ms(230), true, true), true);
+        meter.Content(new ChunkTime(Ms(240), true, false), true);
+
+        var m = meter.Finish(4, null, retries: 0);
+
+        Assert.Equal(199, m.TtftMs!.Value, 3);
+        Assert.Equal([10.0], m.ItlMs.Select(x => Math.Round(x, 3)));
+        Assert.Equal(2, m.CoalescedChunks);
+        Assert.Equal("kernel", m.TimingSource);
     }
 }
 
