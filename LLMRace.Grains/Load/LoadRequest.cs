@@ -34,6 +34,7 @@ public sealed class LoadRequest(LoadTarget target, PreparedTest test) : IStreamO
     private Dictionary<string, double>? _serverTimings;
     private int? _outputTokens;
     private int? _inputTokens;
+    private string? _serverRequestId;
     private long _outputChars;
 
     /// <summary>When the request went out (the stopwatch's timestamp), or 0 before.</summary>
@@ -71,7 +72,7 @@ public sealed class LoadRequest(LoadTarget target, PreparedTest test) : IStreamO
         return (passed == checks.Count ? LoadStatus.Passed : LoadStatus.Failed, null, null, metrics, passed, checks.Count);
     }
 
-    private ItemMetrics Metrics() => _meter.Finish(_outputTokens, _inputTokens, 0);
+    private ItemMetrics Metrics() => _meter.Finish(_outputTokens, _inputTokens, 0) with { ServerRequestId = _serverRequestId };
 
     /// <summary>A failure's kind for the error-rate table: the HTTP status, or what broke.</summary>
     public static string KindOf(Exception e) => e switch
@@ -93,7 +94,11 @@ public sealed class LoadRequest(LoadTarget target, PreparedTest test) : IStreamO
 
     void IStreamObserver.Sent(long timestamp, bool kernel) => _meter.Sent(timestamp, kernel);
 
-    void IStreamObserver.Headers(long timestamp, HttpResponseMessage response) => _meter.Headers(timestamp);
+    void IStreamObserver.Headers(long timestamp, HttpResponseMessage response)
+    {
+        _meter.Headers(timestamp);
+        _serverRequestId = ProviderStreamClient.RequestId(response);
+    }
 
     void IStreamObserver.Part(StreamPart part, Timing.ChunkTime time)
     {

@@ -216,6 +216,9 @@ public sealed class LoadTestExecutor : RunWork
         input_tokens = r.Metrics.InputTokens,
         checks_passed = r.ChecksPassed,
         checks_total = r.ChecksTotal,
+        timing_source = r.Metrics.TimingSource,
+        coalesced_chunks = r.Metrics.CoalescedChunks,
+        server_request_id = r.Metrics.ServerRequestId,
         server_timings = r.ServerTimings,
     };
 }

@@ -35,7 +35,7 @@ public static class LoadTestExports
     [
         "run_id", "step", "index", "test_id", "scheduled_ms", "sent_ms", "schedule_error_ms", "measured", "status", "error_kind",
         "ttfb_ms", "ttft_ms", "tpot_ms", "e2e_ms", "itl_p50_ms", "itl_p99_ms", "output_tokens", "input_tokens", "checks_passed",
-        "checks_total", "error",
+        "checks_total", "timing_source", "coalesced_chunks", "server_request_id", "error",
     ];
 
     public static readonly string[] StepColumns =

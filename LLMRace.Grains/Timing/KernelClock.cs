@@ -6,8 +6,9 @@ namespace LLMRace.Grains.Timing;
 /// <summary>
 /// Puts the kernel's packet stamps (CLOCK_REALTIME) on the stopwatch's monotonic clock, which every other time of an item
 /// is on. The offset between the two clocks is read afresh for every stamp, right when the stamp is taken off the socket:
-/// the wall clock may be stepped at any moment (NTP; some virtual machines step it every 100 ms), so an offset read
-/// earlier could be off by a whole step. A stamp is only wrong by a step that fell between its packet's arrival and its read.
+/// the wall clock may move apart from the monotonic one at any moment (an NTP step; on the virtual machine this was built
+/// on it once ran 0.5% fast for minutes, 0.5 ms steps every 100 ms), so an offset read earlier could be off by as much as
+/// it moved since. A stamp is only wrong by what the wall clock moved between its packet's arrival and its read.
 /// </summary>
 public static unsafe class KernelClock
 {

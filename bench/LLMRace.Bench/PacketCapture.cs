@@ -26,7 +26,7 @@ public sealed class PacketCapture : IAsyncDisposable
     public static async Task<PacketCapture?> StartAsync(int serverPort)
     {
         var file = Path.Combine(Path.GetTempPath(), $"llmrace-bench-{Guid.NewGuid():N}.pcap");
-        var start = new ProcessStartInfo("tcpdump", $"-i lo -U -n -s 0 --time-stamp-precision=nano -w {file} tcp port {serverPort}")
+        var start = new ProcessStartInfo("tcpdump", $"-i lo -U -n -s 0 -B 262144 --time-stamp-precision=nano -w {file} tcp port {serverPort}")
         {
             RedirectStandardError = true, RedirectStandardOutput = true,
         };

@@ -432,6 +432,44 @@ if (scenarios.Contains("load"))
         load.Add(row);
         table.Add(["load generator", $"constant {rate:0} req/s, {model.Split('&')[0]}, {(quick ? 3 : 10)} s", detail]);
     }
+    // TTFT at the highest rate sustained above, each request against the packet capture (the request's last segment to its
+    // first content chunk's): how true the load generator's figures stay when the client itself is saturated.
+    {
+        const double rate = 2000;
+        var car = await PostAsync("/api/cars", new { name = "load capture", connection_id = connection, model = "instant?tokens=16" });
+        await using var capture = await PacketCapture.StartAsync(sim.Address.Port);
+        var id = await PostAsync("/api/load-tests", new { suite_id = loadSuite, car_id = car, profile = "constant", rate,
+            duration_s = quick ? 3 : 5, warmup_s = 1, max_concurrency = 1024 });
+        using (var stream = await http.GetStreamAsync($"/api/runs/{id}/stream"))
+            await stream.CopyToAsync(Stream.Null);
+        var captured = capture is null ? null : await capture.StopAsync(sim.Address.Port);
+        var lines = (await http.GetStringAsync($"/api/load-tests/{id}/export?format=csv")).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        var columns = lines[0].Split(',').Select((name, i) => (name, i)).ToDictionary(c => c.name, c => c.i);
+        var errors = new List<double>();
+        var (unmatched, kernelRequests) = (0, 0);
+        foreach (var line in lines.Skip(1))
+        {
+            var cells = line.Split(',');
+            if (cells[columns["measured"]] != "true" || cells[columns["ttft_ms"]] == "") continue;
+            if (cells[columns["timing_source"]] == "kernel") kernelRequests++;
+            var onWire = captured?.GetValueOrDefault(cells[columns["server_request_id"]]);
+            if (onWire is not { RequestSentNs: { } sent } || onWire.ChunksNs.Count != int.Parse(cells[columns["output_tokens"]])
+                || onWire.ChunksNs[0] is not { } first) { unmatched++; continue; }
+            errors.Add(Math.Abs(double.Parse(cells[columns["ttft_ms"]], System.Globalization.CultureInfo.InvariantCulture)
+                - (first - sent) / 1e6));
+        }
+        var step = (await http.GetFromJsonAsync<JsonElement>($"/api/load-tests/{id}")).GetProperty("steps")[0];
+        load.Add(new JsonObject
+        {
+            ["model"] = "instant", ["target_rate"] = rate, ["achieved_rate"] = step.GetProperty("requests_per_s").GetDouble(),
+            ["kernel_timed_requests"] = kernelRequests, ["ttft_abs_error_vs_capture_ms"] = Summary(errors),
+            ["requests_not_matched_in_capture"] = unmatched,
+        });
+        table.Add(["load generator", $"constant {rate:0} req/s, instant, {(quick ? 3 : 5)} s, against a packet capture",
+            $"{step.GetProperty("requests_per_s").GetDouble():0} req/s achieved; TTFT err against the capture p50 {P(errors, 50):0.00} / " +
+            $"p99 {P(errors, 99):0.00} / max {(errors.Count > 0 ? errors.Max() : 0):0.00} ms ({errors.Count} requests; {kernelRequests} " +
+            $"timed by the kernel; {unmatched} not matched in the capture)"]);
+    }
     results["load"] = load;
 }
 

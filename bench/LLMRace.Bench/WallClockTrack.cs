@@ -5,8 +5,8 @@ namespace LLMRace.Bench;
 /// <summary>
 /// The wall clock's offset from the monotonic one, sampled about every millisecond while it runs, so that a packet
 /// capture's stamps (CLOCK_REALTIME) can be put on the monotonic clock LLMRace times with, even where the wall clock is
-/// stepped (this machine's virtual machine steps it by 0.5 ms about every 100 ms). A stamp between two samples with
-/// different offsets fell near a step: its monotonic time is not known and it is left out.
+/// stepped (this machine's virtual machine once stepped it by 0.5 ms about every 100 ms for minutes). A stamp between two
+/// samples with different offsets fell near a step: its monotonic time is not known and it is left out.
 /// </summary>
 public sealed class WallClockTrack : IDisposable
 {

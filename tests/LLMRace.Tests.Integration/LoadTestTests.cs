@@ -90,6 +90,12 @@ public sealed class LoadTestTests(ApiFixture fixture) : IClassFixture<ApiFixture
         var csv = await fixture.App.Api.GetStringAsync($"/api/load-tests/{id}/export?format=csv");
         Assert.Equal(requests.Count + 1, csv.Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Length);
         Assert.StartsWith("run_id,step,index,test_id,scheduled_ms,sent_ms,schedule_error_ms", csv);
+        // Each request says its clock (the load generator's client is the race's: the kernel's stamps) and the server's id.
+        Assert.All(requests, r =>
+        {
+            Assert.Equal("kernel", r.GetProperty("timing_source").GetString());
+            Assert.StartsWith("simreq_", r.GetProperty("server_request_id").GetString());
+        });
         var stepsCsv = await fixture.App.Api.GetStringAsync($"/api/load-tests/{id}/export?format=steps_csv");
         Assert.Equal(steps + 1, stepsCsv.Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Length);
         var json = JsonDocument.Parse(await fixture.App.Api.GetStringAsync($"/api/load-tests/{id}/export")).RootElement;

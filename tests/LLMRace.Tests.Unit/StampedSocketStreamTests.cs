@@ -108,6 +108,22 @@ public sealed class StampedSocketStreamTests
     }
 
     [Fact]
+    public async Task A_socket_without_receive_stamps_counts_its_reads_as_unstamped_so_the_response_is_timed_in_user_space()
+    {
+        var (socket, server) = await ConnectedPairAsync();
+        using var _ = server;
+        await using var stream = new StampedSocketStream(socket);
+        var stamps = SocketStamps.Current = new SocketStamps();
+        await stream.WriteAsync("GET / HTTP/1.1\r\n\r\n"u8.ToArray());
+
+        await server.SendAsync("HTTP/1.1 200 OK\r\n"u8.ToArray());
+        Assert.True(await stream.ReadAsync(new byte[64]) > 0);
+        Assert.Equal(0, stamps.Reads);
+        Assert.Equal(1, stamps.Unstamped);
+        Assert.Equal(0, stamps.LastStamp);
+    }
+
+    [Fact]
     public async Task Through_tls_every_chunk_carries_the_stamp_of_the_read_that_completed_it_never_earlier_than_it_was_sent()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
