@@ -22,6 +22,8 @@ public sealed class StampedSocketStream(Socket socket, bool transmitStamps = fal
     private const int SoTimestamping = 37;
     // SOF_TIMESTAMPING_TX_SOFTWARE | SOFTWARE (report it) | OPT_TSONLY (the stamp without a copy of the packet).
     private const int TransmitStampFlags = (1 << 1) | (1 << 4) | (1 << 11);
+    // The first byte of a TLS record that is not application data; an HTTP/1.1 request starts with a letter.
+    private const byte TlsChangeCipherSpec = 20, TlsAlert = 21, TlsHandshake = 22;
     private readonly byte[] _control = new byte[256];
     private bool _transmitStampPending;
 
@@ -151,7 +153,7 @@ public sealed class StampedSocketStream(Socket socket, bool transmitStamps = fal
     {
         while (buffer.Length > 0)
         {
-            var sending = Sending();
+            var sending = Sending(buffer.Span);
             var sent = await socket.SendAsync(buffer, SocketFlags.None, ct);
             buffer = buffer[sent..];
             Sent(sending);
@@ -162,7 +164,7 @@ public sealed class StampedSocketStream(Socket socket, bool transmitStamps = fal
     {
         while (buffer.Length > 0)
         {
-            var sending = Sending();
+            var sending = Sending(buffer);
             buffer = buffer[socket.Send(buffer)..];
             Sent(sending);
         }
@@ -179,12 +181,14 @@ public sealed class StampedSocketStream(Socket socket, bool transmitStamps = fal
     }
 
     /// <summary>
-    /// A write is the request's, in its own flow: the scope follows this connection from here. Its time until the kernel's
-    /// stamp comes is when the send call began (never later than the bytes left, unlike a time taken after it returns).
+    /// A write is the request's, in its own flow: the scope follows this connection from here. Not a TLS handshake's (or
+    /// alert's) record: the handshake runs while the connection is being set up, in whatever flow asked for a connection,
+    /// and that request may be given another one. A write's time until the kernel's stamp comes is when the send call began
+    /// (never later than the bytes left, unlike a time taken after it returns).
     /// </summary>
-    private long Sending()
+    private long Sending(ReadOnlySpan<byte> bytes)
     {
-        SocketStamps.Current?.Bind(Stamps);
+        if (bytes[0] is not (TlsChangeCipherSpec or TlsAlert or TlsHandshake)) SocketStamps.Current?.Bind(Stamps);
         return Stopwatch.GetTimestamp();
     }
 

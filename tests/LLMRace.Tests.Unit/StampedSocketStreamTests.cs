@@ -124,6 +124,21 @@ public sealed class StampedSocketStreamTests
     }
 
     [Fact]
+    public async Task A_tls_handshake_record_does_not_bind_the_scope_of_whoever_asked_for_the_connection_a_request_does()
+    {
+        var (socket, server) = await ConnectedPairAsync();
+        using var _ = server;
+        Assert.True(StampedSocketStream.TryEnable(socket));
+        await using var stream = new StampedSocketStream(socket);
+        var stamps = SocketStamps.Current = new SocketStamps();
+
+        await stream.WriteAsync(new byte[] { 22, 3, 1, 0, 1, 1 });
+        Assert.Null(stamps.SentAt);
+        await stream.WriteAsync(new byte[] { 23, 3, 3, 0, 1, 1 });
+        Assert.NotNull(stamps.SentAt);
+    }
+
+    [Fact]
     public async Task Through_tls_every_chunk_carries_the_stamp_of_the_read_that_completed_it_never_earlier_than_it_was_sent()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
