@@ -29,13 +29,21 @@ public sealed class StampedSocketStreamTests
         return (client, await listener.AcceptSocketAsync());
     }
 
+    /// <summary>A loopback connection read through a stamped stream, with the stamps asked for, and its server's end.</summary>
+    private static async Task<(StampedSocketStream Stream, Socket Server)> StampedPairAsync(bool receiveStamps, bool transmitStamps = false)
+    {
+        var (socket, server) = await ConnectedPairAsync();
+        if (receiveStamps) Assert.True(StampedSocketStream.TryEnable(socket));
+        if (transmitStamps) Assert.True(StampedSocketStream.TryEnableTransmitStamps(socket));
+        return (new StampedSocketStream(socket, transmitStamps), server);
+    }
+
     [Fact]
     public async Task A_loopback_read_carries_the_kernels_stamp_taken_before_the_reader_had_the_bytes_and_partial_reads_keep_order()
     {
-        var (socket, server) = await ConnectedPairAsync();
+        var (stream, server) = await StampedPairAsync(receiveStamps: true);
         using var _ = server;
-        Assert.True(StampedSocketStream.TryEnable(socket));
-        await using var stream = new StampedSocketStream(socket);
+        await using var __ = stream;
         var stamps = stream.Stamps;
 
         var reading = stream.ReadAsync(new byte[3]).AsTask();
@@ -58,11 +66,9 @@ public sealed class StampedSocketStreamTests
     [Fact]
     public async Task A_send_binds_the_scope_to_its_connection_and_is_timed_when_its_last_byte_left_by_the_kernels_transmit_stamp()
     {
-        var (socket, server) = await ConnectedPairAsync();
+        var (stream, server) = await StampedPairAsync(receiveStamps: true, transmitStamps: true);
         using var _ = server;
-        Assert.True(StampedSocketStream.TryEnable(socket));
-        Assert.True(StampedSocketStream.TryEnableTransmitStamps(socket));
-        await using var stream = new StampedSocketStream(socket, transmitStamps: true);
+        await using var __ = stream;
         var stamps = SocketStamps.Current = new SocketStamps();
         Assert.Null(stamps.SentAt);
 
@@ -92,10 +98,9 @@ public sealed class StampedSocketStreamTests
     [Fact]
     public async Task Without_transmit_stamps_a_send_is_timed_when_its_send_call_began()
     {
-        var (socket, server) = await ConnectedPairAsync();
+        var (stream, server) = await StampedPairAsync(receiveStamps: true);
         using var _ = server;
-        Assert.True(StampedSocketStream.TryEnable(socket));
-        await using var stream = new StampedSocketStream(socket);
+        await using var __ = stream;
         var stamps = SocketStamps.Current = new SocketStamps();
 
         var before = Stopwatch.GetTimestamp();
@@ -110,9 +115,9 @@ public sealed class StampedSocketStreamTests
     [Fact]
     public async Task A_socket_without_receive_stamps_counts_its_reads_as_unstamped_so_the_response_is_timed_in_user_space()
     {
-        var (socket, server) = await ConnectedPairAsync();
+        var (stream, server) = await StampedPairAsync(receiveStamps: false);
         using var _ = server;
-        await using var stream = new StampedSocketStream(socket);
+        await using var __ = stream;
         var stamps = SocketStamps.Current = new SocketStamps();
         await stream.WriteAsync("GET / HTTP/1.1\r\n\r\n"u8.ToArray());
 
@@ -126,10 +131,9 @@ public sealed class StampedSocketStreamTests
     [Fact]
     public async Task A_tls_handshake_record_does_not_bind_the_scope_of_whoever_asked_for_the_connection_a_request_does()
     {
-        var (socket, server) = await ConnectedPairAsync();
+        var (stream, server) = await StampedPairAsync(receiveStamps: true);
         using var _ = server;
-        Assert.True(StampedSocketStream.TryEnable(socket));
-        await using var stream = new StampedSocketStream(socket);
+        await using var __ = stream;
         var stamps = SocketStamps.Current = new SocketStamps();
 
         await stream.WriteAsync(new byte[] { 22, 3, 1, 0, 1, 1 });
