@@ -4,8 +4,9 @@ namespace LLMRace.Grains.Measurement;
 
 /// <summary>
 /// Times one streamed response with the monotonic clock, as vLLM bench serve and GuideLLM define it:
-/// t0 when the request has been sent (its last byte left; just before it is sent where that is unknown), TTFB at the response headers, TTFT at the first chunk carrying
-/// content of any kind, ITL between consecutive content chunks, E2E at the last content chunk.
+/// t0 when the request has been sent (its last byte left; just before it is sent where that is unknown), TTFB at the
+/// response headers, TTFT at the first chunk carrying content of any kind, ITL between consecutive content chunks, E2E at
+/// the last content chunk.
 /// </summary>
 public sealed class StreamMeter
 {

@@ -16,14 +16,20 @@ public static class KernelStamping
     private const int Attempts = 200;
     private static readonly Lock Gate = new();
     private static Socket? _keeper;
+    private static volatile bool _unavailable;
 
-    /// <summary>True once stamping is on (at once after the first call); false where this platform gives no stamps.</summary>
+    /// <summary>
+    /// True once stamping is on; false where this platform gives no stamps. Only the first call waits (for the datagram,
+    /// about a millisecond); every later one answers at once, the same.
+    /// </summary>
     public static bool EnsureOn()
     {
         if (Volatile.Read(ref _keeper) is not null) return true;
+        if (_unavailable) return false;
         lock (Gate)
         {
             if (_keeper is not null) return true;
+            if (_unavailable) return false;
             var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
             try
             {
@@ -31,6 +37,7 @@ public static class KernelStamping
                 if (!StampedSocketStream.TryEnable(socket) || !ComesBackStamped(socket))
                 {
                     socket.Dispose();
+                    _unavailable = true;
                     return false;
                 }
                 Volatile.Write(ref _keeper, socket);
@@ -39,6 +46,7 @@ public static class KernelStamping
             catch (SocketException)
             {
                 socket.Dispose();
+                _unavailable = true;
                 return false;
             }
         }
