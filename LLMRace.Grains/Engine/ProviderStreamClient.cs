@@ -31,7 +31,7 @@ public sealed class ProviderStreamClient(HttpClient http, RaceLimits limits, Tim
             CancellationToken ct)
     {
         var idleTimeout = connection.FirstTokenTimeout;
-        // The stamps of this response's socket reads (when the connection stamps them), seen by every read below.
+        // The kernel's stamps of the connection this request is written to (when it stamps), whichever flow reads it.
         var stamps = SocketStamps.Current = new SocketStamps();
         var clock = new PartClock(stamps);
         var pipeline = ProviderPipeline.Build(connection, idleTimeout, observer.Retrying);
@@ -141,12 +141,15 @@ public sealed class ProviderStreamClient(HttpClient http, RaceLimits limits, Tim
 
         public bool SentByKernel => stamps.SentByKernel;
 
+        /// <summary>Whether the response's reads are the kernel's: stamped, every one of them.</summary>
+        private bool Stamped => stamps.Reads > 0 && stamps.Unstamped == 0;
+
         /// <summary>When the response headers arrived: the stamp of the read that completed them, when stamped.</summary>
-        public long Headers() => stamps.Reads == 0 || stamps.Unstamped > 0 ? Stopwatch.GetTimestamp() : stamps.LastStamp;
+        public long Headers() => Stamped ? stamps.LastStamp : Stopwatch.GetTimestamp();
 
         public ChunkTime Now(StreamPart part)
         {
-            if (stamps.Reads == 0 || stamps.Unstamped > 0) return ChunkTime.User(Stopwatch.GetTimestamp());
+            if (!Stamped) return ChunkTime.User(Stopwatch.GetTimestamp());
             var coalesced = false;
             if (part.IsContent)
             {
