@@ -42,7 +42,7 @@ public static class LoadTestEndpoints
 
         group.MapGet("/{id}", async Task<Results<Ok<LoadTestView>, ProblemHttpResult>> (string id, RunStore runs, EventStore events) =>
         {
-            if (await runs.GetAsync(id) is not { Kind: RunKinds.Load } run) return Problems.NotFound("load test", id);
+            if (await runs.GetWithSnapshotAsync(id) is not { Kind: RunKinds.Load } run) return Problems.NotFound("load test", id);
             var report = await LoadTestReport.ReadAsync(run, events);
             return TypedResults.Ok(new LoadTestView(RunView.From(run, null), report.Profile, report.Car, report.Steps, report.Verdict));
         }).WithSummary("A load test's profile, car, each finished step's figures and, for the slo profile, the verdict.");
@@ -50,7 +50,7 @@ public static class LoadTestEndpoints
         group.MapGet("/{id}/export", async Task<Results<FileContentHttpResult, ValidationProblem, ProblemHttpResult>> (string id,
             string? format, RunStore runs, EventStore events, TimeProvider time) =>
         {
-            if (await runs.GetAsync(id) is not { Kind: RunKinds.Load } run) return Problems.NotFound("load test", id);
+            if (await runs.GetWithSnapshotAsync(id) is not { Kind: RunKinds.Load } run) return Problems.NotFound("load test", id);
             var name = $"llmrace-load-{run.Id}";
             switch ((format ?? "json").ToLowerInvariant())
             {

@@ -65,7 +65,7 @@ public static class ResultEndpoints
         runs.MapGet("/{id}/items/{itemId}", async Task<Results<Ok<ItemDetail>, ProblemHttpResult>> (string id, string itemId,
             RunStore store, EventStore events) =>
         {
-            if (await store.GetAsync(id) is not { } run) return Problems.NotFound("run", id);
+            if (await store.GetWithSnapshotAsync(id) is not { } run) return Problems.NotFound("run", id);
             if (await store.GetItemAsync(id, itemId) is not { } item) return Problems.NotFound("item", itemId);
             var test = RaceJson.Deserialize<RunSnapshot>(run.SnapshotJson)!.Suite.Tests.FirstOrDefault(t => t.Id == item.TestId);
             return TypedResults.Ok(new ItemDetail(
@@ -80,7 +80,7 @@ public static class ResultEndpoints
         runs.MapGet("/{id}/export", async Task<Results<FileContentHttpResult, ValidationProblem, ProblemHttpResult>> (string id,
             string? format, RunStore store, EventStore events, TimeProvider time) =>
         {
-            if (await store.GetAsync(id) is not { } run) return Problems.NotFound("run", id);
+            if (await store.GetWithSnapshotAsync(id) is not { } run) return Problems.NotFound("run", id);
             var items = (await store.GetItemsAsync(id)).Select(ItemResult.From).ToList();
             var name = $"llmrace-{run.Id}";
             return (format ?? "json").ToLowerInvariant() switch
@@ -96,7 +96,7 @@ public static class ResultEndpoints
         runs.MapGet("/{id}/scorecard", async Task<Results<Ok<RunScorecard>, ProblemHttpResult>> (string id, RunStore store) =>
         {
             if (await store.GetAsync(id) is not { } run) return Problems.NotFound("run", id);
-            var items = (await store.GetItemsAsync(id)).Select(ItemResult.From).ToList();
+            var items = (await store.GetItemScoresAsync(id)).Select(ItemResult.From).ToList();
             var completed = run.Status == RunStatus.Completed;
             return TypedResults.Ok(new RunScorecard(run.Id, run.SuiteName, run.Status, Scorecards.For(items),
                 completed ? RaceWinners.Of(items) : null, completed ? RaceWinners.Standings(items) : []));
@@ -137,8 +137,8 @@ public static class ResultEndpoints
             if (against is not null && against.SuiteId != run.SuiteId) errors.Add("baseline",
                 $"run '{against.Id}' raced another suite ('{against.SuiteName}')");
             if (errors.Any) return Problems.Invalid(errors.ByField);
-            var current = (await store.GetItemsAsync(run.Id)).Select(ItemResult.From).ToList();
-            var previous = (await store.GetItemsAsync(against!.Id)).Select(ItemResult.From).ToList();
+            var current = (await store.GetItemScoresAsync(run.Id)).Select(ItemResult.From).ToList();
+            var previous = (await store.GetItemScoresAsync(against!.Id)).Select(ItemResult.From).ToList();
             return TypedResults.Ok(RunComparisons.Compare(run.Id, current, against.Id, previous, tolerances));
         });
 
@@ -162,7 +162,7 @@ public static class ResultEndpoints
             foreach (var runId in ids)
             {
                 if (await store.GetAsync(runId) is not { } run) return Problems.Invalid("run_ids", $"run '{runId}' does not exist");
-                runsFound.Add((run, (await store.GetItemsAsync(runId)).Select(ItemResult.From).ToList()));
+                runsFound.Add((run, (await store.GetItemScoresAsync(runId)).Select(ItemResult.From).ToList()));
             }
             return TypedResults.Ok(new RunsCompared(
                 runsFound.Select(r => new ComparedRun(r.Run.Id, r.Run.SuiteName, r.Run.CreatedAt, r.Run.Status, Scorecards.For(r.Items))),

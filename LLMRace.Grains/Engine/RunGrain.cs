@@ -48,8 +48,8 @@ public sealed class RunGrain(RaceEngine engine, ILogger<RunGrain> logger) : Grai
     public async Task<RunCommandResult> RerunOf(string originalRunId)
     {
         if (await engine.Runs.GetAsync(RunId) is not null) return RunCommandResult.Conflict($"run '{RunId}' exists already");
-        if (await engine.Runs.GetAsync(originalRunId) is not { } original) return RunCommandResult.NotFound($"run '{originalRunId}' does " +
-            $"not exist");
+        if (await engine.Runs.GetWithSnapshotAsync(originalRunId) is not { } original)
+            return RunCommandResult.NotFound($"run '{originalRunId}' does not exist");
         var (run, items) = engine.Planner.Replan(RunId, original);
         await engine.Runs.CreateAsync(run, items);
         await KeepTakeoverReminderAsync(run);
@@ -68,7 +68,7 @@ public sealed class RunGrain(RaceEngine engine, ILogger<RunGrain> logger) : Grai
         if (run.Status is not (RunStatus.Interrupted or RunStatus.Cancelled or RunStatus.Failed))
             return RunCommandResult.Conflict($"run '{RunId}' is {run.Status}: only an interrupted, cancelled or failed run can be resumed");
         var toRace = await engine.Runs.PrepareResumeAsync(RunId);
-        run = await engine.Runs.GetAsync(RunId) ?? throw new KeyNotFoundException($"run {RunId} vanished while it was resumed");
+        run = await engine.Runs.GetWithSnapshotAsync(RunId) ?? throw new KeyNotFoundException($"run {RunId} vanished while it was resumed");
         await KeepTakeoverReminderAsync(run);
         return RunCommandResult.Accepted(StartExecutor(run), toRace);
     }
@@ -80,7 +80,7 @@ public sealed class RunGrain(RaceEngine engine, ILogger<RunGrain> logger) : Grai
         {
             // Not started in this activation: a queued run is started only to end it as cancelled.
             if (run.Status != RunStatus.Queued) return RunCommandResult.Accepted(await StoredProgressAsync(run));
-            StartExecutor(run);
+            StartExecutor(await engine.Runs.GetWithSnapshotAsync(RunId) ?? run);
         }
         _executor!.Cancel();
         return RunCommandResult.Accepted(_executor.Progress);
@@ -98,7 +98,7 @@ public sealed class RunGrain(RaceEngine engine, ILogger<RunGrain> logger) : Grai
         if (!RunStatus.IsFinished(run.Status)) return RunCommandResult.Conflict($"the run is {run.Status}: judge it when it has finished");
         // Set before the first judge event, so readers at the run's end know more is coming.
         await engine.Runs.SetJudgingAsync(run.Id, true);
-        var runner = new JudgeRunner(engine, run, judge, rubric);
+        var runner = new JudgeRunner(engine, await engine.Runs.GetWithSnapshotAsync(RunId) ?? run, judge, rubric);
         _judging = Task.Run(runner.RunAsync);
         KeepAlive();
         logger.LogInformation("Run {RunId}: judge {Judge} started", run.Id, judge.Name);
@@ -218,7 +218,8 @@ public sealed class RunGrain(RaceEngine engine, ILogger<RunGrain> logger) : Grai
         // it still races somewhere (a second activation of this grain while the first lives), which this one leaves alone.
         if (run.HeartbeatAt is { } beat && engine.Time.UtcNow() - Clock.Parse(beat) < RaceTopology.HeartbeatSilence) return;
         var inFlight = await engine.Runs.PrepareTakeoverAsync(RunId);
-        run = await engine.Runs.GetAsync(RunId) ?? throw new KeyNotFoundException($"run {RunId} vanished while it was taken over");
+        run = await engine.Runs.GetWithSnapshotAsync(RunId)
+            ?? throw new KeyNotFoundException($"run {RunId} vanished while it was taken over");
         logger.LogWarning("Run {RunId} taken over: its silo was lost or left; {InFlight} item(s) in flight raced again", RunId,
             inFlight.Count);
         StartExecutor(run, inFlight.ToHashSet());

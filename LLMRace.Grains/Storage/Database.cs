@@ -24,7 +24,9 @@ public abstract class Database
     /// <summary>A connection for the run path's writes. On an engine with one writer at a time, writers queue here.</summary>
     public virtual async Task<Writer> OpenWriterAsync(CancellationToken ct = default) => new(await OpenAsync(ct), null);
 
-    /// <summary>Creates what is missing and applies the migrations; throws <see cref="DatabaseUnavailableException"/> when it cannot.</summary>
+    /// <summary>
+    /// Creates what is missing and applies the migrations; throws <see cref="DatabaseUnavailableException"/> when it cannot.
+    /// </summary>
     public abstract Task InitializeAsync(CancellationToken ct = default);
 
     /// <summary>Appends a batch of events: all of them, or none (a seq already stored refuses the whole batch).</summary>

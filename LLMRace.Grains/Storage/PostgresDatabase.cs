@@ -25,7 +25,11 @@ public sealed class PostgresDatabase(NpgsqlDataSource dataSource, TimeProvider t
         builder.ConnectionStringBuilder.MaxAutoPrepare = 64;
         builder.UsePhysicalConnectionInitializer(
             connection => { using var set = new NpgsqlCommand(SessionSettings, connection); set.ExecuteNonQuery(); },
-            async connection => { await using var set = new NpgsqlCommand(SessionSettings, connection); await set.ExecuteNonQueryAsync(); });
+            async connection =>
+            {
+                await using var set = new NpgsqlCommand(SessionSettings, connection);
+                await set.ExecuteNonQueryAsync();
+            });
     }
 
     private const string SessionSettings = "SET synchronous_commit = off;";

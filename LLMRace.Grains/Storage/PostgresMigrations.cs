@@ -136,6 +136,15 @@ public static class PostgresMigrations
         (8, $"""
             ALTER TABLE runs ADD COLUMN kind {Text} NOT NULL DEFAULT 'race';
             """),
+        // Kept apart as on SQLite (where it matters: SQLite rewrites a whole row on every update), so the schemas stay one.
+        (9, $"""
+            CREATE TABLE run_snapshots (
+              run_id {Text} PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+              snapshot_json {Text} NOT NULL
+            );
+            INSERT INTO run_snapshots (run_id, snapshot_json) SELECT id, snapshot_json FROM runs;
+            ALTER TABLE runs DROP COLUMN snapshot_json;
+            """),
     ];
 
     public static int Latest => Steps[^1].Version;

@@ -71,7 +71,12 @@ public sealed class RunRow
     public string SuiteName { get; set; } = "";
     public string Status { get; set; } = "";
     public string SettingsJson { get; set; } = "{}";
-    public string SnapshotJson { get; set; } = "{}";
+    /// <summary>
+    /// The suite and cars as raced (<see cref="Contracts.RunSnapshot"/>), kept in <c>run_snapshots</c>: set when a run is
+    /// planned and read by <see cref="RunStore.GetWithSnapshotAsync"/> only; empty from every other read, so a caller that
+    /// forgot it fails on the empty text instead of racing an empty suite.
+    /// </summary>
+    public string SnapshotJson { get; set; } = "";
     public string CarIds { get; set; } = "";
     public int ItemsTotal { get; set; }
     public int ItemsDone { get; set; }

@@ -15,10 +15,11 @@ public sealed class RunStore(Database db)
         await using var c = await db.OpenAsync();
         await using var tx = await c.BeginTransactionAsync();
         await c.ExecuteAsync("""
-            INSERT INTO runs (id, kind, suite_id, suite_name, status, settings_json, snapshot_json, car_ids, items_total,
+            INSERT INTO runs (id, kind, suite_id, suite_name, status, settings_json, car_ids, items_total,
               items_done, error, is_baseline, created_at, started_at, finished_at)
-            VALUES (@Id, @Kind, @SuiteId, @SuiteName, @Status, @SettingsJson, @SnapshotJson, @CarIds, @ItemsTotal,
+            VALUES (@Id, @Kind, @SuiteId, @SuiteName, @Status, @SettingsJson, @CarIds, @ItemsTotal,
               @ItemsDone, @Error, @IsBaseline, @CreatedAt, @StartedAt, @FinishedAt);
+            INSERT INTO run_snapshots (run_id, snapshot_json) VALUES (@Id, @SnapshotJson);
             """, run, tx);
         await c.ExecuteAsync("""
             INSERT INTO run_items (id, run_id, ordinal, test_id, test_name, car_id, car_name, repeat_index, status, retries)
@@ -29,10 +30,20 @@ public sealed class RunStore(Database db)
         await tx.CommitAsync();
     }
 
+    /// <summary>A run without its snapshot (<see cref="RunRow.SnapshotJson"/> is empty): what most callers need.</summary>
     public async Task<RunRow?> GetAsync(string id)
     {
         await using var c = await db.OpenAsync();
         return await c.QuerySingleOrDefaultAsync<RunRow>("SELECT * FROM runs WHERE id = @id;", new { id });
+    }
+
+    /// <summary>A run with its snapshot, for what races, judges, exports or shows its suite and cars as raced.</summary>
+    public async Task<RunRow?> GetWithSnapshotAsync(string id)
+    {
+        await using var c = await db.OpenAsync();
+        return await c.QuerySingleOrDefaultAsync<RunRow>("""
+            SELECT r.*, s.snapshot_json FROM runs r JOIN run_snapshots s ON s.run_id = r.id WHERE r.id = @id;
+            """, new { id });
     }
 
     /// <summary>A page of the history, newest first, and how many runs match in all.</summary>
@@ -155,6 +166,20 @@ public sealed class RunStore(Database db)
     {
         await using var c = await db.OpenAsync();
         return [.. await c.QueryAsync<RunItemRow>("SELECT * FROM run_items WHERE run_id = @runId ORDER BY ordinal;", new { runId })];
+    }
+
+    /// <summary>
+    /// A run's items without their texts (output, reasoning, tool calls): what scorecards, winners and comparisons read,
+    /// at a fraction of the bytes on a big run.
+    /// </summary>
+    public async Task<IReadOnlyList<RunItemRow>> GetItemScoresAsync(string runId)
+    {
+        await using var c = await db.OpenAsync();
+        return [.. await c.QueryAsync<RunItemRow>("""
+            SELECT id, run_id, ordinal, test_id, test_name, car_id, car_name, repeat_index, status, error, metrics_json, checks_json,
+              judge_json, server_timings_json, retries, started_at, finished_at, manual_grade_json
+            FROM run_items WHERE run_id = @runId ORDER BY ordinal;
+            """, new { runId })];
     }
 
     public async Task MarkStartedAsync(string runId, string startedAt)

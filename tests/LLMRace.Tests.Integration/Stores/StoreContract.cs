@@ -194,6 +194,24 @@ public abstract class StoreContract
     }
 
     [Fact]
+    public async Task A_run_s_snapshot_is_read_only_with_it_and_is_deleted_with_the_run()
+    {
+        var (run, items) = NewRun(Ids.New("suite"), ["car_a"], 1);
+        run.SnapshotJson = "{\"suite\":{\"name\":\"big\",\"tests\":[]},\"cars\":[]}";
+        await Runs.CreateAsync(run, items);
+
+        Assert.Equal(run.SnapshotJson, (await Runs.GetWithSnapshotAsync(run.Id))!.SnapshotJson);
+        Assert.Equal("", (await Runs.GetAsync(run.Id))!.SnapshotJson);
+        Assert.Equal("", (await Runs.ListAsync(new RunFilter(), 10, 0)).Runs.Single(r => r.Id == run.Id).SnapshotJson);
+        Assert.Null(await Runs.GetWithSnapshotAsync("run_missing"));
+
+        Assert.True(await Runs.DeleteAsync(run.Id));
+        await using var c = await Db.OpenAsync();
+        Assert.Equal(0, await Dapper.SqlMapper.ExecuteScalarAsync<long>(c, "SELECT COUNT(*) FROM run_snapshots WHERE run_id = @id;",
+            new { id = run.Id }));
+    }
+
+    [Fact]
     public async Task A_finished_run_whose_log_lacks_its_end_is_found_until_the_end_is_written()
     {
         var (run, items) = NewRun(Ids.New("suite"), ["car_a"], 1);
