@@ -4,11 +4,13 @@ namespace LLMRace.Grains.Storage;
 
 public sealed class SuiteStore(Database db)
 {
+    /// <summary>Every suite without its source document (megabytes for a big suite), with its number of tests.</summary>
     public async Task<IReadOnlyList<(SuiteRow Suite, int TestCount)>> ListAsync()
     {
         await using var c = await db.OpenAsync();
         var rows = await c.QueryAsync<SuiteRow, long, (SuiteRow, int)>("""
-            SELECT s.*, (SELECT COUNT(*) FROM tests t WHERE t.suite_id = s.id) AS test_count
+            SELECT s.id, s.name, s.category, s.description, s.created_at, s.updated_at,
+              (SELECT COUNT(*) FROM tests t WHERE t.suite_id = s.id) AS test_count
             FROM suites s ORDER BY s.created_at, s.id;
             """, (s, n) => (s, (int)n), splitOn: "test_count");
         return [.. rows];
