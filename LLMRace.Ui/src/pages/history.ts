@@ -66,8 +66,22 @@ export async function historyPage(root: HTMLElement, runId?: string): Promise<vo
 }
 
 async function runPage(root: HTMLElement, runId: string): Promise<void> {
-  if ((await api.run(runId)).kind === "load") { location.hash = `#/load/${runId}`; return; }
-  const [run, score, cars] = await Promise.all([api.run(runId), api.scorecard(runId), api.cars()]);
+  // The page is drawn without waiting for the scorecard (a 10,000-item run's takes a few hundred ms): its panel and the
+  // items' car filter fill in when it comes. A load test goes to its own page.
+  const scored = api.scorecard(runId);
+  scored.catch(() => undefined);
+  const [run, cars] = await Promise.all([api.run(runId), api.cars()]);
+  if (run.kind === "load") { location.hash = `#/load/${runId}`; return; }
+  const scoreView = h("div", { "aria-busy": "true" }, h("p", { class: "muted" }, "Scoring…"));
+  scored.then((score) => {
+    scoreView.replaceChildren(
+      score.winner ? h("p", { class: "winner-reason", "data-testid": "scorecard-winner" }, `★ ${score.winner.reason}`)
+        : score.status === "completed"
+          ? h("p", { class: "muted", "data-testid": "scorecard-winner" }, "No winner: no car finished an item.")
+        : "",
+      scorecard(score.cars));
+    scoreView.removeAttribute("aria-busy");
+  }, (e: Error) => { scoreView.replaceChildren(status(e.message, "bad")); scoreView.removeAttribute("aria-busy"); });
   const message = h("div", { "aria-live": "polite" });
   const comparison = h("div", {});
   const judgeCar = h("select", { name: "judge_car", "aria-label": "Judge car" }, cars.map((c) => h("option", { value: c.id }, c.name)));
@@ -110,14 +124,9 @@ async function runPage(root: HTMLElement, runId: string): Promise<void> {
           catch (e) { message.replaceChildren(status((e as Error).message, "bad")); }
         } }, "Run judge"))),
       message),
-    h("section", { class: "panel" }, h("h2", {}, "Run Scorecard"),
-      score.winner ? h("p", { class: "winner-reason", "data-testid": "scorecard-winner" }, `★ ${score.winner.reason}`)
-        : score.status === "completed"
-          ? h("p", { class: "muted", "data-testid": "scorecard-winner" }, "No winner: no car finished an item.")
-        : null,
-      scorecard(score.cars)),
+    h("section", { class: "panel" }, h("h2", {}, "Run Scorecard"), scoreView),
     h("section", { class: "panel" }, h("h2", {}, "Baseline Comparison"), comparison),
-    h("section", { class: "panel" }, h("h2", {}, "Items"), pagedItems(run, score.cars)));
+    h("section", { class: "panel" }, h("h2", {}, "Items"), pagedItems(run, scored.then((score) => score.cars, () => []))));
   if (!run.is_baseline) void showComparison(comparison, run, true);
 }
 
@@ -182,11 +191,11 @@ function scorecard(cars: CarScore[]): HTMLElement {
 const pageSize = 100;
 
 /** The run's items a page at a time, filtered on the server by status and car: a run of 10,000 items opens at once. */
-function pagedItems(run: Run, cars: CarScore[]): HTMLElement {
+function pagedItems(run: Run, racedCars: Promise<CarScore[]>): HTMLElement {
   const status = h("select", { name: "item_status", "aria-label": "Filter items by status" },
     ["", "passed", "failed", "error", "cancelled", "pending"].map((s) => h("option", { value: s }, s || "Any status")));
-  const car = h("select", { name: "item_car", "aria-label": "Filter items by car" }, h("option", { value: "" }, "Any car"),
-    cars.map((c) => h("option", { value: c.car_id }, c.car_name)));
+  const car = h("select", { name: "item_car", "aria-label": "Filter items by car" }, h("option", { value: "" }, "Any car"));
+  void racedCars.then((cars) => car.append(...cars.map((c) => h("option", { value: c.car_id }, c.car_name))));
   const list = h("div", {});
   const where = h("span", { class: "muted", "data-testid": "items-range" });
   let offset = 0;
