@@ -114,7 +114,8 @@ public sealed class ResultTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     {
         var suite = await _client.SuiteAsync("Deletable many", ("t", "one two", null));
         var car = await _client.CarAsync("Deletable many car", "instant?tokens=2");
-        var slow = await _client.CarAsync("Deletable many slow", "echo?ttft_ms=5&itl_ms=200");
+        // Held at a Simulator gate nobody opens: racing until it is cancelled, however slow the machine.
+        var slow = await _client.CarAsync("Deletable many slow", $"echo?ttft_ms=5&itl_ms=200&gate=never-{Guid.NewGuid():N}");
         var a = await RaceToEndAsync(suite, null, car);
         var b = await RaceToEndAsync(suite, null, car);
         var c = await RaceToEndAsync(suite, null, car);
