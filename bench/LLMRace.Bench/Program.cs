@@ -5,9 +5,9 @@ using System.Text.Json.Nodes;
 using LLMRace.Bench;
 using Microsoft.Data.Sqlite;
 
-// dotnet run -c Release --project bench/LLMRace.Bench [-- --scenarios fidelity,throughput,memory,queries,render,store,cluster,load,cli]
+// dotnet run -c Release --project bench/LLMRace.Bench [-- --scenarios fidelity,throughput,memory,queries,render,big,store,cluster,load,cli]
 //   [--quick]
-string[] known = ["fidelity", "pipeline", "throughput", "memory", "queries", "render", "store", "cluster", "load", "cli"];
+string[] known = ["fidelity", "pipeline", "throughput", "memory", "queries", "render", "big", "store", "cluster", "load", "cli"];
 var scenarios = (Arg("--scenarios") ?? string.Join(',', known)).Split(',',
     StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
 if (scenarios.Except(known).ToList() is { Count: > 0 } unknown || scenarios.Length == 0)
@@ -315,6 +315,26 @@ if (scenarios.Contains("render"))
                 $"{render.LongTaskMsPerS:0} ms/s; cores busy: Api {render.ApiBusy:0.00}, Simulator {render.SimBusy:0.00}"]);
 }
 
+if (scenarios.Contains("big"))
+{
+    var big = await BigSuiteScenario.RunAsync(http, api, connection, quick ? 2_000 : 10_000);
+    results["big"] = new JsonObject
+    {
+        ["tests"] = big.Tests, ["suite_bytes"] = big.SuiteBytes, ["import_ms"] = Rounded(big.ImportMs),
+        ["suite_list_ms"] = Summary(big.ListMs), ["suite_open_ms"] = Summary(big.OpenMs), ["run_items"] = big.Items,
+        ["race_s"] = Math.Round(big.RaceS, 1), ["items_page_ms"] = Summary(big.ItemsPageMs),
+        ["items_page_bytes"] = big.ItemsPageBytes,
+        ["inspect_ms"] = Rounded(big.InspectMs), ["inspect_dom_nodes"] = big.InspectNodes,
+    };
+    table.Add(["big suite and run", $"{big.Tests:N0} tests ({big.SuiteBytes / 1e6:0.0} MB)",
+        $"import {string.Join(" / ", big.ImportMs.Select(m => $"{m:0}"))} ms; suite list p50 {P(big.ListMs, 50):0.0} ms, open p50 " +
+            $"{P(big.OpenMs, 50):0} ms"]);
+    table.Add(["big suite and run", $"a run of {big.Items:N0} items (raced in {big.RaceS:0.0} s), Inspect in headless Chromium",
+        $"a page of 100 items p50 {P(big.ItemsPageMs, 50):0.0} / p95 {P(big.ItemsPageMs, 95):0.0} ms ({big.ItemsPageBytes / 1024:0} KiB); " +
+            $"Inspect shown in {string.Join(" / ", big.InspectMs.Select(m => $"{m:0}"))} ms (p50 {P(big.InspectMs, 50):0}), " +
+                $"{big.InspectNodes:N0} DOM nodes"]);
+}
+
 if (scenarios.Contains("store"))
 {
     // The event log's append on each engine, opened as the Api opens it: SQLite in a file, PostgreSQL a server of this
@@ -537,13 +557,7 @@ IEnumerable<KeyValuePair<string, string>> ApiEnvironment() => args.Select((a, i)
 
 static long DbBytes(string path) => new FileInfo(path).Length + (File.Exists(path + "-wal") ? new FileInfo(path + "-wal").Length : 0);
 
-async Task<string> PostAsync(string path, object body, HttpClient? to = null)
-{
-    using var response = await (to ?? http).PostAsJsonAsync(path, body);
-    var text = await response.Content.ReadAsStringAsync();
-    if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"POST {path}: {text}");
-    return JsonDocument.Parse(text).RootElement.GetProperty("id").GetString()!;
-}
+Task<string> PostAsync(string path, object body, HttpClient? to = null) => (to ?? http).PostForIdAsync(path, body);
 
 async Task<(List<JsonElement> Items, TimeSpan Wall)> RaceAsync(string model, int items, int concurrency, HttpClient? on = null,
     string? connectionId = null)
@@ -567,6 +581,8 @@ async Task<(List<JsonElement> Items, TimeSpan Wall)> RaceAsync(string model, int
         .Where(i => i.GetProperty("status").GetString() == "passed").ToList();
     return (list, wall);
 }
+
+static JsonArray Rounded(List<double> values) => new([.. values.Select(v => (JsonNode)Math.Round(v, 1))]);
 
 static double P(List<double> values, double p)
 {
@@ -596,9 +612,10 @@ static string[] Fill(string path, int runs, int events)
         + "\"cars\":[],\"settings\":{\"concurrency\":1,\"repeats\":1}}";
     using var run = c.CreateCommand();
     run.Transaction = tx;
-    run.CommandText = "INSERT INTO runs (id, suite_id, suite_name, status, settings_json, snapshot_json, car_ids, items_total, " +
-        "items_done, created_at) VALUES ($id, 'suite_scale', 'Scale', 'completed', '{\"concurrency\":1,\"repeats\":1}', $snap, " +
-            "'car_sprinter', 10, 10, $at); INSERT INTO run_cars (run_id, car_id) VALUES ($id, 'car_sprinter');";
+    run.CommandText = "INSERT INTO runs (id, suite_id, suite_name, status, settings_json, car_ids, items_total, " +
+        "items_done, created_at) VALUES ($id, 'suite_scale', 'Scale', 'completed', '{\"concurrency\":1,\"repeats\":1}', " +
+            "'car_sprinter', 10, 10, $at); INSERT INTO run_snapshots (run_id, snapshot_json) VALUES ($id, $snap); " +
+            "INSERT INTO run_cars (run_id, car_id) VALUES ($id, 'car_sprinter');";
     var runId = run.Parameters.Add("$id", SqliteType.Text); run.Parameters.AddWithValue("$snap",
         snapshot); var at = run.Parameters.Add("$at", SqliteType.Text);
     using var item = c.CreateCommand();

@@ -26,31 +26,24 @@ public static class RenderScenario
 
     public static async Task<Result> RunAsync(HttpClient http, Server api, Server sim, string connection, int cars, int seconds)
     {
-        if (!File.Exists("/usr/bin/chromium") && Environment.GetEnvironmentVariable("LLMRACE_CHROMIUM") is null)
-            throw new InvalidOperationException("the render scenario needs Chromium: apt-get install -y chromium, or set LLMRACE_CHROMIUM");
         var carIds = new List<string>();
         for (var i = 1; i <= cars; i++)
-            carIds.Add(await PostAsync(http, "/api/cars", new { name = $"Car {i}", connection_id = connection,
+            carIds.Add(await http.PostForIdAsync("/api/cars", new { name = $"Car {i}", connection_id = connection,
                 model = "echo?ttft_ms=5&itl_ms=10" }));
         // echo streams the prompt back a word a chunk: 100 words a second for the race's length.
         var prompt = string.Join(' ', Enumerable.Range(1, seconds * 100).Select(i => $"w{i}"));
-        var suite = await PostAsync(http, "/api/suites", new { name = $"render {Guid.NewGuid():N}", tests = new[] { new { order_index = 1,
+        var suite = await http.PostForIdAsync("/api/suites", new { name = $"render {Guid.NewGuid():N}", tests = new[] { new { order_index = 1,
             name = "long", user_prompt = prompt } } });
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Environment.GetEnvironmentVariable("LLMRACE_CHROMIUM") ?? "/usr/bin/chromium",
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"],
-        });
+        await using var browser = await HeadlessChromium.LaunchAsync(playwright);
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
         await page.AddInitScriptAsync(Recorder);
         // The app loaded and connected first, so the figures are of the race and not of the page's start.
         await page.GotoAsync(new Uri(api.Address, "/#/race").ToString());
         await page.Locator("form").First.WaitForAsync();
 
-        var run = await PostAsync(http, "/api/runs", new { suite_id = suite, car_ids = carIds, settings = new { concurrency = cars } });
+        var run = await http.PostForIdAsync("/api/runs", new { suite_id = suite, car_ids = carIds, settings = new { concurrency = cars } });
         await page.EvaluateAsync($"location.hash = '#/race/{run}'");
         await page.Locator(".lane").Nth(cars - 1).WaitForAsync();
         await page.Locator("[data-testid=race-status]", new() { HasText = "RUNNING" }).WaitForAsync();
@@ -67,13 +60,5 @@ public static class RenderScenario
         var span = (to - from) / 1000;
         return new Result(frames.Length, span, intervals, longTasks / span, (api.CpuMs() - apiCpu) / elapsed,
             (sim.CpuMs() - simCpu) / elapsed);
-    }
-
-    private static async Task<string> PostAsync(HttpClient http, string path, object body)
-    {
-        using var response = await http.PostAsJsonAsync(path, body);
-        var text = await response.Content.ReadAsStringAsync();
-        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"POST {path}: {text}");
-        return JsonDocument.Parse(text).RootElement.GetProperty("id").GetString()!;
     }
 }
