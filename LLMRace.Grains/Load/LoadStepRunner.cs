@@ -73,7 +73,7 @@ public sealed class LoadStepRunner(Func<long, PreparedTest> testFor, Func<Prepar
                         if (!More(index)) break;
                         var due = start + (long)(offset * Stopwatch.Frequency);
                         if (due >= end) break;
-                        WaitUntil(due, ct);
+                        ScheduleWait.Until(due, ct);
                         slots.Wait(ct);
                         var send = SendAsync(index++, due);
                         lock (running) running.Add(send.ContinueWith(_ => slots.Release(), TaskScheduler.Default));
@@ -110,25 +110,6 @@ public sealed class LoadStepRunner(Func<long, PreparedTest> testFor, Func<Prepar
         }
         results.Sort((a, b) => a.Index.CompareTo(b.Index));
         return results;
-    }
-
-    /// <summary>
-    /// Blocks the schedule's thread until a stopwatch timestamp: sleeps while more than the timer's resolution is left,
-    /// then yields its core to others until the time, so a request goes out within a fraction of a millisecond of it
-    /// when a core is free.
-    /// </summary>
-    private static void WaitUntil(long due, CancellationToken ct)
-    {
-        while (true)
-        {
-            ct.ThrowIfCancellationRequested();
-            var left = due - Stopwatch.GetTimestamp();
-            if (left <= 0) return;
-            var ms = left * 1000.0 / Stopwatch.Frequency;
-            if (ms > 2.5) Thread.Sleep((int)(ms - 1.5));
-            else if (ms > 1.2) Thread.Sleep(1);
-            else Thread.Yield();
-        }
     }
 
     private static double Ms(long ticks) => Math.Round(ticks * 1000.0 / Stopwatch.Frequency, 3);
