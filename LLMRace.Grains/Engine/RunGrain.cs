@@ -68,7 +68,8 @@ public sealed class RunGrain(RaceEngine engine, ILogger<RunGrain> logger) : Grai
         if (run.Status is not (RunStatus.Interrupted or RunStatus.Cancelled or RunStatus.Failed))
             return RunCommandResult.Conflict($"run '{RunId}' is {run.Status}: only an interrupted, cancelled or failed run can be resumed");
         var toRace = await engine.Runs.PrepareResumeAsync(RunId);
-        run = await engine.Runs.GetWithSnapshotAsync(RunId) ?? throw new KeyNotFoundException($"run {RunId} vanished while it was resumed");
+        run = await engine.Runs.GetWithSnapshotAsync(RunId)
+            ?? throw new KeyNotFoundException($"run {RunId} vanished while it was resumed");
         await KeepTakeoverReminderAsync(run);
         return RunCommandResult.Accepted(StartExecutor(run), toRace);
     }
@@ -88,7 +89,7 @@ public sealed class RunGrain(RaceEngine engine, ILogger<RunGrain> logger) : Grai
 
     public async Task<RunCommandResult> Judge(string judgeCarId, string? rubric)
     {
-        if (await engine.Runs.GetAsync(RunId) is not { } run) return RunCommandResult.NotFound($"run '{RunId}' does not exist");
+        if (await engine.Runs.GetWithSnapshotAsync(RunId) is not { } run) return RunCommandResult.NotFound($"run '{RunId}' does not exist");
         if (run.Kind == RunKinds.Load) return RunCommandResult.Conflict($"run '{RunId}' is a load test: it keeps no answers to judge");
         if (await engine.Planner.SnapshotOfCarAsync(judgeCarId) is not { } judge)
             return RunCommandResult.Invalid(new() { ["judge_car_id"] = [$"car '{judgeCarId}' does not exist"] });
@@ -98,7 +99,7 @@ public sealed class RunGrain(RaceEngine engine, ILogger<RunGrain> logger) : Grai
         if (!RunStatus.IsFinished(run.Status)) return RunCommandResult.Conflict($"the run is {run.Status}: judge it when it has finished");
         // Set before the first judge event, so readers at the run's end know more is coming.
         await engine.Runs.SetJudgingAsync(run.Id, true);
-        var runner = new JudgeRunner(engine, await engine.Runs.GetWithSnapshotAsync(RunId) ?? run, judge, rubric);
+        var runner = new JudgeRunner(engine, run, judge, rubric);
         _judging = Task.Run(runner.RunAsync);
         KeepAlive();
         logger.LogInformation("Run {RunId}: judge {Judge} started", run.Id, judge.Name);
