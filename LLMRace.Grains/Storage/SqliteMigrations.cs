@@ -153,6 +153,10 @@ public static class SqliteMigrations
             INSERT INTO run_snapshots (run_id, snapshot_json) SELECT id, snapshot_json FROM runs;
             ALTER TABLE runs DROP COLUMN snapshot_json;
             """),
+        // What Run History shows of a finished run, kept when it finished (RunStore.MarkFinishedAsync).
+        (10, """
+            ALTER TABLE runs ADD COLUMN summary_json TEXT NULL;
+            """),
     ];
 
     public static int Latest => Steps[^1].Version;

@@ -194,6 +194,41 @@ public abstract class StoreContract
     }
 
     [Fact]
+    public async Task A_finished_run_s_summary_is_kept_at_its_end_and_never_outlives_a_change_to_its_items()
+    {
+        var (run, items) = NewRun(Ids.New("suite"), ["car_a"], 4);
+        await Runs.CreateAsync(run, items);
+        Complete(items[0], ItemStatus.Passed, 40);
+        Complete(items[1], ItemStatus.Failed, 20);
+        foreach (var item in items.Take(2)) await Runs.CompleteItemAsync(item);
+        async Task<string?> KeptAsync()
+        {
+            await using var c = await Db.OpenAsync();
+            return await Dapper.SqlMapper.ExecuteScalarAsync<string?>(c, "SELECT summary_json FROM runs WHERE id = @id;", new { id = run.Id });
+        }
+        async Task<(int, int, double?)> ShownAsync() =>
+            (await Runs.SummariesAsync([run.Id]))[run.Id] is var s ? (s.Passed, s.Finished, s.TtftP50Ms) : default;
+
+        Assert.Null(await KeptAsync());
+        Assert.Equal((1, 2, 30.0), await ShownAsync());
+        await Runs.MarkFinishedAsync(run.Id, RunStatus.Cancelled, null, "2026-12-02T10:00:02.000Z");
+        Assert.NotNull(await KeptAsync());
+        Assert.Equal((1, 2, 30.0), await ShownAsync());
+
+        // An item that finishes after the run's end clears what was kept; the summary shown is computed anew.
+        Complete(items[2], ItemStatus.Passed, 90);
+        await Runs.CompleteItemAsync(items[2]);
+        Assert.Null(await KeptAsync());
+        Assert.Equal((2, 3, 40.0), await ShownAsync());
+
+        await Runs.MarkFinishedAsync(run.Id, RunStatus.Cancelled, null, "2026-12-02T10:00:03.000Z");
+        Assert.NotNull(await KeptAsync());
+        await Runs.PrepareResumeAsync(run.Id);
+        Assert.Null(await KeptAsync());
+        Assert.Equal((2, 3, 40.0), await ShownAsync());
+    }
+
+    [Fact]
     public async Task A_run_s_snapshot_is_read_only_with_it_and_is_deleted_with_the_run()
     {
         var (run, items) = NewRun(Ids.New("suite"), ["car_a"], 1);
