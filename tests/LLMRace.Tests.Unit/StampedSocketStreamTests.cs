@@ -30,20 +30,36 @@ public sealed class StampedSocketStreamTests
     }
 
     /// <summary>A loopback connection read through a stamped stream, with the stamps asked for, and its server's end.</summary>
-    private static async Task<(StampedSocketStream Stream, Socket Server)> StampedPairAsync(bool receiveStamps, bool transmitStamps = false)
+    /// <summary>A stamped client stream and the server socket it is connected to, closed together.</summary>
+    private sealed record StampedPair(StampedSocketStream Stream, Socket Server) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await Stream.DisposeAsync();
+            Server.Dispose();
+        }
+    }
+
+    /// <summary>The server answers and the client reads it.</summary>
+    private static async Task AnswerAsync(StampedPair pair)
+    {
+        await pair.Server.SendAsync("HTTP/1.1 200 OK\r\n"u8.ToArray());
+        Assert.True(await pair.Stream.ReadAsync(new byte[64]) > 0);
+    }
+
+    private static async Task<StampedPair> StampedPairAsync(bool receiveStamps, bool transmitStamps = false)
     {
         var (socket, server) = await ConnectedPairAsync();
         if (receiveStamps) Assert.True(StampedSocketStream.TryEnable(socket));
         if (transmitStamps) Assert.True(StampedSocketStream.TryEnableTransmitStamps(socket));
-        return (new StampedSocketStream(socket, transmitStamps), server);
+        return new StampedPair(new StampedSocketStream(socket, transmitStamps), server);
     }
 
     [Fact]
     public async Task A_loopback_read_carries_the_kernels_stamp_taken_before_the_reader_had_the_bytes_and_partial_reads_keep_order()
     {
-        var (stream, server) = await StampedPairAsync(receiveStamps: true);
-        using var _ = server;
-        await using var __ = stream;
+        await using var pair = await StampedPairAsync(receiveStamps: true);
+        var (stream, server) = pair;
         var stamps = stream.Stamps;
 
         var reading = stream.ReadAsync(new byte[3]).AsTask();
@@ -66,9 +82,8 @@ public sealed class StampedSocketStreamTests
     [Fact]
     public async Task A_send_binds_the_scope_to_its_connection_and_is_timed_when_its_last_byte_left_by_the_kernels_transmit_stamp()
     {
-        var (stream, server) = await StampedPairAsync(receiveStamps: true, transmitStamps: true);
-        using var _ = server;
-        await using var __ = stream;
+        await using var pair = await StampedPairAsync(receiveStamps: true, transmitStamps: true);
+        var (stream, server) = pair;
         var stamps = SocketStamps.Current = new SocketStamps();
         Assert.Null(stamps.SentAt);
 
@@ -98,16 +113,14 @@ public sealed class StampedSocketStreamTests
     [Fact]
     public async Task Without_transmit_stamps_a_send_is_timed_when_its_send_call_began()
     {
-        var (stream, server) = await StampedPairAsync(receiveStamps: true);
-        using var _ = server;
-        await using var __ = stream;
+        await using var pair = await StampedPairAsync(receiveStamps: true);
+        var (stream, server) = pair;
         var stamps = SocketStamps.Current = new SocketStamps();
 
         var before = Stopwatch.GetTimestamp();
         await stream.WriteAsync("GET / HTTP/1.1\r\n\r\n"u8.ToArray());
         var returned = Stopwatch.GetTimestamp();
-        await server.SendAsync("HTTP/1.1 200 OK\r\n"u8.ToArray());
-        Assert.True(await stream.ReadAsync(new byte[64]) > 0);
+        await AnswerAsync(pair);
         Assert.False(stamps.SentByKernel);
         Assert.InRange(stamps.SentAt!.Value, before, returned);
     }
@@ -115,14 +128,12 @@ public sealed class StampedSocketStreamTests
     [Fact]
     public async Task A_socket_without_receive_stamps_counts_its_reads_as_unstamped_so_the_response_is_timed_in_user_space()
     {
-        var (stream, server) = await StampedPairAsync(receiveStamps: false);
-        using var _ = server;
-        await using var __ = stream;
+        await using var pair = await StampedPairAsync(receiveStamps: false);
+        var (stream, server) = pair;
         var stamps = SocketStamps.Current = new SocketStamps();
         await stream.WriteAsync("GET / HTTP/1.1\r\n\r\n"u8.ToArray());
 
-        await server.SendAsync("HTTP/1.1 200 OK\r\n"u8.ToArray());
-        Assert.True(await stream.ReadAsync(new byte[64]) > 0);
+        await AnswerAsync(pair);
         Assert.Equal(0, stamps.Reads);
         Assert.Equal(1, stamps.Unstamped);
         Assert.Equal(0, stamps.LastStamp);
@@ -131,9 +142,8 @@ public sealed class StampedSocketStreamTests
     [Fact]
     public async Task A_tls_handshake_record_does_not_bind_the_scope_of_whoever_asked_for_the_connection_a_request_does()
     {
-        var (stream, server) = await StampedPairAsync(receiveStamps: true);
-        using var _ = server;
-        await using var __ = stream;
+        await using var pair = await StampedPairAsync(receiveStamps: true);
+        var (stream, server) = pair;
         var stamps = SocketStamps.Current = new SocketStamps();
 
         await stream.WriteAsync(new byte[] { 22, 3, 1, 0, 1, 1 });
