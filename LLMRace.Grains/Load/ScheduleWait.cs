@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using LLMRace.Grains.Timing;
 
 namespace LLMRace.Grains.Load;
 
@@ -45,7 +46,7 @@ public static unsafe class ScheduleWait
             var now = Stopwatch.GetTimestamp();
             if (now >= due) return;
             var until = Math.Min(due, now + MaxSleep);
-            var time = new TimeSpec { Seconds = until / 1_000_000_000, Nanoseconds = until % 1_000_000_000 };
+            var time = TimeSpec.FromNanoseconds(until);
             var result = clock_nanosleep(ClockMonotonic, TimerAbsolute, &time, null);
             if (result != 0 && result != Interrupted)
             {
@@ -67,13 +68,6 @@ public static unsafe class ScheduleWait
             else if (ms > 1.2) Thread.Sleep(1);
             else Thread.Yield();
         }
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct TimeSpec
-    {
-        public long Seconds;
-        public long Nanoseconds;
     }
 
     [DllImport("libc")]

@@ -36,15 +36,8 @@ public static unsafe class KernelClock
     private static long RealtimeNs()
     {
         TimeSpec time;
-        return clock_gettime(ClockRealtime, &time) == 0 ? time.Seconds * 1_000_000_000 + time.Nanoseconds
+        return clock_gettime(ClockRealtime, &time) == 0 ? time.TotalNanoseconds
             : (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct TimeSpec
-    {
-        public long Seconds;
-        public long Nanoseconds;
     }
 
     [DllImport("libc"), SuppressGCTransition]
