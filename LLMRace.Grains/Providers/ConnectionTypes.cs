@@ -15,19 +15,27 @@ public static class ConnectionTypes
 
     /// <summary>
     /// The types LLMRace ships with. A new provider is one protocol class (an <see cref="IChatProvider"/>) and one line here;
-    /// validation, races, the judge, discovery, Verify's advice and the UI's list all come from the registry.
+    /// validation, races, the judge, load tests, discovery, Verify's advice and the UI's list all come from the registry.
     /// </summary>
-    public static IServiceCollection AddBuiltInConnectionTypes(this IServiceCollection services) => services
-        .AddConnectionType(new(Ollama, OllamaChatProvider.Instance, "http://127.0.0.1:11434",
-            "Ollama serves at its root, e.g. http://127.0.0.1:11434 (no /v1; for its OpenAI API use OPENAI_COMPAT with /v1)."))
-        .AddConnectionType(new(OpenAiCompat, OpenAiChatProvider.Instance, "http://127.0.0.1:1234", OpenAiCompatibleAdvice))
-        .AddConnectionType(new(LlamaCppOpenAi, OpenAiChatProvider.Instance, "http://127.0.0.1:8080", OpenAiCompatibleAdvice))
-        .AddConnectionType(new(OpenAi, OpenAiChatProvider.Instance, "https://api.openai.com", OpenAiCompatibleAdvice))
-        .AddConnectionType(new(Anthropic, AnthropicChatProvider.Instance, "https://api.anthropic.com",
-            "Anthropic's base URL is https://api.anthropic.com (LLMRace adds /v1)."))
-        .AddConnectionType(new(OpenRouter, OpenAiChatProvider.Instance, "https://openrouter.ai",
-            "OpenRouter's base URL is https://openrouter.ai (LLMRace adds /api/v1)."))
-        .AddConnectionType(new(Simulator, OpenAiChatProvider.Instance, "http://127.0.0.1:8100", OpenAiCompatibleAdvice));
+    public static IReadOnlyList<ConnectionType> BuiltIn { get; } =
+    [
+        new(Ollama, OllamaChatProvider.Instance, "http://127.0.0.1:11434",
+            "Ollama serves at its root, e.g. http://127.0.0.1:11434 (no /v1; for its OpenAI API use OPENAI_COMPAT with /v1)."),
+        new(OpenAiCompat, OpenAiChatProvider.Instance, "http://127.0.0.1:1234", OpenAiCompatibleAdvice),
+        new(LlamaCppOpenAi, OpenAiChatProvider.Instance, "http://127.0.0.1:8080", OpenAiCompatibleAdvice),
+        new(OpenAi, OpenAiChatProvider.Instance, "https://api.openai.com", OpenAiCompatibleAdvice),
+        new(Anthropic, AnthropicChatProvider.Instance, "https://api.anthropic.com",
+            "Anthropic's base URL is https://api.anthropic.com (LLMRace adds /v1)."),
+        new(OpenRouter, OpenAiChatProvider.Instance, "https://openrouter.ai",
+            "OpenRouter's base URL is https://openrouter.ai (LLMRace adds /api/v1)."),
+        new(Simulator, OpenAiChatProvider.Instance, "http://127.0.0.1:8100", OpenAiCompatibleAdvice),
+    ];
+
+    public static IServiceCollection AddBuiltInConnectionTypes(this IServiceCollection services)
+    {
+        foreach (var type in BuiltIn) services.AddConnectionType(type);
+        return services;
+    }
 
     private const string OpenAiCompatibleAdvice =
         "OpenAI-compatible servers answer under /v1 (LLMRace adds it when the base URL lacks it), e.g. http://127.0.0.1:1337 for Jan, " +

@@ -90,9 +90,7 @@ public sealed class SimulatorTests(Browser.BrowserApp fixture)
 /// <summary>The connection types as the Api registers them, for tests that parse a protocol directly.</summary>
 internal static class BuiltIn
 {
-    private static readonly ConnectionTypeRegistry Types = new(
-        new Microsoft.Extensions.DependencyInjection.ServiceCollection().AddBuiltInConnectionTypes()
-            .Select(d => d.ImplementationInstance).OfType<ConnectionType>());
+    private static readonly ConnectionTypeRegistry Types = new(ConnectionTypes.BuiltIn);
 
     public static IChatProvider ProviderFor(string type) => Types.ProviderFor(type);
 }
