@@ -5,9 +5,9 @@ using System.Text.Json.Nodes;
 using LLMRace.Bench;
 using Microsoft.Data.Sqlite;
 
-// dotnet run -c Release --project bench/LLMRace.Bench [-- --scenarios fidelity,throughput,memory,queries,render,big,store,cluster,load,cli]
+// dotnet run -c Release --project bench/LLMRace.Bench [-- --scenarios fidelity,throughput,memory,queries,render,big,store,cluster,generator,load,cli]
 //   [--quick]
-string[] known = ["fidelity", "pipeline", "throughput", "memory", "queries", "render", "big", "store", "cluster", "load", "cli"];
+string[] known = ["fidelity", "pipeline", "throughput", "memory", "queries", "render", "big", "store", "cluster", "generator", "load", "cli"];
 var scenarios = (Arg("--scenarios") ?? string.Join(',', known)).Split(',',
     StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
 if (scenarios.Except(known).ToList() is { Count: > 0 } unknown || scenarios.Length == 0)
@@ -407,6 +407,27 @@ if (scenarios.Contains("cluster"))
                 $"tok/s, read on every silo: lag p50 {P(r.Lags, 50):0.0} / p99 {P(r.Lags, 99):0.0} ms, lost {r.Lost}, duplicated {r.Duplicated}"]);
     }
     results["cluster"] = cluster;
+}
+
+if (scenarios.Contains("generator"))
+{
+    // The generator alone, in this process, while the Api idles: three steps of 2,000 req/s (the first also its warm-up).
+    var generator = new JsonArray();
+    for (var round = 0; round < (quick ? 1 : 3); round++)
+    {
+        var step = await GeneratorScenario.RunAsync(sim.Address, 2000, quick ? 3 : 10);
+        generator.Add(new JsonObject
+        {
+            ["target_rate"] = 2000, ["achieved_rate"] = Math.Round(step.AchievedRate, 1), ["errors"] = step.Errors,
+            ["schedule_error_ms"] = Summary(step.ScheduleErrorMs), ["gc_pause_ms_per_s"] = Math.Round(step.GcPauseMsPerS, 1),
+            ["gen0_collections_per_s"] = Math.Round(step.CollectionsPerS, 1),
+        });
+        table.Add(["load generator alone", $"constant 2000 req/s, instant, {(quick ? 3 : 10)} s, round {round + 1}",
+            $"{step.AchievedRate:0} req/s achieved; schedule error p50 {P(step.ScheduleErrorMs, 50):0.00} / p99 " +
+                $"{P(step.ScheduleErrorMs, 99):0.00} / max {step.ScheduleErrorMs.DefaultIfEmpty().Max():0.0} ms; {step.Errors} errors; " +
+                    $"collections {step.CollectionsPerS:0}/s pausing {step.GcPauseMsPerS:0.0} ms/s"]);
+    }
+    results["generator"] = generator;
 }
 
 if (scenarios.Contains("load"))
