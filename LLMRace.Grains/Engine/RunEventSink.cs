@@ -29,15 +29,25 @@ public sealed class RunEventSink : IAsyncDisposable
     // The delta frame of each item that is still open to more chunks: it is pending and no later event of its item exists.
     private readonly Dictionary<string, DeltaFrame> _open = [];
     private long _lastSeq;
+    // The last seq persisted and published, and who waits for one.
+    private long _doneSeq;
+    private readonly List<(long Seq, TaskCompletionSource Done)> _flushes = [];
     private bool _completed;
 
     private readonly TimeProvider _time;
+    private readonly TimeSpan _gather;
 
-    public RunEventSink(string runId, long lastSeq, EventStore store, IRunEventPublisher publisher, TimeProvider time, ILogger logger)
+    /// <param name="gather">How long the sink lets events gather before it writes them, once woken: none for a race, whose
+    /// tokens are watched live; a load test's thousands of request summaries a second are written and published in
+    /// batches of this many milliseconds' worth, a transaction and a message each, not one per request.</param>
+    public RunEventSink(string runId, long lastSeq, EventStore store, IRunEventPublisher publisher, TimeProvider time, ILogger logger,
+        TimeSpan gather = default)
     {
         _time = time;
+        _gather = gather;
         _runId = runId;
         _lastSeq = lastSeq;
+        _doneSeq = lastSeq;
         _store = store;
         _publisher = publisher;
         _logger = logger;
@@ -89,6 +99,19 @@ public sealed class RunEventSink : IAsyncDisposable
         if (_completed) throw new InvalidOperationException($"run {_runId}: event emitted after the sink was completed");
     }
 
+    /// <summary>Waits until every event emitted so far is persisted and published; the sink stays open.</summary>
+    public Task FlushAsync()
+    {
+        lock (_lock)
+        {
+            if (_doneSeq >= _lastSeq) return Task.CompletedTask;
+            if (_pump.IsFaulted) return _pump;
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _flushes.Add((_lastSeq, done));
+            return done.Task;
+        }
+    }
+
     /// <summary>Stops accepting events and waits until every emitted event is persisted and published.</summary>
     public async Task FlushAndCompleteAsync()
     {
@@ -102,24 +125,50 @@ public sealed class RunEventSink : IAsyncDisposable
 
     private async Task PumpAsync()
     {
-        var batch = new List<RunEvent>(MaxBatch);
-        while (await _wake.Reader.WaitToReadAsync())
+        try
         {
-            _wake.Reader.TryRead(out _);
-            List<object> taken;
-            lock (_lock)
+            var batch = new List<RunEvent>(MaxBatch);
+            while (await _wake.Reader.WaitToReadAsync())
             {
-                taken = _pending;
-                _pending = [];
-                _open.Clear();
+                if (_gather > TimeSpan.Zero) await Task.Delay(_gather, _time);
+                _wake.Reader.TryRead(out _);
+                List<object> taken;
+                long upTo;
+                lock (_lock)
+                {
+                    taken = _pending;
+                    _pending = [];
+                    _open.Clear();
+                    upTo = _lastSeq;
+                }
+                // Taken frames are closed: nothing appends to them any more, so they can be rendered outside the lock.
+                for (var i = 0; i < taken.Count; i += MaxBatch)
+                {
+                    batch.Clear();
+                    foreach (var entry in taken.Skip(i).Take(MaxBatch))
+                        batch.Add(entry as RunEvent ?? ((DeltaFrame)entry).ToEvent(_runId));
+                    await PersistAndPublishAsync(batch);
+                }
+                Done(upTo, null);
             }
-            // Taken frames are closed: nothing appends to them any more, so they can be rendered outside the lock.
-            for (var i = 0; i < taken.Count; i += MaxBatch)
+        }
+        catch (Exception e)
+        {
+            Done(long.MaxValue, e);
+            throw;
+        }
+    }
+
+    private void Done(long seq, Exception? failure)
+    {
+        lock (_lock)
+        {
+            if (failure is null) _doneSeq = seq;
+            foreach (var flush in _flushes.Where(f => f.Seq <= seq).ToList())
             {
-                batch.Clear();
-                foreach (var entry in taken.Skip(i).Take(MaxBatch))
-                    batch.Add(entry as RunEvent ?? ((DeltaFrame)entry).ToEvent(_runId));
-                await PersistAndPublishAsync(batch);
+                if (failure is null) flush.Done.SetResult();
+                else flush.Done.SetException(failure);
+                _flushes.Remove(flush);
             }
         }
     }

@@ -72,6 +72,41 @@ public sealed class RunEventSinkTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_gathering_sink_writes_an_intervals_events_as_one_batch_and_a_flush_waits_for_them_leaving_it_open()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var store = new EventStore(_db);
+        var publisher = new RecordingPublisher(store);
+        var sink = new RunEventSink("run_gather", 0, store, publisher, time, NullLogger.Instance, TimeSpan.FromMilliseconds(50));
+
+        for (var i = 0; i < 30; i++) sink.Emit(EventTypes.LoadRequest, null, new { index = i });
+        var flushed = sink.FlushAsync();
+        // No time has passed: nothing can have been written yet.
+        Assert.False(flushed.IsCompleted);
+        Assert.Empty(await store.ReadAsync("run_gather", 0, 100));
+        await UntilDoneAsync(flushed, time);
+
+        Assert.Equal(30, (await store.ReadAsync("run_gather", 0, 100)).Count);
+        Assert.Equal([30], publisher.Batches.Select(b => b.Events.Length));
+        sink.Emit(EventTypes.LoadSecond, null, new { second = 1 });
+        await UntilDoneAsync(sink.FlushAsync(), time);
+        Assert.Equal(Enumerable.Range(1, 31).Select(i => (long)i), (await store.ReadAsync("run_gather", 0, 100)).Select(e => e.Seq));
+        Assert.Empty(publisher.Violations);
+        await sink.FlushAndCompleteAsync();
+    }
+
+    /// <summary>Lets the fake clock run, an interval at a time, until <paramref name="task"/> is done.</summary>
+    private static async Task UntilDoneAsync(Task task, Microsoft.Extensions.Time.Testing.FakeTimeProvider time)
+    {
+        while (!task.IsCompleted)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(50));
+            await Task.Yield();
+        }
+        await task;
+    }
+
+    [Fact]
     public async Task Events_from_many_threads_get_gap_free_seqs_and_are_stored_before_they_are_published()
     {
         var (store, publisher, sink) = NewSink("run_a");
