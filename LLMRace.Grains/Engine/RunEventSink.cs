@@ -29,8 +29,9 @@ public sealed class RunEventSink : IAsyncDisposable
     // The delta frame of each item that is still open to more chunks: it is pending and no later event of its item exists.
     private readonly Dictionary<string, DeltaFrame> _open = [];
     private long _lastSeq;
-    // The last seq persisted and published, and who waits for one.
+    // The last seq persisted and published, who waits for one, and why the pump stopped if it failed.
     private long _doneSeq;
+    private Exception? _failure;
     private readonly List<(long Seq, TaskCompletionSource Done)> _flushes = [];
     private bool _completed;
 
@@ -105,7 +106,7 @@ public sealed class RunEventSink : IAsyncDisposable
         lock (_lock)
         {
             if (_doneSeq >= _lastSeq) return Task.CompletedTask;
-            if (_pump.IsFaulted) return _pump;
+            if (_failure is not null) return Task.FromException(_failure);
             var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _flushes.Add((_lastSeq, done));
             return done.Task;
@@ -164,6 +165,7 @@ public sealed class RunEventSink : IAsyncDisposable
         lock (_lock)
         {
             if (failure is null) _doneSeq = seq;
+            else _failure = failure;
             foreach (var flush in _flushes.Where(f => f.Seq <= seq).ToList())
             {
                 if (failure is null) flush.Done.SetResult();
