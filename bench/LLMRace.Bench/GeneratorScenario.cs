@@ -16,7 +16,8 @@ namespace LLMRace.Bench;
 /// </summary>
 public static class GeneratorScenario
 {
-    public sealed record Result(double AchievedRate, List<double> ScheduleErrorMs, int Errors, double GcPauseMsPerS, double CollectionsPerS);
+    public sealed record Result(
+        double AchievedRate, List<double> ScheduleErrorMs, int Errors, double GcPauseMsPerS, double CollectionsPerS);
 
     public static async Task<Result> RunAsync(Uri simulator, double rate, double seconds)
     {
@@ -42,6 +43,7 @@ public static class GeneratorScenario
         }, CancellationToken.None);
         var pauseMs = (GC.GetTotalPauseDuration() - pause).TotalMilliseconds;
         return new Result(measured.Count / seconds, [.. measured.Select(r => r.ScheduleErrorMs)],
-            measured.Count(r => r.Status == LoadStatus.Error), pauseMs / (seconds + 1), (GC.CollectionCount(0) - collections) / (seconds + 1));
+            measured.Count(r => r.Status == LoadStatus.Error), pauseMs / (seconds + 1),
+            (GC.CollectionCount(0) - collections) / (seconds + 1));
     }
 }
