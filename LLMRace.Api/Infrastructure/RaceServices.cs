@@ -62,18 +62,7 @@ public static class RaceServices
         services.AddHttpClient(RaceEngine.ProviderHttpClient, client => client.Timeout = Timeout.InfiniteTimeSpan)
             .RemoveAllLoggers()
             .ConfigureAdditionalHttpMessageHandlers((handlers, _) => handlers.Clear())
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
-            {
-                // Sockets of its own, with the kernel's receive stamps on: every chunk timed when it arrived, not when a
-                // busy thread got to it (docs/PERFORMANCE.md). Elsewhere than Linux the callback connects plainly.
-                ConnectCallback = settings.KernelStamps ? Grains.Timing.StampedSocketStream.ConnectAsync : null,
-                // A redirect would carry the connection's key (custom headers such as x-api-key survive one) to another
-                // address: a 3xx is the answer, and the error tells the user where the server points.
-                AllowAutoRedirect = false,
-                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-                MaxConnectionsPerServer = 1024,
-                AutomaticDecompression = System.Net.DecompressionMethods.None,
-            });
+            .ConfigurePrimaryHttpMessageHandler(() => ProviderHttpHandler.Create(settings.KernelStamps));
         return builder;
     }
 

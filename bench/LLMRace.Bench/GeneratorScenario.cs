@@ -4,7 +4,6 @@ using LLMRace.Grains.Engine;
 using LLMRace.Grains.Limits;
 using LLMRace.Grains.Load;
 using LLMRace.Grains.Providers;
-using LLMRace.Grains.Timing;
 
 namespace LLMRace.Bench;
 
@@ -21,10 +20,7 @@ public static class GeneratorScenario
 
     public static async Task<Result> RunAsync(Uri simulator, double rate, double seconds)
     {
-        using var http = new HttpClient(new SocketsHttpHandler
-        {
-            ConnectCallback = StampedSocketStream.ConnectAsync, AllowAutoRedirect = false, MaxConnectionsPerServer = 1024,
-        }) { Timeout = Timeout.InfiniteTimeSpan };
+        using var http = new HttpClient(ProviderHttpHandler.Create(kernelStamps: true)) { Timeout = Timeout.InfiniteTimeSpan };
         var baseUrl = simulator.ToString().TrimEnd('/');
         var connection = new ConnectionSnapshot("bench", "bench", ConnectionTypes.OpenAiCompat, baseUrl, 600, 0, 1024);
         var car = new CarSnapshot("bench", "bench", "instant?tokens=16", new JsonObject(), connection);
