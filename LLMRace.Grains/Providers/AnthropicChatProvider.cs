@@ -1,6 +1,5 @@
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -79,31 +78,22 @@ public sealed class AnthropicChatProvider : IChatProvider
 
     public async IAsyncEnumerable<StreamPart> ParseStreamAsync(Stream body, [EnumeratorCancellation] CancellationToken ct)
     {
-        var parser = SseParser.Create(body, static (_, data) => Encoding.UTF8.GetString(data));
+        // Each event is read from the bytes the parser hands over, never made a string first.
+        var parser = SseParser.Create(body, static (_, data) =>
+            data.IsEmpty ? ([], false) : (Parts: ParseEvent(data, out var stop), Stop: stop));
         await foreach (var item in parser.EnumerateAsync(ct))
         {
-            if (item.Data.Length == 0) continue;
-            var parts = ParseEvent(item.Data, out var stop);
-            foreach (var part in parts) yield return part;
-            if (stop) yield break;
+            foreach (var part in item.Data.Parts) yield return part;
+            if (item.Data.Stop) yield break;
         }
     }
 
-    public static IReadOnlyList<StreamPart> ParseEvent(string data, out bool stop)
+    public static IReadOnlyList<StreamPart> ParseEvent(ReadOnlySpan<byte> data, out bool stop)
     {
         stop = false;
-        JsonDocument doc;
-        try
+        using (var parsed = EventJson.Parse(data, "an event"))
         {
-            doc = JsonDocument.Parse(data);
-        }
-        catch (JsonException)
-        {
-            throw new ProviderStreamException($"the server sent an event that is not JSON: {Excerpt.Of(data)}");
-        }
-        using (doc)
-        {
-            var root = doc.RootElement;
+            var root = parsed.Root;
             var parts = new List<StreamPart>();
             switch (Str(root, "type"))
             {
@@ -138,7 +128,7 @@ public sealed class AnthropicChatProvider : IChatProvider
                 case "error":
                     var error = root.TryGetProperty("error", out var e) ? e : root;
                     throw new ProviderStreamException($"the server reported an error mid-stream: {Str(error, "type") ?? "error"}: " +
-                        $"{Str(error, "message") ?? Excerpt.Of(data)}");
+                        $"{Str(error, "message") ?? Excerpt.Of(root.GetRawText())}");
             }
             return parts;
         }

@@ -1,7 +1,6 @@
 using System.Net.Http.Headers;
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -67,33 +66,25 @@ public sealed class OpenAiChatProvider : IChatProvider
 
     public async IAsyncEnumerable<StreamPart> ParseStreamAsync(Stream body, [EnumeratorCancellation] CancellationToken ct)
     {
-        var parser = SseParser.Create(body, static (_, data) => Encoding.UTF8.GetString(data));
+        // Each chunk is read from the bytes the parser hands over; null is the stream's "[DONE]".
+        var parser = SseParser.Create(body, static (_, data) => data.SequenceEqual("[DONE]"u8) ? null
+            : data.IsEmpty ? [] : ParseChunk(data));
         await foreach (var item in parser.EnumerateAsync(ct))
         {
-            if (item.Data == "[DONE]") yield break;
-            if (item.Data.Length == 0) continue;
-            foreach (var part in ParseChunk(item.Data)) yield return part;
+            if (item.Data is null) yield break;
+            foreach (var part in item.Data) yield return part;
         }
     }
 
     /// <summary>The parts of one `data:` payload.</summary>
-    public static IEnumerable<StreamPart> ParseChunk(string data)
+    public static IReadOnlyList<StreamPart> ParseChunk(ReadOnlySpan<byte> data)
     {
-        JsonDocument doc;
-        try
+        using (var json = EventJson.Parse(data, "a chunk"))
         {
-            doc = JsonDocument.Parse(data);
-        }
-        catch (JsonException)
-        {
-            throw new ProviderStreamException($"the server sent a chunk that is not JSON: {Excerpt.Of(data)}");
-        }
-
-        using (doc)
-        {
-            var root = doc.RootElement;
+            var root = json.Root;
             if (root.ValueKind != JsonValueKind.Object)
-                throw new ProviderStreamException($"the server sent a chunk that is not a JSON object: {Excerpt.Of(data)}");
+                throw new ProviderStreamException(
+                    $"the server sent a chunk that is not a JSON object: {Excerpt.Of(root.GetRawText())}");
             if (root.TryGetProperty("error", out var error) && error.ValueKind != JsonValueKind.Null)
                 throw new ProviderStreamException($"the server reported an error mid-stream: {ErrorMessage(error)}");
 
