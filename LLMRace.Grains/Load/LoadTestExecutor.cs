@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using LLMRace.Grains.Contracts;
 using LLMRace.Grains.Engine;
@@ -143,16 +142,17 @@ public sealed class LoadTestExecutor : RunWork
     {
         _sink!.Emit(EventTypes.LoadStepStarted, null, step);
         var runner = new LoadStepRunner(i => tests[i % tests.Length], test => new LoadRequest(target, test));
-        var finished = new ConcurrentQueue<LoadRequestResult>();
+        var tally = new LoadStepTally(_profile.Slo);
+        var second = new LoadSecondTally();
         using var ticking = new CancellationTokenSource();
-        var ticker = TickAsync(step, runner, finished, ticking.Token);
-        List<LoadRequestResult> results;
+        var ticker = TickAsync(step, runner, second, ticking.Token);
         try
         {
-            results = await runner.RunAsync(step, result =>
+            await runner.RunAsync(step, result =>
             {
                 Interlocked.Increment(ref _requestsDone);
-                finished.Enqueue(result);
+                tally.Add(result);
+                second.Add(result);
                 _sink.Emit(EventTypes.LoadRequest, null, RequestEvent(result));
             }, Cancellation);
         }
@@ -161,15 +161,14 @@ public sealed class LoadTestExecutor : RunWork
             ticking.Cancel();
             await ticker;
         }
-        var figures = LoadStepFigures.Of(step, results, runner.PeakConcurrency, _profile.Slo);
+        var figures = tally.Figures(step, runner.PeakConcurrency);
         _sink.Emit(EventTypes.LoadStepCompleted, null, figures);
         await _engine.Runs.SetItemsDoneAsync(_run.Id, Volatile.Read(ref _requestsDone));
         return figures;
     }
 
     /// <summary>Every second of the step, what finished in it: the live curve's points, one event a second at any rate.</summary>
-    private async Task TickAsync(LoadStep step, LoadStepRunner runner, ConcurrentQueue<LoadRequestResult> finished,
-        CancellationToken ct)
+    private async Task TickAsync(LoadStep step, LoadStepRunner runner, LoadSecondTally finished, CancellationToken ct)
     {
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), _engine.Time);
         var second = 0;
@@ -178,21 +177,19 @@ public sealed class LoadTestExecutor : RunWork
             var more = true;
             try { await timer.WaitForNextTickAsync(ct); }
             catch (OperationCanceledException) { more = false; }
-            var batch = new List<LoadRequestResult>();
-            while (finished.TryDequeue(out var r)) batch.Add(r);
-            if (batch.Count > 0 || more)
+            if (finished.Any || more)
             {
-                var ttft = batch.Select(r => r.Metrics.TtftMs).OfType<double>().Order().ToArray();
+                var (completed, errors, passed, outputTokens, ttftP50) = finished.Take();
                 _sink!.Emit(EventTypes.LoadSecond, null, new
                 {
                     step = step.Index,
                     second = ++second,
-                    completed = batch.Count(r => r.Status is LoadStatus.Passed or LoadStatus.Failed),
-                    errors = batch.Count(r => r.Status == LoadStatus.Error),
-                    passed = batch.Count(r => r.Status == LoadStatus.Passed),
-                    output_tokens = batch.Sum(r => r.Metrics.OutputTokens),
+                    completed,
+                    errors,
+                    passed,
+                    output_tokens = outputTokens,
                     in_flight = runner.InFlight,
-                    ttft_p50_ms = Percentiles.Of(ttft, 50) is { } p ? Math.Round(p, 3) : (double?)null,
+                    ttft_p50_ms = ttftP50,
                 });
             }
             if (!more) return;
