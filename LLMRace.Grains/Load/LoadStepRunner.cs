@@ -19,10 +19,9 @@ public sealed class LoadStepRunner(Func<long, PreparedTest> testFor, Func<Prepar
 
     public long InFlight => Interlocked.Read(ref _inFlight);
 
-    /// <param name="onResult">Called as each request ends (from any thread).</param>
-    public async Task<List<LoadRequestResult>> RunAsync(LoadStep step, Action<LoadRequestResult> onResult, CancellationToken ct)
+    /// <param name="onResult">Called as each request ends (from any thread); the runner keeps nothing of it.</param>
+    public async Task RunAsync(LoadStep step, Action<LoadRequestResult> onResult, CancellationToken ct)
     {
-        var results = new List<LoadRequestResult>();
         var start = Stopwatch.GetTimestamp();
         var end = step.DurationS is { } d ? start + (long)(d * Stopwatch.Frequency) : long.MaxValue;
         var measureFrom = start + (long)(step.WarmupS * Stopwatch.Frequency);
@@ -40,10 +39,8 @@ public sealed class LoadStepRunner(Func<long, PreparedTest> testFor, Func<Prepar
             {
                 var (status, kind, error, metrics, passed, total) = await request.SendAsync(ct);
                 var sentAt = request.SentAt != 0 ? request.SentAt : Stopwatch.GetTimestamp();
-                var result = new LoadRequestResult(step.Index, index, test.Snapshot.Id, Ms(scheduled - start), Ms(sentAt - start),
-                    sentAt >= measureFrom && sentAt < measureTo, status, kind, error, metrics, passed, total, request.ServerTimings);
-                lock (results) results.Add(result);
-                onResult(result);
+                onResult(new LoadRequestResult(step.Index, index, test.Snapshot.Id, Ms(scheduled - start), Ms(sentAt - start),
+                    sentAt >= measureFrom && sentAt < measureTo, status, kind, error, metrics, passed, total, request.ServerTimings));
             }
             finally
             {
@@ -59,40 +56,36 @@ public sealed class LoadStepRunner(Func<long, PreparedTest> testFor, Func<Prepar
                 ? ArrivalSchedule.Constant(step.Rate!.Value)
                 : ArrivalSchedule.Gamma(step.Rate!.Value, step.Burstiness, step.Seed + step.Index);
             using var slots = new SemaphoreSlim(step.Concurrency, step.Concurrency);
-            var running = new List<Task>();
-            var dispatched = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            // The schedule is kept by a thread of its own, not the thread pool, whose queue the requests' own work fills:
-            // it waits for each time, takes a slot and starts the request, whose send (and t0) happens on this thread.
-            var dispatcher = new Thread(() =>
+            // The sends still running are counted, not listed: a step's list of every request's task was, like its results,
+            // held from the old generation and traced at every collection.
+            var running = 1;
+            Exception? failure = null;
+            var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            void End()
             {
-                try
+                if (Interlocked.Decrement(ref running) > 0) return;
+                if (Volatile.Read(ref failure) is { } f) ended.TrySetException(f);
+                else ended.TrySetResult();
+            }
+            try
+            {
+                await ScheduleKeepers.RunAsync(schedule, start, end, More, (index, due) =>
                 {
-                    long index = 0;
-                    foreach (var offset in schedule)
+                    slots.Wait(ct);
+                    Interlocked.Increment(ref running);
+                    SendAsync(index, due).ContinueWith(sent =>
                     {
-                        if (!More(index)) break;
-                        var due = start + (long)(offset * Stopwatch.Frequency);
-                        if (due >= end) break;
-                        ScheduleWait.Until(due, ct);
-                        slots.Wait(ct);
-                        var send = SendAsync(index++, due);
-                        lock (running) running.Add(send.ContinueWith(_ => slots.Release(), TaskScheduler.Default));
-                    }
-                }
-                catch (OperationCanceledException)
-                {
-                    // Cancelled: what was sent finishes (cancelled too), nothing more goes out.
-                }
-                finally
-                {
-                    dispatched.SetResult();
-                }
-            }) { IsBackground = true, Name = "llmrace load schedule" };
-            dispatcher.Start();
-            await dispatched.Task;
-            Task[] all;
-            lock (running) all = [.. running];
-            await Task.WhenAll(all);
+                        slots.Release();
+                        if (sent.Exception is { } e) Interlocked.CompareExchange(ref failure, e.InnerException, null);
+                        End();
+                    }, TaskScheduler.Default);
+                }, ct);
+            }
+            finally
+            {
+                End();
+            }
+            await ended.Task;
         }
         else
         {
@@ -108,8 +101,6 @@ public sealed class LoadStepRunner(Func<long, PreparedTest> testFor, Func<Prepar
                 }
             }, CancellationToken.None)));
         }
-        results.Sort((a, b) => a.Index.CompareTo(b.Index));
-        return results;
     }
 
     private static double Ms(long ticks) => Math.Round(ticks * 1000.0 / Stopwatch.Frequency, 3);

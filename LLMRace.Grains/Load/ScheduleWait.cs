@@ -7,7 +7,8 @@ namespace LLMRace.Grains.Load;
 /// <summary>
 /// Holds the open-loop schedule's thread until a stopwatch time, never returning before it. On Linux the thread sleeps in
 /// the kernel until the time itself (<c>clock_nanosleep</c> on CLOCK_MONOTONIC, the stopwatch's own clock, with the
-/// thread's timer slack at 1 ns instead of 50 µs), so it needs no core while it waits and is woken on time. Why not spin:
+/// thread's timer slack at 1 ns instead of 50 µs, and short time slices asked for), so it needs no core while it waits
+/// and is woken on time. Why not spin:
 /// at 2,000 requests/s the gaps are 0.5 ms, so a thread that yields its core until the time never sleeps, and on two
 /// busy cores the scheduler then takes its core away for whole time slices (3–7 ms late, several times a second); a
 /// thread that sleeps is run first when it wakes. Elsewhere: sleeps while milliseconds are left, then yields.
@@ -24,7 +25,7 @@ public static unsafe class ScheduleWait
 
     private static readonly bool KernelSleep = OperatingSystem.IsLinux() && Stopwatch.Frequency == 1_000_000_000;
 
-    [ThreadStatic] private static bool _slackSet;
+    [ThreadStatic] private static bool _threadPrepared;
 
     public static void Until(long due, CancellationToken ct)
     {
@@ -35,10 +36,11 @@ public static unsafe class ScheduleWait
 
     private static void SleepInKernel(long due, CancellationToken ct)
     {
-        if (!_slackSet)
+        if (!_threadPrepared)
         {
             prctl(SetTimerSlack, 1, 0, 0, 0);
-            _slackSet = true;
+            AskShortSlice();
+            _threadPrepared = true;
         }
         while (true)
         {
@@ -69,6 +71,71 @@ public static unsafe class ScheduleWait
             else Thread.Yield();
         }
     }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct SchedAttr
+    {
+        public uint Size;
+        public uint Policy;
+        public ulong Flags;
+        public int Nice;
+        public uint Priority;
+        public ulong Runtime;
+        public ulong Deadline;
+        public ulong Period;
+    }
+
+    /// <summary>
+    /// Asks the kernel (Linux 6.12 and later, no privilege needed) for short time slices for this thread, 100 µs instead
+    /// of the default of a millisecond or more: its scheduler then runs the thread as soon as it wakes, ahead of the one
+    /// running, instead of when that one's slice ends (bench: p99 at 2,000/s 1.11 → 0.81–0.89 ms). Best effort: an older
+    /// kernel ignores it.
+    /// </summary>
+    private static void AskShortSlice()
+    {
+        var number = RuntimeInformation.ProcessArchitecture switch { Architecture.X64 => 314, Architecture.Arm64 => 274, _ => 0 };
+        if (number == 0) return;
+        // The thread's policy and nice stay as they are (a process started with nice keeps it).
+        var attr = new SchedAttr { Size = (uint)sizeof(SchedAttr), Flags = KeepPolicy, Nice = getpriority(PriorityOfProcess, 0),
+            Runtime = 100_000 };
+        _ = sched_setattr(number, 0, &attr, 0);
+    }
+
+    /// <summary>Two cores this process may run on, or none when it has fewer or the system does not say.</summary>
+    public static IReadOnlyList<int> TwoCpus()
+    {
+        if (!OperatingSystem.IsLinux()) return [];
+        var mask = stackalloc ulong[CpuMaskWords];
+        if (sched_getaffinity(0, CpuMaskWords * 8, mask) != 0) return [];
+        var cpus = new List<int>(2);
+        for (var cpu = 0; cpu < CpuMaskWords * 64 && cpus.Count < 2; cpu++)
+            if ((mask[cpu / 64] & (1UL << (cpu % 64))) != 0) cpus.Add(cpu);
+        return cpus.Count == 2 ? cpus : [];
+    }
+
+    /// <summary>Holds the calling thread to one core (best effort).</summary>
+    public static void HoldToCpu(int cpu)
+    {
+        var mask = stackalloc ulong[CpuMaskWords];
+        mask[cpu / 64] = 1UL << (cpu % 64);
+        _ = sched_setaffinity(0, CpuMaskWords * 8, mask);
+    }
+
+    private const int CpuMaskWords = 16;
+    private const ulong KeepPolicy = 0x08;
+    private const int PriorityOfProcess = 0;
+
+    [DllImport("libc")]
+    private static extern int getpriority(int which, uint who);
+
+    [DllImport("libc", EntryPoint = "syscall")]
+    private static extern long sched_setattr(long number, int pid, SchedAttr* attr, uint flags);
+
+    [DllImport("libc")]
+    private static extern int sched_getaffinity(int pid, nint size, ulong* mask);
+
+    [DllImport("libc")]
+    private static extern int sched_setaffinity(int pid, nint size, ulong* mask);
 
     [DllImport("libc")]
     private static extern int clock_nanosleep(int clock, int flags, TimeSpec* time, TimeSpec* remaining);
