@@ -30,16 +30,21 @@ public static class GeneratorScenario
         var test = new PreparedTest(new TestSnapshot("bench", 1, "bench", null, "bench prompt", null, null));
         var runner = new LoadStepRunner(_ => test, t => new LoadRequest(target, t));
         var step = new LoadStep(0, StepKinds.Constant, rate, 1024, seconds + 1, null, 1, 0, 1, 1);
-        var measured = new List<LoadRequestResult>();
+        // Only the numbers are kept, as the Api's step tally keeps them: no request's result outlives its end.
+        var scheduleErrors = new List<double>();
+        var errors = 0;
         var (pause, collections) = (GC.GetTotalPauseDuration(), GC.CollectionCount(0));
         await runner.RunAsync(step, r =>
         {
             if (!r.Measured) return;
-            lock (measured) measured.Add(r);
+            lock (scheduleErrors)
+            {
+                scheduleErrors.Add(r.ScheduleErrorMs);
+                if (r.Status == LoadStatus.Error) errors++;
+            }
         }, CancellationToken.None);
         var pauseMs = (GC.GetTotalPauseDuration() - pause).TotalMilliseconds;
-        return new Result(measured.Count / seconds, [.. measured.Select(r => r.ScheduleErrorMs)],
-            measured.Count(r => r.Status == LoadStatus.Error), pauseMs / (seconds + 1),
+        return new Result(scheduleErrors.Count / seconds, [.. scheduleErrors], errors, pauseMs / (seconds + 1),
             (GC.CollectionCount(0) - collections) / (seconds + 1));
     }
 }
