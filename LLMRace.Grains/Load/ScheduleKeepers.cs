@@ -28,7 +28,7 @@ public static class ScheduleKeepers
             {
                 try
                 {
-                    if (cpus.Count > 0) ScheduleWait.HoldToCpu(cpus[k]);
+                    ScheduleWait.PrepareThread(cpus.Count > 0 ? cpus[k] : null);
                     while (true)
                     {
                         var index = Volatile.Read(ref next);

@@ -6,9 +6,9 @@ namespace LLMRace.Grains.Load;
 
 /// <summary>
 /// Holds the open-loop schedule's thread until a stopwatch time, never returning before it. On Linux the thread sleeps in
-/// the kernel until the time itself (<c>clock_nanosleep</c> on CLOCK_MONOTONIC, the stopwatch's own clock, with the
-/// thread's timer slack at 1 ns instead of 50 µs, and short time slices asked for), so it needs no core while it waits
-/// and is woken on time. Why not spin:
+/// the kernel until the time itself (<c>clock_nanosleep</c> on CLOCK_MONOTONIC, the stopwatch's own clock; a keeper's
+/// thread is prepared for it once, by <see cref="PrepareThread"/>), so it needs no core while it waits and is woken on
+/// time. Why not spin:
 /// at 2,000 requests/s the gaps are 0.5 ms, so a thread that yields its core until the time never sleeps, and on two
 /// busy cores the scheduler then takes its core away for whole time slices (3–7 ms late, several times a second); a
 /// thread that sleeps is run first when it wakes. Elsewhere: sleeps while milliseconds are left, then yields.
@@ -25,7 +25,17 @@ public static unsafe class ScheduleWait
 
     private static readonly bool KernelSleep = OperatingSystem.IsLinux() && Stopwatch.Frequency == 1_000_000_000;
 
-    [ThreadStatic] private static bool _threadPrepared;
+    /// <summary>
+    /// Prepares the calling thread, once at its start, to keep a schedule: its timer slack at 1 ns instead of 50 µs, short
+    /// time slices asked for, and held to <paramref name="cpu"/> when one is given. Best effort, Linux only.
+    /// </summary>
+    public static void PrepareThread(int? cpu)
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        prctl(SetTimerSlack, 1, 0, 0, 0);
+        AskShortSlice();
+        if (cpu is { } core) HoldToCpu(core);
+    }
 
     public static void Until(long due, CancellationToken ct)
     {
@@ -36,12 +46,6 @@ public static unsafe class ScheduleWait
 
     private static void SleepInKernel(long due, CancellationToken ct)
     {
-        if (!_threadPrepared)
-        {
-            prctl(SetTimerSlack, 1, 0, 0, 0);
-            AskShortSlice();
-            _threadPrepared = true;
-        }
         while (true)
         {
             ct.ThrowIfCancellationRequested();
@@ -113,8 +117,7 @@ public static unsafe class ScheduleWait
         return cpus.Count == 2 ? cpus : [];
     }
 
-    /// <summary>Holds the calling thread to one core (best effort).</summary>
-    public static void HoldToCpu(int cpu)
+    private static void HoldToCpu(int cpu)
     {
         var mask = stackalloc ulong[CpuMaskWords];
         mask[cpu / 64] = 1UL << (cpu % 64);
