@@ -100,9 +100,12 @@ public sealed class RaceServer : IDisposable
             var parts = new List<string>();
             if (problem.TryGetProperty("detail", out var detail) && detail.GetString() is { Length: > 0 } d) parts.Add(d);
             else if (problem.TryGetProperty("title", out var title) && title.GetString() is { Length: > 0 } t) parts.Add(t);
+            // LLMRace's own detail already lists each field's errors: a field's line is added only when it is not said there.
+            var said = parts.Count > 0 ? parts[0] : "";
             if (problem.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Object)
                 parts.AddRange(errors.EnumerateObject().Select(e =>
-                    $"{e.Name}: {string.Join(" ", e.Value.EnumerateArray().Select(m => m.GetString()))}"));
+                    $"{e.Name}: {string.Join(" ", e.Value.EnumerateArray().Select(m => m.GetString()))}")
+                    .Where(line => !said.Contains(line, StringComparison.Ordinal)).ToList());
             return parts.Count == 0 ? null : string.Join("; ", parts);
         }
         catch (JsonException)

@@ -237,6 +237,9 @@ public sealed class CliTests(ApiFixture fixture) : IClassFixture<ApiFixture>, ID
 
         Assert.Equal(ExitCodes.BadInput, code);
         Assert.Contains(expected, error);
+        // Each problem is said once.
+        var said = error.Trim().Split("; ");
+        for (var k = 1; k < said.Length; k++) Assert.DoesNotContain(said[k], string.Join("; ", said[..k]));
     }
 
     [Fact]
