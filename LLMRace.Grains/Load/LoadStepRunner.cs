@@ -55,7 +55,7 @@ public sealed class LoadStepRunner(Func<long, PreparedTest> testFor, Func<Prepar
             var schedule = step.Kind == StepKinds.Constant
                 ? ArrivalSchedule.Constant(step.Rate!.Value)
                 : ArrivalSchedule.Gamma(step.Rate!.Value, step.Burstiness, step.Seed + step.Index);
-            using var slots = new SemaphoreSlim(step.Concurrency, step.Concurrency);
+            using var slots = new OrderedSlots(step.Concurrency);
             // The sends still running are counted, not listed: a step's list of every request's task was, like its results,
             // held from the old generation and traced at every collection.
             var running = 1;
@@ -71,7 +71,7 @@ public sealed class LoadStepRunner(Func<long, PreparedTest> testFor, Func<Prepar
             {
                 await ScheduleKeepers.RunAsync(schedule, start, end, More, (index, due) =>
                 {
-                    slots.Wait(ct);
+                    slots.Take(index, ct);
                     Interlocked.Increment(ref running);
                     SendAsync(index, due).ContinueWith(sent =>
                     {
