@@ -13,7 +13,8 @@ namespace LLMRace.Grains.Load;
 public static class ScheduleKeepers
 {
     /// <param name="offsets">The schedule: seconds from <paramref name="start"/> (a stopwatch timestamp) of each send.</param>
-    /// <param name="send">Sends request <c>index</c> due at <c>due</c>; called on a keeper, once per index, in order.</param>
+    /// <param name="send">Sends request <c>index</c> due at <c>due</c>; called on a keeper, once per index, the indexes
+    /// claimed in order, but two calls may run at once (what must stay in order, such as slots, orders itself).</param>
     public static Task RunAsync(IEnumerable<double> offsets, long start, long end, Func<long, bool> more, Action<long, long> send,
         CancellationToken ct)
     {
