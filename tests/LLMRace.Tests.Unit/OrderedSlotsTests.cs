@@ -6,11 +6,6 @@ namespace LLMRace.Tests.Unit;
 /// <summary>The open-loop concurrency limit: requests that wait for a slot take it in the schedule's order.</summary>
 public sealed class OrderedSlotsTests
 {
-    private static IEnumerable<double> Every(double seconds)
-    {
-        for (var i = 0; ; i++) yield return i * seconds;
-    }
-
     [Fact]
     public async Task A_request_that_waits_for_a_slot_is_not_overtaken_by_the_next()
     {
@@ -19,7 +14,7 @@ public sealed class OrderedSlotsTests
         var order = new List<long>();
         using var slots = new OrderedSlots(1);
 
-        await ScheduleKeepers.RunAsync(Every(0.0005), Stopwatch.GetTimestamp(), long.MaxValue, i => i < 60, (i, _) =>
+        await ScheduleKeepers.RunAsync(ArrivalSchedule.Constant(2000), Stopwatch.GetTimestamp(), long.MaxValue, i => i < 60, (i, _) =>
         {
             slots.Take(i, CancellationToken.None);
             lock (order) order.Add(i);

@@ -7,23 +7,18 @@ namespace LLMRace.Tests.Unit;
 /// <summary>The open-loop schedule's keepers: each request sent once, never before its time, however many keepers wait.</summary>
 public sealed class ScheduleKeepersTests
 {
-    private static IEnumerable<double> Every(double seconds)
-    {
-        for (var i = 0; ; i++) yield return i * seconds;
-    }
-
     [Fact]
     public async Task Each_request_is_sent_once_and_never_before_its_time()
     {
         var sent = new ConcurrentQueue<(long Index, long Due, long At)>();
         var start = Stopwatch.GetTimestamp();
 
-        await ScheduleKeepers.RunAsync(Every(0.0005), start, long.MaxValue, i => i < 400,
+        await ScheduleKeepers.RunAsync(ArrivalSchedule.Constant(2000), start, long.MaxValue, i => i < 400,
             (i, due) => sent.Enqueue((i, due, Stopwatch.GetTimestamp())), CancellationToken.None);
 
         Assert.Equal(Enumerable.Range(0, 400).Select(i => (long)i), sent.Select(s => s.Index).Order());
         Assert.All(sent, s => Assert.True(s.At >= s.Due, $"request {s.Index} went out before its time"));
-        Assert.All(sent, s => Assert.Equal(start + (long)(s.Index * 0.0005 * Stopwatch.Frequency), s.Due));
+        Assert.All(sent, s => Assert.Equal(start + (long)(s.Index / 2000.0 * Stopwatch.Frequency), s.Due));
     }
 
     [Fact]
@@ -33,7 +28,8 @@ public sealed class ScheduleKeepersTests
         var start = Stopwatch.GetTimestamp();
         var end = start + Stopwatch.Frequency / 20;
 
-        await ScheduleKeepers.RunAsync(Every(0.01), start, end, _ => true, (i, _) => sent.Enqueue(i), CancellationToken.None);
+        await ScheduleKeepers.RunAsync(ArrivalSchedule.Constant(100), start, end, _ => true, (i, _) => sent.Enqueue(i),
+            CancellationToken.None);
 
         Assert.Equal([0, 1, 2, 3, 4], sent.Order());
     }
@@ -43,7 +39,7 @@ public sealed class ScheduleKeepersTests
     {
         using var cancel = new CancellationTokenSource();
         var sent = new ConcurrentQueue<long>();
-        var keeping = ScheduleKeepers.RunAsync(Every(0.001), Stopwatch.GetTimestamp(), long.MaxValue, _ => true, (i, _) =>
+        var keeping = ScheduleKeepers.RunAsync(ArrivalSchedule.Constant(1000), Stopwatch.GetTimestamp(), long.MaxValue, _ => true, (i, _) =>
         {
             sent.Enqueue(i);
             if (i == 20) cancel.Cancel();
@@ -58,7 +54,7 @@ public sealed class ScheduleKeepersTests
     [Fact]
     public async Task A_send_that_throws_fails_the_schedule()
     {
-        var keeping = ScheduleKeepers.RunAsync(Every(0.001), Stopwatch.GetTimestamp(), long.MaxValue, _ => true,
+        var keeping = ScheduleKeepers.RunAsync(ArrivalSchedule.Constant(1000), Stopwatch.GetTimestamp(), long.MaxValue, _ => true,
             (i, _) => { if (i == 3) throw new InvalidOperationException("send broke"); }, CancellationToken.None);
 
         var e = await Assert.ThrowsAsync<InvalidOperationException>(() => keeping);
